@@ -1,0 +1,27 @@
+package dev.runcible.api;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The configuration a plugin reads. Every key read counts as used; keys nobody reads are reported as errors.
+ * Typed getters report a bad value as a problem and return the default, so that all problems of a configuration
+ * are reported together.
+ */
+public interface PluginConfig {
+    Optional<String> get(String key);
+
+    String get(String key, String defaultValue);
+
+    Path path(String key, Path defaultValue);
+
+    int integer(String key, int defaultValue, int min, int max);
+
+    long bytes(String key, long defaultValue);
+
+    List<String> list(String key, List<String> defaultValue);
+
+    /** Records a problem with a value, to be reported with all the others. */
+    void problem(String key, String message);
+}

@@ -1,0 +1,31 @@
+package dev.runcible.local;
+
+import dev.runcible.api.ResourceFetcher;
+import dev.runcible.api.ResourceUnavailableException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Reads {@code file:} locations. */
+final class FileFetcher implements ResourceFetcher {
+    @Override
+    public InputStream open(URI location) throws ResourceUnavailableException {
+        Path path;
+        try {
+            path = Path.of(location);
+        } catch (IllegalArgumentException e) {
+            throw new ResourceUnavailableException("Invalid file location '" + location + "': " + e.getMessage(), e);
+        }
+        try {
+            return Files.newInputStream(path);
+        } catch (NoSuchFileException e) {
+            throw new ResourceUnavailableException("File " + path + " does not exist; the store is missing a blob, "
+                    + "re-import the image");
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+}

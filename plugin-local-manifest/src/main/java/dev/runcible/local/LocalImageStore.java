@@ -1,0 +1,161 @@
+package dev.runcible.local;
+
+import dev.runcible.api.Digest;
+import dev.runcible.api.ImageManifest;
+import dev.runcible.api.ImageNotFoundException;
+import dev.runcible.api.ImageReference;
+import dev.runcible.api.ImageResources;
+import dev.runcible.api.ImageTagToManifest;
+import dev.runcible.api.InvalidImageException;
+import dev.runcible.api.ManifestBlob;
+import dev.runcible.api.ManifestToResources;
+import dev.runcible.api.OciResource;
+import dev.runcible.api.ResourceUnavailableException;
+import dev.runcible.api.RuncibleException;
+import dev.runcible.api.TagRecord;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** Reads images from a directory in the Storm/YARN store layout. */
+final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
+    private static final System.Logger LOG = System.getLogger(LocalImageStore.class.getName());
+
+    private final StoreLayout layout;
+    private volatile Snapshot snapshot;
+
+    /** The parsed tag file and the file attributes it was read with; replaced whole when the file changes. */
+    private record Snapshot(Object fileKey, long modified, long size, TagFile tags) {
+    }
+
+    LocalImageStore(Path root) {
+        this.layout = new StoreLayout(root);
+    }
+
+    @Override
+    public void close() {
+        // Holds no resources.
+    }
+
+    @Override
+    public ManifestBlob resolve(ImageReference reference) throws RuncibleException {
+        if (reference.digest().isPresent()) {
+            return read(reference.digest().get(), reference.toString());
+        }
+        TagFile tags = tags();
+        for (String name : reference.storeNames()) {
+            Digest digest = tags.byName().get(name);
+            if (digest != null) {
+                return read(digest, name);
+            }
+        }
+        throw new ImageNotFoundException("No image '" + reference.familiarName() + "' in the store at "
+                + layout.root() + " (" + layout.tagFile().getFileName() + " lists " + tags.byName().size()
+                + " names). Import it with 'runcible import' or check the name with 'runcible images'.");
+    }
+
+    @Override
+    public ManifestBlob fetch(ImageReference reference, Digest digest) throws RuncibleException {
+        return read(digest, reference.toString() + "@" + digest);
+    }
+
+    @Override
+    public List<TagRecord> list() throws RuncibleException {
+        return tags().records();
+    }
+
+    @Override
+    public ImageResources resources(ImageReference reference, ImageManifest manifest) throws RuncibleException {
+        Digest configDigest = manifest.config().digest();
+        OciResource config = new OciResource(configDigest, manifest.config().mediaType(), OciResource.Kind.CONFIG,
+                OciResource.Format.JSON, layout.config(configDigest).toUri(), Optional.of(configDigest),
+                OptionalLong.of(manifest.config().size()));
+        List<OciResource> layers = new ArrayList<>();
+        for (var layer : manifest.layers()) {
+            layers.add(new OciResource(layer.digest(), layer.mediaType(), OciResource.Kind.LAYER,
+                    OciResource.Format.SQUASHFS, layout.layer(layer.digest()).toUri(),
+                    recordedSquashfsDigest(layer.digest()), OptionalLong.empty()));
+        }
+        return new ImageResources(config, layers);
+    }
+
+    private Optional<Digest> recordedSquashfsDigest(Digest layer) throws InvalidImageException {
+        Path record = layout.layerDigest(layer);
+        String text;
+        try {
+            text = Files.readString(record, StandardCharsets.US_ASCII).strip();
+        } catch (NoSuchFileException e) {
+            return Optional.empty(); // Stores written by Storm's or YARN's tools record none.
+        } catch (IOException e) {
+            throw new InvalidImageException("Cannot read squashfs digest record " + record + ": " + e.getMessage(), e);
+        }
+        String hex = text.split("\\s+", 2)[0];
+        if (!Digest.isHex(hex)) {
+            throw new InvalidImageException("Squashfs digest record " + record + " does not start with 64 hex "
+                    + "digits; rewrite it with 'sha256sum " + layout.layer(layer).getFileName() + "'");
+        }
+        return Optional.of(new Digest(Digest.SHA256, hex));
+    }
+
+    private ManifestBlob read(Digest digest, String name) throws RuncibleException {
+        Path file = layout.manifest(digest);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ImageNotFoundException("Image '" + name + "' points at manifest " + digest.hex()
+                    + " but " + file + " does not exist; re-import the image");
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot read manifest " + file + ": " + e.getMessage(), e);
+        }
+        return new ManifestBlob(digest, bytes, file.toString());
+    }
+
+    TagFile tags() throws RuncibleException {
+        Path file = layout.tagFile();
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            if (!Files.isDirectory(layout.root())) {
+                throw new ImageNotFoundException("Image store " + layout.root() + " does not exist; set local.root "
+                        + "or create it with 'runcible import dir:ROOTFS --tag NAME:TAG'");
+            }
+            return TagFile.parse("", file.toString());
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot read " + file + ": " + e.getMessage(), e);
+        }
+        Snapshot current = snapshot;
+        long modified = attributes.lastModifiedTime().toMillis();
+        if (current != null && Objects.equals(current.fileKey(), attributes.fileKey())
+                && current.modified() == modified && current.size() == attributes.size()) {
+            return current.tags();
+        }
+        return reload(file);
+    }
+
+    private synchronized TagFile reload(Path file) throws RuncibleException {
+        try {
+            // Read the attributes before the content: a change in between makes the next call read again.
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            TagFile tags = TagFile.parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+            for (String problem : tags.problems()) {
+                LOG.log(Level.WARNING, "Skipping bad line: " + problem);
+            }
+            snapshot = new Snapshot(attributes.fileKey(), attributes.lastModifiedTime().toMillis(),
+                    attributes.size(), tags);
+            return tags;
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.runcible.squashfs;
+
+import dev.runcible.api.Digest;
+import dev.runcible.api.DigestMismatchException;
+import dev.runcible.api.InvalidImageException;
+import dev.runcible.api.LocalizedResource;
+import dev.runcible.api.OciResource;
+import dev.runcible.api.PluginContext;
+import dev.runcible.api.ResourceFetcher;
+import dev.runcible.api.ResourceUnavailableException;
+import dev.runcible.api.ResourcesLocalizer;
+import dev.runcible.api.RuncibleException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The node's content-addressed layer cache. The one class that owns its layout:
+ * <pre>
+ *   CACHE/layers/HEX.sqsh   squashfs layers, by the manifest's layer digest
+ *   CACHE/config/HEX        image configs, by their digest
+ *   CACHE/tmp/              downloads in progress (same filesystem, so publishing is a rename)
+ *   CACHE/locks/HEX.lock    one lock file per digest, held while it is fetched
+ * </pre>
+ * A blob is fetched once per node: concurrent callers in this process share one fetch, other processes wait on
+ * the digest's file lock and then find the published file. Digest and size are checked while streaming and the
+ * file becomes visible only when whole and verified.
+ */
+final class SquashfsCache implements ResourcesLocalizer {
+    private static final int BUFFER_SIZE = 1 << 20;
+
+    private final Path root;
+    private final PluginContext context;
+    private final ConcurrentHashMap<Path, CompletableFuture<LocalizedResource>> inFlight = new ConcurrentHashMap<>();
+
+    SquashfsCache(Path root, PluginContext context) {
+        this.root = root;
+        this.context = context;
+    }
+
+    Path pathOf(OciResource resource) {
+        return switch (resource.kind()) {
+            case CONFIG -> root.resolve("config").resolve(resource.digest().hex());
+            case LAYER -> root.resolve("layers").resolve(resource.digest().hex() + ".sqsh");
+        };
+    }
+
+    @Override
+    public LocalizedResource localize(OciResource resource) throws RuncibleException {
+        Path target = pathOf(resource);
+        if (Files.exists(target)) {
+            return new LocalizedResource(resource, target);
+        }
+        CompletableFuture<LocalizedResource> mine = new CompletableFuture<>();
+        CompletableFuture<LocalizedResource> running = inFlight.putIfAbsent(target, mine);
+        if (running != null) {
+            return await(running);
+        }
+        try {
+            mine.complete(fetchLocked(resource, target));
+        } catch (RuncibleException | RuntimeException e) {
+            mine.completeExceptionally(e);
+        } finally {
+            inFlight.remove(target, mine);
+        }
+        return await(mine);
+    }
+
+    private static LocalizedResource await(CompletableFuture<LocalizedResource> future) throws RuncibleException {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ResourceUnavailableException("Interrupted while waiting for a download", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuncibleException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private LocalizedResource fetchLocked(OciResource resource, Path target) throws RuncibleException {
+        Path lockFile = root.resolve("locks").resolve(resource.digest().hex() + ".lock");
+        try {
+            Files.createDirectories(lockFile.getParent());
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileLock ignored = channel.lock()) {
+                if (Files.exists(target)) {
+                    return new LocalizedResource(resource, target); // another process fetched it meanwhile
+                }
+                fetch(resource, target);
+                return new LocalizedResource(resource, target);
+            }
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot use the layer cache at " + root + ": " + e.getMessage()
+                    + "; check squashfs.cache.dir is a writable local directory", e);
+        }
+    }
+
+    private void fetch(OciResource resource, Path target) throws RuncibleException, IOException {
+        if (resource.format() != OciResource.Format.SQUASHFS && resource.format() != OciResource.Format.JSON) {
+            throw new InvalidImageException("Layer " + resource.digest() + " at " + resource.location() + " is "
+                    + resource.format() + "; this store must hold squashfs layers (import the image with "
+                    + "'runcible import' to convert it)");
+        }
+        ResourceFetcher fetcher = context.fetcher(resource.location().getScheme());
+        Path tmpDir = Files.createDirectories(root.resolve("tmp"));
+        Files.createDirectories(target.getParent());
+        Path temp = Files.createTempFile(tmpDir, resource.digest().hex() + ".", ".part");
+        try {
+            MessageDigest sha256 = sha256();
+            long size = 0;
+            try (InputStream in = fetcher.open(resource.location());
+                    OutputStream out = Files.newOutputStream(temp, StandardOpenOption.TRUNCATE_EXISTING)) {
+                byte[] buffer = new byte[BUFFER_SIZE];
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    sha256.update(buffer, 0, n);
+                    out.write(buffer, 0, n);
+                    size += n;
+                }
+            } catch (IOException e) {
+                throw new ResourceUnavailableException("Cannot fetch " + describe(resource) + ": " + e.getMessage(),
+                        e);
+            }
+            verify(resource, temp, new Digest(Digest.SHA256, HexFormat.of().formatHex(sha256.digest())), size);
+            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException e) {
+                // Published by someone who did not take the lock; the content is the same digest.
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    private static void verify(OciResource resource, Path file, Digest actual, long size)
+            throws RuncibleException, IOException {
+        if (resource.contentSize().isPresent() && resource.contentSize().getAsLong() != size) {
+            throw new DigestMismatchException("Size mismatch for " + describe(resource) + ": expected "
+                    + resource.contentSize().getAsLong() + " bytes, got " + size + "; the store copy is damaged, "
+                    + "re-import the image");
+        }
+        if (resource.contentDigest().isPresent() && !resource.contentDigest().get().equals(actual)) {
+            throw new DigestMismatchException("Digest mismatch for " + describe(resource) + ": expected "
+                    + resource.contentDigest().get() + ", got " + actual + "; the store copy is damaged, "
+                    + "re-import the image");
+        }
+        if (resource.format() == OciResource.Format.SQUASHFS) {
+            String problem = SquashfsSuperblock.check(file);
+            if (problem != null) {
+                throw new ResourceUnavailableException("Layer file " + resource.location().getPath()
+                        + " is not a usable squashfs image: " + problem + "; re-import the image");
+            }
+        }
+    }
+
+    private static String describe(OciResource resource) {
+        return resource.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + resource.digest() + " from "
+                + resource.location();
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

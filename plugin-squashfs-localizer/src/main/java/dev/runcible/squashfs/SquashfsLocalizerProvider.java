@@ -1,0 +1,25 @@
+package dev.runcible.squashfs;
+
+import com.google.auto.service.AutoService;
+import dev.runcible.api.PluginContext;
+import dev.runcible.api.ResourcesLocalizer;
+import dev.runcible.api.ResourcesLocalizerProvider;
+import java.nio.file.Path;
+
+/** The {@code squashfs} localizer: a content-addressed cache of squashfs layers on the node. */
+@AutoService(ResourcesLocalizerProvider.class)
+public final class SquashfsLocalizerProvider implements ResourcesLocalizerProvider {
+    public static final String NAME = "squashfs";
+    public static final String CACHE_DIR_KEY = "squashfs.cache.dir";
+    public static final Path DEFAULT_CACHE_DIR = Path.of("/var/lib/runcible/cache");
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public ResourcesLocalizer create(PluginContext context) {
+        return new SquashfsCache(context.config().path(CACHE_DIR_KEY, DEFAULT_CACHE_DIR), context);
+    }
+}
