@@ -1,0 +1,78 @@
+package dev.runcible.core.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The launcher's own configuration keys, read (and so marked used) from {@link Settings}.
+ *
+ * @param tagToManifest plugin name for {@code runcible.image.tag-to-manifest}
+ * @param manifestToResources plugin name for {@code runcible.image.manifest-to-resources}
+ * @param localizer plugin name for {@code runcible.image.localizer}
+ * @param runDir {@code runcible.run.dir}: container state, layer mount points, runc state
+ * @param runcBinary {@code runcible.runc.binary}: runc (or a drop-in such as crun), by name or path
+ * @param allowedImages {@code runcible.allowed.images}
+ * @param allowedReadOnly {@code runcible.mounts.allowed-ro}: prefixes bind mounts may come from, read-only
+ * @param allowedReadWrite {@code runcible.mounts.allowed-rw}: prefixes bind mounts may come from, read-write
+ */
+public record CoreConfig(String tagToManifest, String manifestToResources, String localizer, Path runDir,
+        String runcBinary, ImagePolicy allowedImages, List<Path> allowedReadOnly, List<Path> allowedReadWrite) {
+    public static final String TAG_TO_MANIFEST = "runcible.image.tag-to-manifest";
+    public static final String MANIFEST_TO_RESOURCES = "runcible.image.manifest-to-resources";
+    public static final String LOCALIZER = "runcible.image.localizer";
+    public static final String RUN_DIR = "runcible.run.dir";
+    public static final String RUNC_BINARY = "runcible.runc.binary";
+    public static final String ALLOWED_IMAGES = "runcible.allowed.images";
+    public static final String ALLOWED_RO = "runcible.mounts.allowed-ro";
+    public static final String ALLOWED_RW = "runcible.mounts.allowed-rw";
+
+    public static final Path DEFAULT_RUN_DIR = Path.of("/var/lib/runcible/run");
+
+    public CoreConfig {
+        requireNonNull(tagToManifest, "tagToManifest is null");
+        requireNonNull(manifestToResources, "manifestToResources is null");
+        requireNonNull(localizer, "localizer is null");
+        requireNonNull(runDir, "runDir is null");
+        requireNonNull(runcBinary, "runcBinary is null");
+        requireNonNull(allowedImages, "allowedImages is null");
+        allowedReadOnly = List.copyOf(allowedReadOnly);
+        allowedReadWrite = List.copyOf(allowedReadWrite);
+    }
+
+    public static CoreConfig from(Settings settings) {
+        Path runDir = settings.path(RUN_DIR, DEFAULT_RUN_DIR);
+        // Overlay options are separated by ',' and lower dirs by ':'; neither may appear in our paths.
+        if (runDir.toString().contains(",") || runDir.toString().contains(":")) {
+            settings.problem(RUN_DIR, "must not contain ',' or ':' (overlay mount options cannot escape them), got '"
+                    + runDir + "'");
+        }
+        List<String> problems = new ArrayList<>();
+        ImagePolicy policy = ImagePolicy.parse(settings.list(ALLOWED_IMAGES, List.of("*")), problems);
+        problems.forEach(settings::problem);
+        return new CoreConfig(
+                settings.get(TAG_TO_MANIFEST, "local"),
+                settings.get(MANIFEST_TO_RESOURCES, "local"),
+                settings.get(LOCALIZER, "squashfs"),
+                runDir,
+                settings.get(RUNC_BINARY, "runc"),
+                policy,
+                paths(settings, ALLOWED_RO),
+                paths(settings, ALLOWED_RW));
+    }
+
+    private static List<Path> paths(Settings settings, String key) {
+        List<Path> paths = new ArrayList<>();
+        for (String entry : settings.list(key, List.of())) {
+            Path path = Path.of(entry);
+            if (!path.isAbsolute()) {
+                settings.problem(key, "entries must be absolute paths, got '" + entry + "'");
+            } else {
+                paths.add(path.normalize());
+            }
+        }
+        return paths;
+    }
+}

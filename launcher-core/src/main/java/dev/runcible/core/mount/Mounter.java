@@ -1,0 +1,70 @@
+package dev.runcible.core.mount;
+
+import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.host.Commands;
+import dev.runcible.core.host.MountTable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Mounts and unmounts through util-linux {@code mount}, which also sets up and frees the loop devices. */
+public final class Mounter {
+    private static final Logger LOG = LoggerFactory.getLogger(Mounter.class);
+    private static final long TIMEOUT_SECONDS = 60;
+
+    /** Loop-mounts a squashfs file read-only; {@code loop} gets an autoclear device that umount frees. */
+    public void mountSquashfs(Path file, Path target) throws ContainerRuntimeException {
+        run(List.of("mount", "-t", "squashfs", "-o", "ro,nosuid,nodev,loop", file.toString(), target.toString()),
+                null, "mount squashfs layer " + file + " on " + target,
+                " (check that /dev/loop-control exists and the squashfs module loads: run 'runcible doctor')");
+    }
+
+    /**
+     * Mounts an overlay whose lower dirs, top first, all sit in one directory: they are named relative to it, so
+     * a deep image stays within the kernel's one-page limit on mount options.
+     */
+    public void mountOverlay(Path layersDirectory, List<Path> lowerTopFirst, Path upper, Path work, Path target)
+            throws ContainerRuntimeException {
+        String lower = lowerTopFirst.stream()
+                .map(p -> p.getParent().equals(layersDirectory) ? p.getFileName().toString() : p.toString())
+                .collect(Collectors.joining(":"));
+        String options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+        run(List.of("mount", "-t", "overlay", "overlay", "-o", options, target.toString()), layersDirectory,
+                "mount the overlay root filesystem on " + target, " (run 'runcible doctor' to check overlay support)");
+    }
+
+    /** Unmounts if mounted; falls back to a lazy unmount when the mount is busy. */
+    public void unmount(Path target) throws ContainerRuntimeException {
+        try {
+            if (!MountTable.isMounted(target)) {
+                return;
+            }
+            Commands.Result result = Commands.run(List.of("umount", target.toString()), TIMEOUT_SECONDS);
+            if (result.ok()) {
+                return;
+            }
+            LOG.warn("umount {} failed ({}); detaching it lazily", target, result.message());
+            result = Commands.run(List.of("umount", "-l", target.toString()), TIMEOUT_SECONDS);
+            if (!result.ok()) {
+                throw new ContainerRuntimeException("Cannot unmount " + target + ": " + result.message());
+            }
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot unmount " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void run(List<String> command, Path directory, String what, String advice)
+            throws ContainerRuntimeException {
+        try {
+            Commands.Result result = Commands.run(command, directory, TIMEOUT_SECONDS);
+            if (!result.ok()) {
+                throw new ContainerRuntimeException("Cannot " + what + ": " + result.message() + advice);
+            }
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot " + what + ": " + e.getMessage() + advice, e);
+        }
+    }
+}

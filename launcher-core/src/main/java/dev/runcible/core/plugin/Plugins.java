@@ -1,0 +1,138 @@
+package dev.runcible.core.plugin;
+
+import dev.runcible.api.ImageStore;
+import dev.runcible.api.ImageStoreProvider;
+import dev.runcible.api.ImageTagToManifest;
+import dev.runcible.api.ImageTagToManifestProvider;
+import dev.runcible.api.ManifestToResources;
+import dev.runcible.api.ManifestToResourcesProvider;
+import dev.runcible.api.PluginConfig;
+import dev.runcible.api.PluginContext;
+import dev.runcible.api.ResourceFetcher;
+import dev.runcible.api.ResourceFetcherProvider;
+import dev.runcible.api.ResourceUnavailableException;
+import dev.runcible.api.ResourcesLocalizer;
+import dev.runcible.api.ResourcesLocalizerProvider;
+import dev.runcible.api.RuncibleException;
+import dev.runcible.core.config.Settings;
+import java.net.URI;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The plugins found by ServiceLoader, by name (or URI scheme for fetchers and stores). One call site per SPI. A
+ * provider that fails to load is reported and skipped; two providers of one name are a configuration problem.
+ */
+public final class Plugins implements PluginContext {
+    private static final Logger LOG = LoggerFactory.getLogger(Plugins.class);
+
+    private final Settings settings;
+    private final Map<String, ImageTagToManifestProvider> tagToManifest;
+    private final Map<String, ManifestToResourcesProvider> manifestToResources;
+    private final Map<String, ResourcesLocalizerProvider> localizers;
+    private final Map<String, ResourceFetcherProvider> fetcherProviders;
+    private final Map<String, ImageStoreProvider> stores;
+    private final Map<String, ResourceFetcher> fetchers = new ConcurrentHashMap<>();
+
+    public Plugins(ClassLoader loader, Settings settings) {
+        this.settings = settings;
+        this.tagToManifest = load(ImageTagToManifestProvider.class, loader, ImageTagToManifestProvider::name);
+        this.manifestToResources = load(ManifestToResourcesProvider.class, loader, ManifestToResourcesProvider::name);
+        this.localizers = load(ResourcesLocalizerProvider.class, loader, ResourcesLocalizerProvider::name);
+        this.fetcherProviders = load(ResourceFetcherProvider.class, loader, ResourceFetcherProvider::scheme);
+        this.stores = load(ImageStoreProvider.class, loader, ImageStoreProvider::scheme);
+    }
+
+    private <T> Map<String, T> load(Class<T> type, ClassLoader loader, Function<T, String> name) {
+        Map<String, T> found = new TreeMap<>();
+        var iterator = ServiceLoader.load(type, loader).iterator();
+        while (true) {
+            T provider;
+            try {
+                if (!iterator.hasNext()) {
+                    break;
+                }
+                provider = iterator.next();
+            } catch (ServiceConfigurationError e) {
+                LOG.warn("Skipping a {} that failed to load: {}", type.getSimpleName(), e.getMessage());
+                continue;
+            }
+            String key = name.apply(provider);
+            T previous = found.putIfAbsent(key, provider);
+            if (previous != null) {
+                settings.problem("two plugins provide " + type.getSimpleName() + " '" + key + "': "
+                        + previous.getClass().getName() + " and " + provider.getClass().getName()
+                        + "; remove one of their jars");
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public PluginConfig config() {
+        return settings;
+    }
+
+    public ImageTagToManifest tagToManifest(String key, String name) {
+        ImageTagToManifestProvider provider = pick(tagToManifest, key, name, "image backend");
+        return provider == null ? null : provider.create(this);
+    }
+
+    public ManifestToResources manifestToResources(String key, String name) {
+        ManifestToResourcesProvider provider = pick(manifestToResources, key, name, "image backend");
+        return provider == null ? null : provider.create(this);
+    }
+
+    public ResourcesLocalizer localizer(String key, String name) {
+        ResourcesLocalizerProvider provider = pick(localizers, key, name, "localizer");
+        return provider == null ? null : provider.create(this);
+    }
+
+    private <T> T pick(Map<String, T> providers, String key, String name, String what) {
+        T provider = providers.get(name);
+        if (provider == null) {
+            settings.problem(key, "names no " + what + " '" + name + "'. Available: " + providers.keySet());
+        }
+        return provider;
+    }
+
+    @Override
+    public ResourceFetcher fetcher(String scheme) throws ResourceUnavailableException {
+        ResourceFetcherProvider provider = scheme == null ? null : fetcherProviders.get(scheme);
+        if (provider == null) {
+            throw new ResourceUnavailableException("No plugin fetches '" + scheme + ":' locations. Available "
+                    + "schemes: " + fetcherProviders.keySet() + "; add the plugin jar for that scheme");
+        }
+        return fetchers.computeIfAbsent(scheme, s -> provider.create(this));
+    }
+
+    public ImageStore openStore(URI location) throws RuncibleException {
+        ImageStoreProvider provider = location.getScheme() == null ? null : stores.get(location.getScheme());
+        if (provider == null) {
+            throw new ResourceUnavailableException("No plugin writes image stores at '" + location
+                    + "'. Available schemes: " + stores.keySet());
+        }
+        return provider.open(location, this);
+    }
+
+    public Map<String, ?> providers(String spi) {
+        return switch (spi) {
+            case "tag-to-manifest" -> tagToManifest;
+            case "manifest-to-resources" -> manifestToResources;
+            case "localizer" -> localizers;
+            case "fetcher" -> fetcherProviders;
+            case "store" -> stores;
+            default -> throw new IllegalArgumentException(spi);
+        };
+    }
+
+    public void close() {
+        fetchers.values().forEach(ResourceFetcher::close);
+    }
+}
