@@ -26,7 +26,7 @@ public final class PluginLoader {
 
     public static ClassLoader create(Path pluginsDirectory, String pluginPath) {
         List<URL> urls = new ArrayList<>();
-        if (pluginsDirectory != null) {
+        if (pluginsDirectory != null && Files.isDirectory(pluginsDirectory)) {
             addJars(pluginsDirectory, urls);
         }
         if (pluginPath != null && !pluginPath.isBlank()) {

@@ -1,0 +1,118 @@
+package dev.runcible.core;
+
+import dev.runcible.api.ImageStore;
+import dev.runcible.api.ImageTagToManifest;
+import dev.runcible.api.ManifestToResources;
+import dev.runcible.api.ResourcesLocalizer;
+import dev.runcible.api.RuncibleException;
+import dev.runcible.core.config.CoreConfig;
+import dev.runcible.core.config.Settings;
+import dev.runcible.core.container.ContainerManager;
+import dev.runcible.core.container.RunDirectory;
+import dev.runcible.core.image.ImageResolver;
+import dev.runcible.core.plugin.Plugins;
+import dev.runcible.core.runtime.Runc;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The launcher as a library: configured plugins, the image resolver and the container manager. The CLI is a thin
+ * layer over this; a scheduler embedding Runcible in its own JVM uses it directly.
+ */
+public final class Runcible implements AutoCloseable {
+    /** The local store {@code import} writes to by default; the {@code local} plugin reads the same key. */
+    public static final String LOCAL_ROOT = "local.root";
+    public static final Path DEFAULT_LOCAL_ROOT = Path.of("/var/lib/runcible/store");
+
+    private final CoreConfig config;
+    private final Plugins plugins;
+    private final ImageTagToManifest tagToManifest;
+    private final ManifestToResources manifestToResources;
+    private final ResourcesLocalizer localizer;
+    private final ExecutorService executor;
+    private final ImageResolver resolver;
+    private final Path localStore;
+    private ContainerManager containers;
+
+    private Runcible(Settings settings, ClassLoader loader) {
+        this.config = CoreConfig.from(settings);
+        this.localStore = settings.path(LOCAL_ROOT, DEFAULT_LOCAL_ROOT);
+        this.plugins = new Plugins(loader, settings);
+        this.tagToManifest = plugins.tagToManifest(CoreConfig.TAG_TO_MANIFEST, config.tagToManifest());
+        this.manifestToResources = plugins.manifestToResources(CoreConfig.MANIFEST_TO_RESOURCES,
+                config.manifestToResources());
+        this.localizer = plugins.localizer(CoreConfig.LOCALIZER, config.localizer());
+        AtomicInteger threads = new AtomicInteger();
+        this.executor = Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "runcible-localize-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.resolver = new ImageResolver(config.allowedImages(), tagToManifest, manifestToResources, localizer,
+                executor);
+    }
+
+    /** Builds the launcher; every configuration problem is reported in one exception. */
+    public static Runcible open(Settings settings, ClassLoader loader) throws RuncibleException {
+        Runcible runcible = new Runcible(settings, loader);
+        try {
+            settings.check();
+        } catch (RuncibleException e) {
+            runcible.close();
+            throw e;
+        }
+        return runcible;
+    }
+
+    public CoreConfig config() {
+        return config;
+    }
+
+    public ImageResolver images() {
+        return resolver;
+    }
+
+    public ImageTagToManifest tagToManifest() {
+        return tagToManifest;
+    }
+
+    public Plugins plugins() {
+        return plugins;
+    }
+
+    /** The container manager; runc is looked up on first use, so image commands work without it. */
+    public synchronized ContainerManager containers() throws ContainerRuntimeException {
+        if (containers == null) {
+            RunDirectory runDir = new RunDirectory(config.runDir());
+            containers = new ContainerManager(runDir, resolver, Runc.locate(config.runcBinary(), runDir.runcRoot()),
+                    config.allowedReadOnly(), config.allowedReadWrite());
+        }
+        return containers;
+    }
+
+    public URI defaultStore() {
+        return localStore.toUri();
+    }
+
+    public ImageStore openStore(URI location) throws RuncibleException {
+        return plugins.openStore(location);
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+        for (AutoCloseable closeable : new AutoCloseable[] {tagToManifest, manifestToResources, localizer}) {
+            if (closeable != null) {
+                try {
+                    closeable.close();
+                } catch (Exception e) {
+                    // closing is best effort
+                }
+            }
+        }
+        plugins.close();
+    }
+}

@@ -1,0 +1,108 @@
+package dev.runcible.core.cli;
+
+import dev.runcible.api.RuncibleException;
+import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.Runcible;
+import dev.runcible.core.config.Settings;
+import dev.runcible.core.plugin.PluginLoader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code runcible} command line. Errors print as one line; exit codes follow docker (125 = launcher error). */
+@Command(name = "runcible", mixinStandardHelpOptions = true, version = "runcible 0.1.0",
+        description = "Launches OCI containers with runc from squashfs image layers.",
+        subcommands = {RunCommand.class, PsCommand.class, KillCommand.class, RmCommand.class, WaitCommand.class,
+                LogsCommand.class, ImagesCommand.class, ImportCommand.class, DoctorCommand.class})
+public final class Main {
+    public static final int LAUNCHER_ERROR = 125;
+    public static final String CONFIG_ENV = "RUNCIBLE_CONFIG";
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Configuration properties (default: $RUNCIBLE_CONFIG, then built-in defaults).")
+    Path config;
+
+    @Option(names = "--debug", description = "Log debug messages and print stack traces.")
+    boolean debug;
+
+    private final Map<String, String> environment;
+
+    public Main(Map<String, String> environment) {
+        this.environment = environment;
+    }
+
+    public static void main(String[] args) {
+        for (String arg : args) {
+            if (arg.equals("--debug")) {
+                System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
+            }
+            if (arg.equals("--")) {
+                break;
+            }
+        }
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+        System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+        System.exit(execute(System.getenv(), args));
+    }
+
+    /** Runs one command line and returns its exit code (for tests and embedding). */
+    public static int execute(Map<String, String> environment, String... args) {
+        Main main = new Main(environment);
+        CommandLine commandLine = new CommandLine(main);
+        // Everything after the image is the container's command, options included, as with docker run.
+        commandLine.getSubcommands().get("run").setStopAtPositional(true);
+        commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
+            PrintWriter err = cmd.getErr();
+            if (exception instanceof RuncibleException e) {
+                err.println("runcible: " + e.getMessage());
+                if (main.debug) {
+                    e.printStackTrace(err);
+                }
+                err.flush();
+                return e instanceof ContainerRuntimeException c ? c.exitCode() : LAUNCHER_ERROR;
+            }
+            err.println("runcible: internal error: " + exception);
+            exception.printStackTrace(err);
+            err.flush();
+            return LAUNCHER_ERROR;
+        });
+        commandLine.setParameterExceptionHandler((exception, params) -> {
+            PrintWriter err = exception.getCommandLine().getErr();
+            err.println("runcible: " + exception.getMessage());
+            err.println("See '" + exception.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            err.flush();
+            return LAUNCHER_ERROR;
+        });
+        return commandLine.execute(args);
+    }
+
+    /** Loads the configuration and plugins. */
+    Runcible open() throws RuncibleException {
+        Settings settings;
+        Path file = config;
+        if (file == null && environment.get(CONFIG_ENV) != null && !environment.get(CONFIG_ENV).isBlank()) {
+            file = Path.of(environment.get(CONFIG_ENV));
+        }
+        settings = file == null ? Settings.of(Map.of(), environment) : Settings.load(file, environment);
+        String home = System.getProperty("runcible.home");
+        ClassLoader loader = PluginLoader.create(home == null ? null : Path.of(home, "plugins"),
+                environment.get(PluginLoader.PLUGIN_PATH_ENV));
+        return Runcible.open(settings, loader);
+    }
+
+    Map<String, String> environment() {
+        return environment;
+    }
+
+    static void requireRoot(String what) throws ContainerRuntimeException {
+        if (!Host.isRoot()) {
+            throw new ContainerRuntimeException("'" + what + "' needs root (it mounts layers and starts runc); "
+                    + "run it with sudo");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.runcible.core.cli;
+
+import dev.runcible.api.ImageReference;
+import dev.runcible.core.Runcible;
+import dev.runcible.core.container.ContainerManager;
+import dev.runcible.core.container.RunRequest;
+import dev.runcible.core.runtime.BindMount;
+import dev.runcible.core.runtime.Limits;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "run", description = "Run a command in a new container. In the foreground, stream its output and "
+        + "exit with its exit code.")
+final class RunCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = "--name", description = "Container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*).")
+    String name;
+
+    @Option(names = "--cpu", paramLabel = "PERCENT", description = "CPU limit in percent of one core (150 = 1.5 cores).")
+    Integer cpu;
+
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", description = "Memory limit, e.g. 512m or 2g.")
+    String memory;
+
+    @Option(names = "--pids", paramLabel = "N", description = "Most processes and threads.")
+    Long pids;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Set (K=V) or pass (K) an environment variable.")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = "--mount", paramLabel = "SRC:DST[:ro|rw]", description = "Bind mount a host path.")
+    List<String> mounts = new ArrayList<>();
+
+    @Option(names = {"-d", "--detach"}, description = "Run in the background and print the container id.")
+    boolean detach;
+
+    @Option(names = "--rm", description = "Remove the container when it exits (foreground only).")
+    boolean remove;
+
+    @Parameters(index = "0", paramLabel = "IMAGE")
+    String image;
+
+    @Parameters(index = "1..*", paramLabel = "CMD", description = "Command and arguments (replace the image's Cmd).")
+    List<String> command = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        ImageReference reference = ImageReference.parse(image);
+        Limits limits = Limits.parse(memory, cpu, pids);
+        List<BindMount> binds = new ArrayList<>();
+        for (String mount : mounts) {
+            binds.add(BindMount.parse(mount));
+        }
+        List<String> args = new ArrayList<>(command);
+        if (!args.isEmpty() && args.get(0).equals("--")) {
+            args.remove(0);
+        }
+        Main.requireRoot("run");
+        try (Runcible runcible = main.open()) {
+            ContainerManager containers = runcible.containers();
+            RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args, env, limits, binds);
+            ContainerManager.Started started = containers.run(request);
+            String id = started.record().id();
+            if (detach) {
+                System.out.println(id);
+                return 0;
+            }
+            SignalForwarding.install(containers, id);
+            LogFollower follower = new LogFollower(started.files().stdout(), started.files().stderr(), System.out,
+                    System.err);
+            while (!started.shim().waitFor(20, TimeUnit.MILLISECONDS)) {
+                follower.pump();
+            }
+            follower.pump();
+            int exitCode = containers.exitCode(started.files()).orElse(Main.LAUNCHER_ERROR);
+            if (remove) {
+                containers.remove(id, true);
+            }
+            return exitCode;
+        }
+    }
+}

@@ -1,0 +1,467 @@
+package dev.runcible.core.container;
+
+import dev.runcible.api.Digest;
+import dev.runcible.api.RuncibleException;
+import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.InvalidRequestException;
+import dev.runcible.core.NoSuchContainerException;
+import dev.runcible.core.container.RunDirectory.ContainerFiles;
+import dev.runcible.core.host.MountTable;
+import dev.runcible.core.host.ProcessIdentity;
+import dev.runcible.core.image.ImageResolver;
+import dev.runcible.core.image.Json;
+import dev.runcible.core.image.ResolvedImage;
+import dev.runcible.core.mount.LayerMounts;
+import dev.runcible.core.mount.Mounter;
+import dev.runcible.core.runtime.BindMount;
+import dev.runcible.core.runtime.Runc;
+import dev.runcible.core.runtime.RuntimeConfigBuilder;
+import dev.runcible.core.runtime.RuntimeSpec;
+import dev.runcible.core.runtime.UserIds;
+import dev.runcible.core.runtime.UserResolver;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates, starts, lists, signals, waits for and removes containers (steps 6 to 9 of a launch). All state lives in
+ * the run directory, so any launcher process, including one started after a crash, sees the same containers.
+ */
+public final class ContainerManager {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerManager.class);
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
+    private static final Pattern SIGNAL = Pattern.compile("(?:SIG)?[A-Z0-9+-]{2,12}|[0-9]{1,2}");
+    private static final List<String> HOST_FILES = List.of("/etc/resolv.conf", "/etc/hosts", "/etc/hostname");
+    private static final long START_TIMEOUT_MS = 60_000;
+    private static final long STOP_TIMEOUT_MS = 10_000;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final RunDirectory runDir;
+    private final ImageResolver resolver;
+    private final Runc runc;
+    private final Mounter mounter;
+    private final LayerMounts layerMounts;
+    private final List<Path> allowedReadOnly;
+    private final List<Path> allowedReadWrite;
+
+    public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, List<Path> allowedReadOnly,
+            List<Path> allowedReadWrite) {
+        this.runDir = runDir;
+        this.resolver = resolver;
+        this.runc = runc;
+        this.mounter = new Mounter();
+        this.layerMounts = new LayerMounts(runDir.layers(), mounter);
+        this.allowedReadOnly = List.copyOf(allowedReadOnly);
+        this.allowedReadWrite = List.copyOf(allowedReadWrite);
+    }
+
+    /** A started container: its record, and the supervisor process when this launcher started it. */
+    public record Started(ContainerRecord record, ContainerFiles files, Process shim) {
+    }
+
+    /** Validates, resolves, mounts and starts; returns once the container runs (or has already exited). */
+    public Started run(RunRequest request) throws RuncibleException {
+        if (request.name().isPresent() && !NAME.matcher(request.name().get()).matches()) {
+            throw new InvalidRequestException("Invalid container name '" + request.name().get()
+                    + "': use 1 to 128 of [a-zA-Z0-9_.-], starting with a letter or digit");
+        }
+        List<BindMount> binds = checkBinds(request.mounts());
+        ResolvedImage image = resolver.resolve(request.image());
+        String id = HexFormat.of().formatHex(randomBytes());
+        ContainerFiles files = runDir.container(id);
+        ContainerRecord record = new ContainerRecord(id, request.name().orElse(id.substring(0, 12)),
+                request.image().familiarName(), image.manifest().digest().toString(),
+                image.layers().stream().map(l -> l.resource().digest().hex()).toList(), Instant.now().toString(),
+                request.command(), "/runcible/" + id);
+        try {
+            runDir.locked(() -> {
+                create(record, files, image, request, binds);
+                return null;
+            });
+        } catch (RuncibleException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ContainerRuntimeException("Cannot create container: " + e.getMessage(), e);
+        }
+        return start(record, files);
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+
+    private void create(ContainerRecord record, ContainerFiles files, ResolvedImage image, RunRequest request,
+            List<BindMount> binds) throws RuncibleException {
+        for (ContainerInfo other : list()) {
+            if (other.record().name().equals(record.name())) {
+                throw new InvalidRequestException("The container name '" + record.name() + "' is in use by "
+                        + other.record().shortId() + "; remove it with 'runcible rm " + record.name()
+                        + "' or pick another --name");
+            }
+        }
+        try {
+            Files.createDirectories(files.rootfs());
+            Files.createDirectories(files.upper());
+            Files.createDirectories(files.work());
+            writeAtomically(files.record(), Json.MAPPER.writeValueAsBytes(record));
+        } catch (IOException e) {
+            deleteTree(files.dir());
+            throw new ContainerRuntimeException("Cannot create " + files.dir() + ": " + e.getMessage(), e);
+        }
+        try {
+            List<Path> lowers = layerMounts.acquire(image.layers());
+            mounter.mountOverlay(layerMounts.directory(), lowers, files.upper(), files.work(), files.rootfs());
+            UserIds user = UserResolver.resolve(files.rootfs(), image.config().user());
+            ProcessPlan plan = ProcessPlan.of(record.image(), image.config(), request, user.home(), System.getenv());
+            List<BindMount> allBinds = new ArrayList<>();
+            for (String hostFile : HOST_FILES) {
+                if (Files.isRegularFile(Path.of(hostFile))) {
+                    allBinds.add(new BindMount(Path.of(hostFile), hostFile, true));
+                }
+            }
+            allBinds.addAll(binds);
+            RuntimeSpec spec = new RuntimeSpec(plan.args(), plan.env(), plan.cwd(), user, request.limits(), allBinds,
+                    record.cgroupsPath(), HostLimits.openFiles());
+            writeAtomically(files.config(), Json.MAPPER.writeValueAsBytes(RuntimeConfigBuilder.build(spec)));
+        } catch (RuncibleException | IOException | RuntimeException e) {
+            cleanUp(record, files);
+            if (e instanceof RuncibleException r) {
+                throw r;
+            }
+            throw new ContainerRuntimeException("Cannot prepare container " + record.shortId() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private List<BindMount> checkBinds(List<BindMount> mounts) throws InvalidRequestException {
+        List<BindMount> checked = new ArrayList<>();
+        for (BindMount mount : mounts) {
+            Path real;
+            try {
+                real = mount.source().toRealPath();
+            } catch (IOException e) {
+                throw new InvalidRequestException("Bind mount source " + mount.source() + " does not exist");
+            }
+            boolean allowed = under(real, allowedReadWrite) || (mount.readOnly() && under(real, allowedReadOnly));
+            if (!allowed) {
+                throw new InvalidRequestException("Bind mount source " + mount.source()
+                        + (real.equals(mount.source()) ? "" : " (really " + real + ")") + " is not under "
+                        + (mount.readOnly() ? "runcible.mounts.allowed-ro or runcible.mounts.allowed-rw "
+                                + allowedReadOnly + allowedReadWrite
+                                : "runcible.mounts.allowed-rw " + allowedReadWrite)
+                        + "; add a prefix to the configuration or mount it :ro");
+            }
+            checked.add(new BindMount(real, mount.destination(), mount.readOnly()));
+        }
+        return checked;
+    }
+
+    private static boolean under(Path path, List<Path> prefixes) {
+        return prefixes.stream().anyMatch(path::startsWith);
+    }
+
+    private Started start(ContainerRecord record, ContainerFiles files) throws RuncibleException {
+        Process shim = runc.start(files, record.id());
+        try {
+            writeAtomically(files.shimPid(), ProcessIdentity.of(shim.pid()).format()
+                    .getBytes(StandardCharsets.US_ASCII));
+            long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+            while (!Files.exists(files.containerPid()) && shim.isAlive()) {
+                if (System.currentTimeMillis() > deadline) {
+                    runc.kill(record.id(), "KILL");
+                    throw new ContainerRuntimeException("Container " + record.shortId() + " did not start within "
+                            + START_TIMEOUT_MS / 1000 + " s");
+                }
+                shim.waitFor(2, TimeUnit.MILLISECONDS);
+            }
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot record the supervisor of " + record.shortId() + ": "
+                    + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ContainerRuntimeException("Interrupted while starting " + record.shortId());
+        }
+        if (!Files.exists(files.containerPid())) {
+            // runc writes the pid file once the container exists: without it, runc failed before the command ran.
+            String error = lastLine(files.stderr());
+            forceRemove(record, files);
+            throw new ContainerRuntimeException("Cannot start container from '" + record.image() + "': " + error,
+                    startFailureExitCode(error));
+        }
+        return new Started(record, files, shim);
+    }
+
+    /** Docker's codes: 127 when the command is not found, 126 when it cannot be run, 125 otherwise. */
+    static int startFailureExitCode(String runcError) {
+        String lower = runcError.toLowerCase(java.util.Locale.ROOT);
+        if (lower.contains("not found") || lower.contains("no such file")) {
+            return 127;
+        }
+        if (lower.contains("permission denied") || lower.contains("exec format error")) {
+            return 126;
+        }
+        return 125;
+    }
+
+    private static String lastLine(Path file) {
+        try {
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+                    .filter(l -> !l.isBlank()).toList();
+            if (lines.isEmpty()) {
+                return "runc failed without a message";
+            }
+            String line = lines.get(lines.size() - 1);
+            // runc logs as logrus text: level=error msg="..."
+            int msg = line.indexOf("msg=\"");
+            if (msg >= 0) {
+                line = line.substring(msg + 5, line.endsWith("\"") ? line.length() - 1 : line.length())
+                        .replace("\\\"", "\"");
+            }
+            return line;
+        } catch (IOException e) {
+            return "runc failed (" + e.getMessage() + ")";
+        }
+    }
+
+    public List<ContainerInfo> list() throws RuncibleException {
+        List<ContainerInfo> out = new ArrayList<>();
+        if (!Files.isDirectory(runDir.containers())) {
+            return out;
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(runDir.containers())) {
+            for (Path dir : dirs) {
+                ContainerFiles files = new ContainerFiles(dir);
+                ContainerRecord record = readRecord(files);
+                if (record != null) {
+                    out.add(inspect(record, files));
+                }
+            }
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot list " + runDir.containers() + ": " + e.getMessage(), e);
+        }
+        out.sort(Comparator.comparing((ContainerInfo i) -> i.record().created()).reversed());
+        return out;
+    }
+
+    private static ContainerRecord readRecord(ContainerFiles files) {
+        try {
+            return Json.MAPPER.readValue(files.record().toFile(), ContainerRecord.class);
+        } catch (IOException e) {
+            LOG.debug("Skipping {}: no readable container.json ({})", files.dir(), e.getMessage());
+            return null;
+        }
+    }
+
+    private static ContainerInfo inspect(ContainerRecord record, ContainerFiles files) {
+        OptionalInt exit = readExitCode(files);
+        if (exit.isPresent()) {
+            return new ContainerInfo(record, ContainerState.EXITED, exit);
+        }
+        ProcessIdentity shim;
+        try {
+            shim = ProcessIdentity.parse(Files.readString(files.shimPid(), StandardCharsets.US_ASCII));
+        } catch (IOException | RuntimeException e) {
+            return new ContainerInfo(record, ContainerState.CREATED, OptionalInt.empty());
+        }
+        if (shim.isAlive()) {
+            ContainerState state = Files.exists(files.containerPid()) ? ContainerState.RUNNING : ContainerState.CREATED;
+            return new ContainerInfo(record, state, OptionalInt.empty());
+        }
+        // The shim writes the exit code just before it exits: read again before calling the container dead.
+        exit = readExitCode(files);
+        return new ContainerInfo(record, exit.isPresent() ? ContainerState.EXITED : ContainerState.DEAD, exit);
+    }
+
+    private static OptionalInt readExitCode(ContainerFiles files) {
+        try {
+            return OptionalInt.of(Integer.parseInt(Files.readString(files.exitCode(), StandardCharsets.US_ASCII)
+                    .strip()));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    /** Finds a container by full id, name, or unique id prefix. */
+    public ContainerInfo find(String idOrName) throws RuncibleException {
+        List<ContainerInfo> all = list();
+        for (ContainerInfo info : all) {
+            if (info.record().id().equals(idOrName) || info.record().name().equals(idOrName)) {
+                return info;
+            }
+        }
+        List<ContainerInfo> prefixed = all.stream().filter(i -> i.record().id().startsWith(idOrName)).toList();
+        if (prefixed.size() == 1 && !idOrName.isEmpty()) {
+            return prefixed.get(0);
+        }
+        if (prefixed.size() > 1 && !idOrName.isEmpty()) {
+            throw new NoSuchContainerException("Container id prefix '" + idOrName + "' matches " + prefixed.size()
+                    + " containers; give more of the id");
+        }
+        throw new NoSuchContainerException("No container '" + idOrName + "'; 'runcible ps --all' lists them");
+    }
+
+    public void kill(String idOrName, String signal) throws RuncibleException {
+        if (!SIGNAL.matcher(signal).matches()) {
+            throw new InvalidRequestException("Invalid signal '" + signal + "': use a name such as TERM or KILL, "
+                    + "or a number");
+        }
+        ContainerInfo info = find(idOrName);
+        if (info.state() != ContainerState.RUNNING) {
+            throw new InvalidRequestException("Container " + info.record().name() + " is " + info.state().display()
+                    + ", not running");
+        }
+        runc.kill(info.record().id(), signal);
+    }
+
+    /** Waits for the container to exit and returns its exit code. */
+    public int await(String idOrName) throws RuncibleException {
+        ContainerInfo info = find(idOrName);
+        ContainerFiles files = runDir.container(info.record().id());
+        long sleep = 5;
+        while (info.isActive()) {
+            try {
+                Thread.sleep(sleep);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ContainerRuntimeException("Interrupted while waiting for " + info.record().name());
+            }
+            sleep = Math.min(sleep * 2, 100);
+            info = inspect(info.record(), files);
+        }
+        if (info.state() == ContainerState.DEAD) {
+            throw new ContainerRuntimeException("Container " + info.record().name() + " is dead: its supervisor "
+                    + "ended without recording an exit code (was the node rebooted?)");
+        }
+        return info.exitCode().orElseThrow();
+    }
+
+    public ContainerFiles files(ContainerInfo info) {
+        return runDir.container(info.record().id());
+    }
+
+    /** Exit code recorded for a container this launcher started, once its supervisor has ended. */
+    public OptionalInt exitCode(ContainerFiles files) {
+        return readExitCode(files);
+    }
+
+    public void remove(String idOrName, boolean force) throws RuncibleException {
+        ContainerInfo info = find(idOrName);
+        if (info.state() == ContainerState.RUNNING && !force) {
+            throw new InvalidRequestException("Container " + info.record().name() + " is running; stop it with "
+                    + "'runcible kill " + info.record().name() + "' or remove it with 'rm --force'");
+        }
+        forceRemove(info.record(), runDir.container(info.record().id()));
+    }
+
+    private void forceRemove(ContainerRecord record, ContainerFiles files) throws RuncibleException {
+        ContainerInfo info = inspect(record, files);
+        if (info.state() == ContainerState.RUNNING) {
+            try {
+                runc.kill(record.id(), "KILL");
+            } catch (ContainerRuntimeException e) {
+                LOG.debug("Kill before removal: {}", e.getMessage());
+            }
+            long deadline = System.currentTimeMillis() + STOP_TIMEOUT_MS;
+            while (inspect(record, files).isActive() && System.currentTimeMillis() < deadline) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        try {
+            runDir.locked(() -> {
+                cleanUp(record, files);
+                return null;
+            });
+        } catch (RuncibleException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ContainerRuntimeException("Cannot remove " + record.shortId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Undoes a container: runc state, rootfs mount, directory, layer references. Caller holds the lock. */
+    private void cleanUp(ContainerRecord record, ContainerFiles files) throws RuncibleException {
+        runc.delete(record.id());
+        mounter.unmount(files.rootfs());
+        try {
+            if (!MountTable.under(files.dir()).isEmpty()) {
+                throw new ContainerRuntimeException("Refusing to delete " + files.dir() + ": something is still "
+                        + "mounted under it");
+            }
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot read the mount table: " + e.getMessage(), e);
+        }
+        deleteTree(files.dir());
+        Set<Digest> referenced = new HashSet<>();
+        for (ContainerInfo other : list()) {
+            for (String hex : other.record().layers()) {
+                referenced.add(new Digest(Digest.SHA256, hex));
+            }
+        }
+        List<Digest> mine = record.layers().stream().map(hex -> new Digest(Digest.SHA256, hex)).toList();
+        layerMounts.release(mine, referenced);
+    }
+
+    private static void writeAtomically(Path target, byte[] bytes) throws IOException {
+        Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+        Files.write(temp, bytes);
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Deletes a directory tree without following symbolic links (the upper dir holds tenant-written files). */
+    static void deleteTree(Path dir) throws ContainerRuntimeException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (NoSuchFileException e) {
+            // already gone
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot delete " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Used by tests and doctor: the layer mount directory. */
+    public LayerMounts layerMounts() {
+        return layerMounts;
+    }
+}

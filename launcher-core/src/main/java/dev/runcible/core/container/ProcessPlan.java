@@ -1,0 +1,50 @@
+package dev.runcible.core.container;
+
+import dev.runcible.api.ImageConfig;
+import dev.runcible.core.InvalidRequestException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The argv, environment and working directory of a container's process, from its image config and request. */
+record ProcessPlan(List<String> args, List<String> env, String cwd) {
+    static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    static ProcessPlan of(String image, ImageConfig config, RunRequest request, String home,
+            Map<String, String> launcherEnv) throws InvalidRequestException {
+        List<String> args = new ArrayList<>(config.entrypoint());
+        args.addAll(request.command().isEmpty() ? config.cmd() : request.command());
+        if (args.isEmpty()) {
+            throw new InvalidRequestException("Image '" + image + "' has neither Entrypoint nor Cmd: give the "
+                    + "command to run after '--'");
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String entry : config.env()) {
+            int eq = entry.indexOf('=');
+            env.put(entry.substring(0, eq), entry.substring(eq + 1));
+        }
+        env.putIfAbsent("PATH", DEFAULT_PATH);
+        env.putIfAbsent("HOME", home);
+        for (String entry : request.env()) {
+            int eq = entry.indexOf('=');
+            String name = eq < 0 ? entry : entry.substring(0, eq);
+            if (name.isEmpty() || !name.matches("[A-Za-z_][A-Za-z0-9_.-]*")) {
+                throw new InvalidRequestException("Invalid --env '" + entry + "': use NAME=value or NAME");
+            }
+            if (eq >= 0) {
+                env.put(name, entry.substring(eq + 1));
+            } else if (launcherEnv.containsKey(name)) {
+                env.put(name, launcherEnv.get(name));
+            }
+        }
+        List<String> envList = new ArrayList<>();
+        env.forEach((k, v) -> envList.add(k + "=" + v));
+        String cwd = config.workingDir().orElse("/");
+        if (!cwd.startsWith("/")) {
+            throw new InvalidRequestException("Image '" + image + "' has WorkingDir '" + cwd
+                    + "', which is not absolute");
+        }
+        return new ProcessPlan(args, envList, cwd);
+    }
+}

@@ -1,0 +1,32 @@
+package dev.runcible.core.container;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.runcible.api.ImageReference;
+import dev.runcible.core.runtime.BindMount;
+import dev.runcible.core.runtime.Limits;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One launch.
+ *
+ * @param name the container's name; a short id is used when absent
+ * @param command replaces the image's Cmd when not empty (the Entrypoint stays, as in docker)
+ * @param env NAME=value entries that override the image's, or NAME alone to pass the launcher's own value
+ */
+public record RunRequest(ImageReference image, Optional<String> name, List<String> command, List<String> env,
+        Limits limits, List<BindMount> mounts) {
+    public RunRequest {
+        requireNonNull(image, "image is null");
+        requireNonNull(name, "name is null");
+        command = List.copyOf(command);
+        env = List.copyOf(env);
+        requireNonNull(limits, "limits is null");
+        mounts = List.copyOf(mounts);
+    }
+
+    public static RunRequest of(ImageReference image, List<String> command) {
+        return new RunRequest(image, Optional.empty(), command, List.of(), Limits.NONE, List.of());
+    }
+}

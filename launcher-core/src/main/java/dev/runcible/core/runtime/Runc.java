@@ -1,0 +1,104 @@
+package dev.runcible.core.runtime;
+
+import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.container.RunDirectory.ContainerFiles;
+import dev.runcible.core.host.Commands;
+import dev.runcible.core.host.Executables;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Drives runc (or a drop-in such as crun) with its own state root.
+ *
+ * <p>A container is started under a <em>shim</em>: a shell in its own session that runs {@code runc run} in the
+ * foreground and writes runc's exit status (the container's exit code, 128+N after signal N) to {@code exit-code}
+ * when it returns. A detached {@code runc run -d} would hand the container to PID 1 and its exit status would be
+ * lost; here runc stays the container's parent and the shim stays runc's, while neither depends on the launcher
+ * process, which may exit or be killed. Container output goes to files, never to a pipe the launcher holds.
+ */
+public final class Runc {
+    static final String SHIM_SCRIPT = String.join("\n",
+            "dir=$1; shift",
+            "\"$@\" </dev/null >\"$dir/stdout.log\" 2>\"$dir/stderr.log\"",
+            "code=$?",
+            "printf '%s\\n' \"$code\" >\"$dir/exit-code.tmp\" && mv -f \"$dir/exit-code.tmp\" \"$dir/exit-code\"",
+            "");
+    private static final long TIMEOUT_SECONDS = 30;
+
+    private final Path binary;
+    private final Path stateRoot;
+
+    private Runc(Path binary, Path stateRoot) {
+        this.binary = binary;
+        this.stateRoot = stateRoot;
+    }
+
+    public static Runc locate(String configured, Path stateRoot) throws ContainerRuntimeException {
+        Path binary = Executables.find(configured).orElseThrow(() -> new ContainerRuntimeException(
+                "runc binary '" + configured + "' not found (runcible.runc.binary); install it with "
+                        + "'apt-get install runc' or set runcible.runc.binary to its path"));
+        return new Runc(binary, stateRoot);
+    }
+
+    public Path binary() {
+        return binary;
+    }
+
+    /** Starts the shim for a prepared bundle; the returned process is the shim. */
+    public Process start(ContainerFiles files, String id) throws ContainerRuntimeException {
+        Path setsid = Executables.find("setsid").orElseThrow(() -> new ContainerRuntimeException(
+                "'setsid' not found; install util-linux"));
+        List<String> command = List.of(setsid.toString(), "sh", "-c", SHIM_SCRIPT, "runcible-shim",
+                files.dir().toString(), binary.toString(), "--root", stateRoot.toString(), "run", "--bundle",
+                files.dir().toString(), "--pid-file", files.containerPid().toString(), id);
+        try {
+            Files.createDirectories(stateRoot);
+            return new ProcessBuilder(command)
+                    .directory(files.dir().toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(files.shimLog().toFile()))
+                    .redirectErrorStream(true)
+                    .start();
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot start the container supervisor: " + e.getMessage(), e);
+        }
+    }
+
+    public void kill(String id, String signal) throws ContainerRuntimeException {
+        Commands.Result result = run(List.of("kill", id, signal));
+        if (!result.ok()) {
+            throw new ContainerRuntimeException("Cannot send " + signal + " to container " + id + ": "
+                    + result.message());
+        }
+    }
+
+    /** Whether runc still has state for the container (runc run removes it when the container exits). */
+    public boolean hasState(String id) {
+        return Files.exists(stateRoot.resolve(id));
+    }
+
+    /** Deletes runc's state and cgroup for the container, forcibly; a container runc does not know is fine. */
+    public void delete(String id) throws ContainerRuntimeException {
+        if (!hasState(id)) {
+            return;
+        }
+        Commands.Result result = run(List.of("delete", "--force", id));
+        // runc delete has been seen to answer 0 and leave its state behind: check, and say so.
+        if (!result.ok() && hasState(id)) {
+            throw new ContainerRuntimeException("Cannot delete container " + id + " from runc: " + result.message());
+        }
+    }
+
+    private Commands.Result run(List<String> args) throws ContainerRuntimeException {
+        List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--root", stateRoot.toString()));
+        command.addAll(args);
+        try {
+            return Commands.run(command, TIMEOUT_SECONDS);
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot run " + binary + ": " + e.getMessage(), e);
+        }
+    }
+}
