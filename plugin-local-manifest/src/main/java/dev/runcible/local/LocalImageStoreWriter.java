@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Writes a Storm/YARN-layout store on a local filesystem. Every file is written to a temporary name in its
@@ -23,6 +24,9 @@ import java.util.List;
  * rewritten under an exclusive lock so concurrent imports lose no line.
  */
 final class LocalImageStoreWriter implements ImageStore {
+    /** File locks belong to the process: this keeps threads of one process apart before they take it. */
+    private static final ReentrantLock TAGGING = new ReentrantLock();
+
     private final StoreLayout layout;
 
     LocalImageStoreWriter(Path root) {
@@ -65,6 +69,7 @@ final class LocalImageStoreWriter implements ImageStore {
     @Override
     public void tag(List<String> names, Digest manifest) throws RuncibleException {
         Path file = layout.tagFile();
+        TAGGING.lock();
         try {
             Files.createDirectories(layout.root());
             try (FileChannel lockChannel = FileChannel.open(layout.tagLock(), StandardOpenOption.CREATE,
@@ -86,6 +91,8 @@ final class LocalImageStoreWriter implements ImageStore {
             }
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot update " + file + ": " + e.getMessage(), e);
+        } finally {
+            TAGGING.unlock();
         }
     }
 
