@@ -1,0 +1,65 @@
+package dev.runcible.core.container;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.runcible.api.ImageConfig;
+import dev.runcible.api.ImageReference;
+import dev.runcible.core.InvalidRequestException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ProcessPlanTest {
+    private static ImageConfig config(List<String> entrypoint, List<String> cmd, String workdir) {
+        return new ImageConfig(List.of("PATH=/opt/bin", "MODE=image"), entrypoint, cmd, Optional.ofNullable(workdir),
+                Optional.empty(), Optional.empty());
+    }
+
+    private static RunRequest request(List<String> command, List<String> env) throws Exception {
+        return new RunRequest(ImageReference.parse("app"), Optional.empty(), command, env,
+                dev.runcible.core.runtime.Limits.NONE, List.of());
+    }
+
+    @Test
+    void commandReplacesCmdAndKeepsEntrypointAsDockerDoes() throws Exception {
+        ProcessPlan plan = ProcessPlan.of("app", config(List.of("/entry"), List.of("default"), "/w"),
+                request(List.of("override", "x"), List.of()), "/root", Map.of());
+        assertThat(plan.args()).containsExactly("/entry", "override", "x");
+        assertThat(plan.cwd()).isEqualTo("/w");
+        ProcessPlan defaults = ProcessPlan.of("app", config(List.of("/entry"), List.of("default"), null),
+                request(List.of(), List.of()), "/root", Map.of());
+        assertThat(defaults.args()).containsExactly("/entry", "default");
+        assertThat(defaults.cwd()).isEqualTo("/");
+    }
+
+    @Test
+    void environmentLayersImageDefaultsAndRequest() throws Exception {
+        ProcessPlan plan = ProcessPlan.of("app", config(List.of(), List.of("sh"), null),
+                request(List.of(), List.of("MODE=cli", "FROM_HOST", "UNSET_ON_HOST")), "/home/app",
+                Map.of("FROM_HOST", "h"));
+        assertThat(plan.env()).containsExactly("PATH=/opt/bin", "MODE=cli", "HOME=/home/app", "FROM_HOST=h");
+    }
+
+    @Test
+    void rejectsMissingCommandsBadEnvAndRelativeWorkdirs() {
+        assertThatThrownBy(() -> ProcessPlan.of("app", config(List.of(), List.of(), null),
+                request(List.of(), List.of()), "/", Map.of()))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("neither Entrypoint nor Cmd");
+        assertThatThrownBy(() -> ProcessPlan.of("app", config(List.of(), List.of("sh"), null),
+                request(List.of(), List.of("1BAD=x")), "/", Map.of()))
+                .hasMessageContaining("Invalid --env '1BAD=x'");
+        assertThatThrownBy(() -> ProcessPlan.of("app", config(List.of(), List.of("sh"), "rel"),
+                request(List.of(), List.of()), "/", Map.of()))
+                .hasMessageContaining("WorkingDir 'rel'");
+    }
+
+    @Test
+    void classifiesStartFailuresWithDockersExitCodes() {
+        assertThat(ContainerManager.startFailureExitCode(
+                "exec: \"nope\": executable file not found in $PATH")).isEqualTo(127);
+        assertThat(ContainerManager.startFailureExitCode("exec: \"/etc\": permission denied")).isEqualTo(126);
+        assertThat(ContainerManager.startFailureExitCode("cgroup: something else")).isEqualTo(125);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.runcible.core.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.runcible.core.image.Json;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Golden files: the generated config is compared with reviewed JSON under src/test/resources/golden. */
+class RuntimeConfigBuilderTest {
+    private static JsonNode golden(String name) throws Exception {
+        try (InputStream in = RuntimeConfigBuilderTest.class.getResourceAsStream("/golden/" + name)) {
+            return Json.MAPPER.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void rootProcessWithLimitsAndMounts() throws Exception {
+        RuntimeSpec spec = new RuntimeSpec(List.of("sh", "-c", "echo hi"), List.of("PATH=/bin", "HOME=/root"), "/work",
+                UserIds.ROOT, Limits.parse("512m", 150, 64L),
+                List.of(new BindMount(Path.of("/etc/resolv.conf"), "/etc/resolv.conf", true),
+                        new BindMount(Path.of("/data"), "/mnt/data", false)),
+                "/runcible/abc", 4096);
+        assertThat(RuntimeConfigBuilder.build(spec)).isEqualTo(golden("runtime-config-root.json"));
+    }
+
+    @Test
+    void unprivilegedUserGetsOnlyTheBoundingSetAndNoLimitsWhenNoneAsked() throws Exception {
+        RuntimeSpec spec = new RuntimeSpec(List.of("/app/run"), List.of("PATH=/bin"), "/",
+                new UserIds(1000, 1000, List.of(27, 100), "/home/app"), Limits.NONE, List.of(), "/runcible/def", 1024);
+        assertThat(RuntimeConfigBuilder.build(spec)).isEqualTo(golden("runtime-config-user.json"));
+    }
+}
