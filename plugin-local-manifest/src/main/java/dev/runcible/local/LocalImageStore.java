@@ -58,9 +58,12 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
                 return read(digest, name);
             }
         }
+        // The wanted name may sit on a line that was skipped as malformed: say so, with the line.
+        String skipped = tags.problems().isEmpty() ? ""
+                : "; " + tags.problems().size() + " malformed line(s) were skipped, first: " + tags.problems().get(0);
         throw new ImageNotFoundException("No image '" + reference.familiarName() + "' in the store at "
                 + layout.root() + " (" + layout.tagFile().getFileName() + " lists " + tags.byName().size()
-                + " names). Import it with 'runcible import' or check the name with 'runcible images'.");
+                + " names" + skipped + "). Import it with 'runcible import' or check the name with 'runcible images'.");
     }
 
     @Override

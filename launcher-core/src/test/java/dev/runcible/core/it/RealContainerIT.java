@@ -1,0 +1,200 @@
+package dev.runcible.core.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.runcible.api.ImageReference;
+import dev.runcible.core.Runcible;
+import dev.runcible.core.container.ContainerInfo;
+import dev.runcible.core.container.ContainerManager;
+import dev.runcible.core.container.ContainerState;
+import dev.runcible.core.container.RunRequest;
+import dev.runcible.core.host.Commands;
+import dev.runcible.core.host.MountTable;
+import dev.runcible.core.runtime.BindMount;
+import dev.runcible.core.runtime.Limits;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Real runc containers from a real squashfs store, on this machine. */
+class RealContainerIT {
+    private static RealNode node;
+    private static Path config;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        node = RealNode.create();
+        config = node.configFile("runcible", Map.of());
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    @AfterEach
+    void removeEverything() throws Exception {
+        try (Runcible runcible = node.open(Map.of())) {
+            for (ContainerInfo info : runcible.containers().list()) {
+                runcible.containers().remove(info.record().id(), true);
+            }
+        }
+        node.assertNothingLeftRunning();
+    }
+
+    private static RunRequest request(List<String> command) throws Exception {
+        return RunRequest.of(ImageReference.parse(RealNode.IMAGE), command);
+    }
+
+    @Test
+    void foregroundRunStreamsOutputAndExitsWithTheContainersCode() {
+        Cli cli = Cli.run(config, "run", RealNode.IMAGE, "--", "sh", "-c", "echo to-out; echo to-err >&2; exit 7");
+        assertThat(cli.exitCode()).isEqualTo(7);
+        assertThat(cli.out()).isEqualTo("to-out\n");
+        assertThat(cli.err()).isEqualTo("to-err\n");
+        Cli ps = Cli.run(config, "ps", "--all", "--json");
+        assertThat(ps.out()).contains("\"state\" : \"exited\"").contains("\"exitCode\" : 7");
+    }
+
+    @Test
+    void imageConfigSetsEnvWorkingDirUserAndCommand() {
+        Cli cli = Cli.run(config, "run", "--rm", RealNode.IMAGE);
+        assertThat(cli.err()).isEmpty();
+        assertThat(cli.out()).isEqualTo("hello from /work as 1000:1000\n");
+        assertThat(cli.exitCode()).isZero();
+        Cli groups = Cli.run(config, "run", "--rm", "--env", "GREETING=bye", RealNode.IMAGE, "--", "sh", "-c",
+                "echo $GREETING $HOME; id -G");
+        assertThat(groups.out()).isEqualTo("bye /work\n1000 2000\n");
+    }
+
+    @Test
+    void limitsAreVisibleInTheContainersCgroups() throws Exception {
+        try (Runcible runcible = node.open(Map.of())) {
+            ContainerManager containers = runcible.containers();
+            RunRequest request = new RunRequest(ImageReference.parse(RealNode.IMAGE), Optional.of("limited"),
+                    List.of("sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; sleep 30"), List.of(),
+                    Limits.parse("64m", 150, 40L), List.of());
+            String id = containers.run(request).record().id();
+            Path cgroup = Path.of("/sys/fs/cgroup");
+            assertThat(read(cgroup.resolve("memory/runcible/" + id + "/memory.limit_in_bytes"))).isEqualTo("67108864");
+            assertThat(read(cgroup.resolve("cpu/runcible/" + id + "/cpu.cfs_quota_us"))).isEqualTo("150000");
+            assertThat(read(cgroup.resolve("cpu/runcible/" + id + "/cpu.cfs_period_us"))).isEqualTo("100000");
+            assertThat(read(cgroup.resolve("pids/runcible/" + id + "/pids.max"))).isEqualTo("40");
+            containers.remove("limited", true);
+            assertThat(cgroup.resolve("memory/runcible/" + id)).doesNotExist();
+            assertThat(cgroup.resolve("pids/runcible/" + id)).doesNotExist();
+        }
+    }
+
+    private static String read(Path file) throws Exception {
+        return Files.readString(file, StandardCharsets.US_ASCII).strip();
+    }
+
+    @Test
+    void containersOfOneImageShareOneLayerMount() throws Exception {
+        try (Runcible runcible = node.open(Map.of())) {
+            ContainerManager containers = runcible.containers();
+            String first = containers.run(request(List.of("sleep", "30"))).record().id();
+            String second = containers.run(request(List.of("sleep", "30"))).record().id();
+            List<MountTable.Mount> squashfs = node.mounts().stream().filter(m -> m.fsType().equals("squashfs"))
+                    .toList();
+            List<MountTable.Mount> overlays = node.mounts().stream().filter(m -> m.fsType().equals("overlay"))
+                    .toList();
+            assertThat(squashfs).hasSize(1);
+            assertThat(squashfs.get(0).options()).contains("ro").contains("nosuid").contains("nodev");
+            assertThat(overlays).hasSize(2);
+            Path cached = Files.list(node.cache.resolve("layers")).findFirst().orElseThrow();
+            assertThat(Commands.run(List.of("losetup", "-j", cached.toString()), 10).stdout().lines()).hasSize(1);
+
+            containers.remove(first, true);
+            assertThat(node.mounts()).filteredOn(m -> m.fsType().equals("squashfs")).hasSize(1);
+            assertThat(containers.find(second).state()).isEqualTo(ContainerState.RUNNING);
+            containers.remove(second, true);
+            assertThat(node.mounts()).isEmpty();
+            assertThat(Commands.run(List.of("losetup", "-j", cached.toString()), 10).stdout()).isBlank();
+        }
+    }
+
+    @Test
+    void exitCodeIsRecordedAfterTheLauncherProcessHasExited() throws Exception {
+        // A separate launcher JVM starts the container detached and exits; this one reads the exit code later.
+        Process launcher = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.runcible.core.cli.Main", "--config",
+                config.toString(), "run", "--detach", "--name", "outlives", RealNode.IMAGE, "--", "sh", "-c",
+                "sleep 2; exit 3").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String id = new String(launcher.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+        assertThat(launcher.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(launcher.exitValue()).isZero();
+        assertThat(id).matches("[0-9a-f]{64}");
+        Cli ps = Cli.run(config, "ps");
+        assertThat(ps.out()).contains(id.substring(0, 12)).contains("outlives").contains("running");
+        Cli waited = Cli.run(config, "wait", "outlives");
+        assertThat(waited.exitCode()).isEqualTo(3);
+        assertThat(waited.out()).isEqualTo("3\n");
+        assertThat(Cli.run(config, "ps", "--all").out()).contains("exited").contains("3");
+        assertThat(Cli.run(config, "rm", "outlives").exitCode()).isZero();
+    }
+
+    @Test
+    void killedContainerReportsTheSignalAsDockerDoes() throws Exception {
+        assertThat(Cli.run(config, "run", "-d", "--name", "victim", RealNode.IMAGE, "--", "sleep", "60").exitCode())
+                .isZero();
+        Cli running = Cli.run(config, "rm", "victim");
+        assertThat(running.exitCode()).isEqualTo(125);
+        assertThat(running.err()).contains("is running").contains("rm --force");
+        assertThat(Cli.run(config, "kill", "victim").exitCode()).isZero();
+        assertThat(Cli.run(config, "wait", "victim").exitCode()).isEqualTo(137);
+        Cli dead = Cli.run(config, "kill", "victim");
+        assertThat(dead.exitCode()).isEqualTo(125);
+        assertThat(dead.err()).contains("is exited, not running");
+    }
+
+    @Test
+    void missingCommandExits127AndLeavesNothingBehind() throws Exception {
+        Cli cli = Cli.run(config, "run", RealNode.IMAGE, "--", "no-such-command");
+        assertThat(cli.exitCode()).isEqualTo(127);
+        assertThat(cli.err()).contains("no-such-command").contains("not found");
+        node.assertNothingLeftRunning();
+    }
+
+    @Test
+    void bindMountsOnlyFromAllowedPrefixes() throws Exception {
+        Files.writeString(node.shared.resolve("data.txt"), "shared data");
+        Cli ok = Cli.run(config, "run", "--rm", "--mount", node.shared + ":/data:ro", RealNode.IMAGE, "--", "sh",
+                "-c", "cat /data/data.txt; echo x > /data/new 2>/dev/null || echo read-only");
+        assertThat(ok.out()).isEqualTo("shared data" + "read-only\n");
+        Cli rw = Cli.run(config, "run", "--rm", "--mount", node.shared + ":/data:rw", RealNode.IMAGE, "--", "true");
+        assertThat(rw.exitCode()).isEqualTo(125);
+        assertThat(rw.err()).contains("is not under runcible.mounts.allowed-rw");
+        Cli outside = Cli.run(config, "run", "--rm", "--mount", "/etc:/host-etc:ro", RealNode.IMAGE, "--", "true");
+        assertThat(outside.exitCode()).isEqualTo(125);
+        assertThat(outside.err()).contains("Bind mount source /etc");
+        node.assertNothingLeftRunning();
+    }
+
+    @Test
+    void namesAreUniqueAndFindableByIdPrefix() throws Exception {
+        try (Runcible runcible = node.open(Map.of())) {
+            ContainerManager containers = runcible.containers();
+            RunRequest named = new RunRequest(ImageReference.parse(RealNode.IMAGE), Optional.of("web.1"),
+                    List.of("sleep", "30"), List.of(), Limits.NONE, List.of(new BindMount(node.shared, "/s", true)));
+            String id = containers.run(named).record().id();
+            Cli duplicate = Cli.run(config, "run", "--name", "web.1", RealNode.IMAGE, "--", "true");
+            assertThat(duplicate.exitCode()).isEqualTo(125);
+            assertThat(duplicate.err()).contains("'web.1' is in use");
+            assertThat(containers.find(id.substring(0, 8)).record().name()).isEqualTo("web.1");
+            Cli badName = Cli.run(config, "run", "--name", "-bad", RealNode.IMAGE, "--", "true");
+            assertThat(badName.err()).contains("Invalid container name '-bad'");
+        }
+    }
+}
