@@ -25,6 +25,10 @@ public final class PluginLoader {
     }
 
     public static ClassLoader create(Path pluginsDirectory, String pluginPath) {
+        return create(pluginsDirectory, pluginPath, PluginLoader.class.getClassLoader());
+    }
+
+    public static ClassLoader create(Path pluginsDirectory, String pluginPath, ClassLoader parent) {
         List<URL> urls = new ArrayList<>();
         if (pluginsDirectory != null && Files.isDirectory(pluginsDirectory)) {
             addJars(pluginsDirectory, urls);
@@ -36,7 +40,6 @@ public final class PluginLoader {
                 }
             }
         }
-        ClassLoader parent = PluginLoader.class.getClassLoader();
         if (urls.isEmpty()) {
             return parent;
         }
