@@ -340,7 +340,17 @@ public final class ContainerManager {
         ContainerInfo info = find(idOrName);
         ContainerFiles files = runDir.container(info.record().id());
         long sleep = 5;
+        long unstartedSince = System.currentTimeMillis();
         while (info.isActive()) {
+            // A record without a supervisor is being created, or was left half-made by a launcher that died.
+            if (!Files.exists(files.shimPid())
+                    && System.currentTimeMillis() - unstartedSince > START_TIMEOUT_MS) {
+                throw new ContainerRuntimeException("Container " + info.record().name() + " was never started; "
+                        + "remove it with 'runcible rm " + info.record().name() + "'");
+            }
+            if (Files.exists(files.shimPid())) {
+                unstartedSince = System.currentTimeMillis();
+            }
             try {
                 Thread.sleep(sleep);
             } catch (InterruptedException e) {
