@@ -2,7 +2,6 @@ package dev.runcible.squashfs;
 
 import dev.runcible.api.Digest;
 import dev.runcible.api.DigestMismatchException;
-import dev.runcible.api.InvalidImageException;
 import dev.runcible.api.LocalizedResource;
 import dev.runcible.api.OciResource;
 import dev.runcible.api.PluginContext;
@@ -11,6 +10,9 @@ import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.util.Optional;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
@@ -31,7 +33,8 @@ import java.util.concurrent.ExecutionException;
 /**
  * The node's content-addressed layer cache. The one class that owns its layout:
  * <pre>
- *   CACHE/layers/HEX.sqsh   squashfs layers, by the manifest's layer digest
+ *   CACHE/layers/HEX.sqsh   squashfs layers, by the manifest's layer digest (tar layers converted on the way)
+ *   CACHE/layers/HEX.sqsh.sha256  the squashfs file's own digest, in sha256sum format
  *   CACHE/config/HEX        image configs, by their digest
  *   CACHE/tmp/              downloads in progress (same filesystem, so publishing is a rename)
  *   CACHE/locks/HEX.lock    one lock file per digest, held while it is fetched
@@ -45,11 +48,13 @@ final class SquashfsCache implements ResourcesLocalizer {
 
     private final Path root;
     private final PluginContext context;
+    private final TarLayerConverter converter;
     private final ConcurrentHashMap<Path, CompletableFuture<LocalizedResource>> inFlight = new ConcurrentHashMap<>();
 
-    SquashfsCache(Path root, PluginContext context) {
+    SquashfsCache(Path root, PluginContext context, TarLayerConverter converter) {
         this.root = root;
         this.context = context;
+        this.converter = converter;
     }
 
     Path pathOf(OciResource resource) {
@@ -63,7 +68,7 @@ final class SquashfsCache implements ResourcesLocalizer {
     public LocalizedResource localize(OciResource resource) throws RuncibleException {
         Path target = pathOf(resource);
         if (Files.exists(target)) {
-            return new LocalizedResource(resource, target);
+            return cached(resource, target);
         }
         CompletableFuture<LocalizedResource> mine = new CompletableFuture<>();
         CompletableFuture<LocalizedResource> running = inFlight.putIfAbsent(target, mine);
@@ -101,10 +106,9 @@ final class SquashfsCache implements ResourcesLocalizer {
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock ignored = channel.lock()) {
                 if (Files.exists(target)) {
-                    return new LocalizedResource(resource, target); // another process fetched it meanwhile
+                    return cached(resource, target); // another process fetched it meanwhile
                 }
-                fetch(resource, target);
-                return new LocalizedResource(resource, target);
+                return fetch(resource, target);
             }
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot use the layer cache at " + root + ": " + e.getMessage()
@@ -112,61 +116,125 @@ final class SquashfsCache implements ResourcesLocalizer {
         }
     }
 
-    private void fetch(OciResource resource, Path target) throws RuncibleException, IOException {
-        if (resource.format() != OciResource.Format.SQUASHFS && resource.format() != OciResource.Format.JSON) {
-            throw new InvalidImageException("Layer " + resource.digest() + " at " + resource.location() + " is "
-                    + resource.format() + "; this store must hold squashfs layers (import the image with "
-                    + "'runcible import' to convert it)");
+    private LocalizedResource cached(OciResource resource, Path target) throws ResourceUnavailableException {
+        if (resource.kind() == OciResource.Kind.CONFIG) {
+            return new LocalizedResource(resource, target, Optional.of(resource.digest()));
         }
+        Path record = digestRecord(target);
+        try {
+            String hex = Files.readString(record, StandardCharsets.US_ASCII).split("\\s+", 2)[0];
+            return new LocalizedResource(resource, target, Optional.of(new Digest(Digest.SHA256, hex)));
+        } catch (NoSuchFileException e) {
+            return new LocalizedResource(resource, target, resource.contentDigest());
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ResourceUnavailableException("Cannot read " + record + ": " + e.getMessage()
+                    + "; remove the cached layer to fetch it again", e);
+        }
+    }
+
+    private static Path digestRecord(Path squashfs) {
+        return squashfs.resolveSibling(squashfs.getFileName() + ".sha256");
+    }
+
+    private LocalizedResource fetch(OciResource resource, Path target) throws RuncibleException, IOException {
         ResourceFetcher fetcher = context.fetcher(resource.location().getScheme());
         Path tmpDir = Files.createDirectories(root.resolve("tmp"));
         Files.createDirectories(target.getParent());
         Path temp = Files.createTempFile(tmpDir, resource.digest().hex() + ".", ".part");
+        Path record = null;
         try {
-            MessageDigest sha256 = sha256();
-            long size = 0;
-            try (InputStream in = fetcher.open(resource.location());
-                    OutputStream out = Files.newOutputStream(temp, StandardOpenOption.TRUNCATE_EXISTING)) {
-                byte[] buffer = new byte[BUFFER_SIZE];
-                for (int n; (n = in.read(buffer)) >= 0; ) {
-                    sha256.update(buffer, 0, n);
-                    out.write(buffer, 0, n);
-                    size += n;
+            Digest fileDigest;
+            switch (resource.format()) {
+                case SQUASHFS, JSON -> {
+                    fileDigest = copy(fetcher, resource, temp);
                 }
-            } catch (IOException e) {
-                throw new ResourceUnavailableException("Cannot fetch " + describe(resource) + ": " + e.getMessage(),
-                        e);
+                default -> {
+                    TarLayerConverter.Converted converted;
+                    try (InputStream in = fetcher.open(resource.location())) {
+                        converted = converter.convert(in, resource.format(), temp, describe(resource),
+                                resource.contentDigest());
+                    }
+                    verify(resource, converted.digest(), converted.size());
+                    checkSquashfs(resource, temp);
+                    fileDigest = sha256(temp);
+                }
             }
-            verify(resource, temp, new Digest(Digest.SHA256, HexFormat.of().formatHex(sha256.digest())), size);
             Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
+            if (resource.kind() == OciResource.Kind.LAYER) {
+                // The record goes first: a published layer always has its digest beside it.
+                record = Files.createTempFile(tmpDir, resource.digest().hex() + ".", ".sha256");
+                Files.writeString(record, fileDigest.hex() + "  " + target.getFileName() + "\n",
+                        StandardCharsets.US_ASCII);
+                Files.move(record, digestRecord(target), StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException e) {
                 // Published by someone who did not take the lock; the content is the same digest.
             }
+            return new LocalizedResource(resource, target, Optional.of(fileDigest));
         } finally {
             Files.deleteIfExists(temp);
+            if (record != null) {
+                Files.deleteIfExists(record);
+            }
         }
     }
 
-    private static void verify(OciResource resource, Path file, Digest actual, long size)
+    /** Copies a blob stored as it is used (squashfs, JSON), verifying it on the way; returns its digest. */
+    private static Digest copy(ResourceFetcher fetcher, OciResource resource, Path temp)
             throws RuncibleException, IOException {
+        MessageDigest sha256 = newSha256();
+        long size = 0;
+        try (InputStream in = fetcher.open(resource.location());
+                OutputStream out = Files.newOutputStream(temp, StandardOpenOption.TRUNCATE_EXISTING)) {
+            byte[] buffer = new byte[BUFFER_SIZE];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                sha256.update(buffer, 0, n);
+                out.write(buffer, 0, n);
+                size += n;
+            }
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot fetch " + describe(resource) + ": " + e.getMessage(), e);
+        }
+        Digest actual = new Digest(Digest.SHA256, HexFormat.of().formatHex(sha256.digest()));
+        verify(resource, actual, size);
+        if (resource.format() == OciResource.Format.SQUASHFS) {
+            checkSquashfs(resource, temp);
+        }
+        return actual;
+    }
+
+    private static Digest sha256(Path file) throws IOException {
+        MessageDigest sha256 = newSha256();
+        byte[] buffer = new byte[BUFFER_SIZE];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                sha256.update(buffer, 0, n);
+            }
+        }
+        return new Digest(Digest.SHA256, HexFormat.of().formatHex(sha256.digest()));
+    }
+
+    private static void checkSquashfs(OciResource resource, Path file) throws RuncibleException, IOException {
+        String problem = SquashfsSuperblock.check(file);
+        if (problem != null) {
+            throw new ResourceUnavailableException("Layer file " + resource.location().getPath()
+                    + " is not a usable squashfs image: " + problem + "; re-import the image");
+        }
+    }
+
+    private static void verify(OciResource resource, Digest actual, long size) throws RuncibleException {
         if (resource.contentSize().isPresent() && resource.contentSize().getAsLong() != size) {
             throw new DigestMismatchException("Size mismatch for " + describe(resource) + ": expected "
-                    + resource.contentSize().getAsLong() + " bytes, got " + size + "; the store copy is damaged, "
+                    + resource.contentSize().getAsLong() + " bytes, got " + size + "; the source copy is damaged, "
                     + "re-import the image");
         }
         if (resource.contentDigest().isPresent() && !resource.contentDigest().get().equals(actual)) {
             throw new DigestMismatchException("Digest mismatch for " + describe(resource) + ": expected "
-                    + resource.contentDigest().get() + ", got " + actual + "; the store copy is damaged, "
+                    + resource.contentDigest().get() + ", got " + actual + "; the source copy is damaged, "
                     + "re-import the image");
-        }
-        if (resource.format() == OciResource.Format.SQUASHFS) {
-            String problem = SquashfsSuperblock.check(file);
-            if (problem != null) {
-                throw new ResourceUnavailableException("Layer file " + resource.location().getPath()
-                        + " is not a usable squashfs image: " + problem + "; re-import the image");
-            }
         }
     }
 
@@ -175,7 +243,7 @@ final class SquashfsCache implements ResourcesLocalizer {
                 + resource.location();
     }
 
-    private static MessageDigest sha256() {
+    private static MessageDigest newSha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -12,6 +12,7 @@ public final class SquashfsLocalizerProvider implements ResourcesLocalizerProvid
     public static final String NAME = "squashfs";
     public static final String CACHE_DIR_KEY = "squashfs.cache.dir";
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/lib/runcible/cache");
+    public static final String TAR2SQFS_KEY = "squashfs.tar2sqfs";
 
     @Override
     public String name() {
@@ -20,6 +21,8 @@ public final class SquashfsLocalizerProvider implements ResourcesLocalizerProvid
 
     @Override
     public ResourcesLocalizer create(PluginContext context) {
-        return new SquashfsCache(context.config().path(CACHE_DIR_KEY, DEFAULT_CACHE_DIR), context);
+        String tar2sqfs = context.config().get(TAR2SQFS_KEY, "tar2sqfs");
+        return new SquashfsCache(context.config().path(CACHE_DIR_KEY, DEFAULT_CACHE_DIR), context,
+                new TarLayerConverter(TarLayerConverter.locate(tar2sqfs).toString()));
     }
 }

@@ -71,7 +71,7 @@ class SquashfsCacheTest {
                 }
                 return fetcher;
             }
-        });
+        }, new TarLayerConverter(TarLayerConverter.locate("tar2sqfs").toString()));
     }
 
     /** A squashfs superblock claiming {@code bytesUsed}, padded to {@code length}. */
@@ -191,13 +191,33 @@ class SquashfsCacheTest {
     }
 
     @Test
-    void doesNotAcceptTarLayersItCannotConvert() {
-        OciResource tar = new OciResource(new Digest("sha256", "7".repeat(64)), "l", OciResource.Kind.LAYER,
-                OciResource.Format.TAR_GZIP, java.net.URI.create("mem:/l.tar.gz"), Optional.empty(),
-                OptionalLong.empty());
-        assertThatThrownBy(() -> cache().localize(tar)).hasMessageContaining("TAR_GZIP")
-                .hasMessageContaining("runcible import");
-        assertThat(opens).hasValue(0);
+    void convertsTarLayersAndRecordsTheSquashfsDigest() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(TarLayerConverter.locate("tar2sqfs")));
+        served = Layers.sample().gzip();
+        Digest digest = sha256(served);
+        OciResource tar = new OciResource(digest, "application/vnd.oci.image.layer.v1.tar+gzip",
+                OciResource.Kind.LAYER, OciResource.Format.TAR_GZIP, java.net.URI.create("mem:/l.tar.gz"),
+                Optional.of(digest), OptionalLong.of(served.length));
+        LocalizedResource result = cache().localize(tar);
+        assertThat(result.path()).isEqualTo(cacheDir.resolve("layers/" + digest.hex() + ".sqsh"));
+        assertThat(SquashfsSuperblock.check(result.path())).isNull();
+        assertThat(result.fileDigest()).contains(sha256(Files.readAllBytes(result.path())));
+        assertThat(cacheDir.resolve("layers/" + digest.hex() + ".sqsh.sha256"))
+                .hasContent(result.fileDigest().orElseThrow().hex() + "  " + digest.hex() + ".sqsh");
+        // A second cache object (another process) finds it, with the same recorded digest, without fetching.
+        assertThat(cache().localize(tar).fileDigest()).isEqualTo(result.fileDigest());
+        assertThat(opens).hasValue(1);
+    }
+
+    @Test
+    void aTarLayerWithTheWrongDigestLeavesNothingCached() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(TarLayerConverter.locate("tar2sqfs")));
+        served = Layers.sample().gzip();
+        OciResource tar = new OciResource(new Digest("sha256", "8".repeat(64)), "l", OciResource.Kind.LAYER,
+                OciResource.Format.TAR_GZIP, java.net.URI.create("mem:/l.tar.gz"),
+                Optional.of(new Digest("sha256", "8".repeat(64))), OptionalLong.empty());
+        assertThatThrownBy(() -> cache().localize(tar)).isInstanceOf(DigestMismatchException.class);
+        assertNothingCached();
     }
 
 }

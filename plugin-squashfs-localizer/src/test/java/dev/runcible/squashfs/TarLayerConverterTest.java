@@ -1,0 +1,110 @@
+package dev.runcible.squashfs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.runcible.api.Digest;
+import dev.runcible.api.DigestMismatchException;
+import dev.runcible.api.InvalidImageException;
+import dev.runcible.api.OciResource;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.apache.commons.compress.compressors.zstandard.ZstdCompressorOutputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Converts with the real tar2sqfs and reads the result back with rdsquashfs (squashfs-tools-ng). */
+class TarLayerConverterTest {
+    @TempDir
+    Path dir;
+
+    private final TarLayerConverter converter = new TarLayerConverter(TarLayerConverter.locate("tar2sqfs").toString());
+
+    @BeforeAll
+    static void needsTools() {
+        boolean present = Files.isExecutable(TarLayerConverter.locate("tar2sqfs"))
+                && Files.isExecutable(TarLayerConverter.locate("rdsquashfs"));
+        if (!present && "1".equals(System.getenv("RUNCIBLE_REQUIRE_ROOT_TESTS"))) {
+            throw new AssertionError("tar2sqfs and rdsquashfs are needed (apt-get install squashfs-tools-ng)");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(present, "squashfs-tools-ng is not installed");
+    }
+
+    private static String run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(out).isZero();
+        return out;
+    }
+
+    private Path convert(byte[] layer, OciResource.Format format, Optional<Digest> expected) throws Exception {
+        Path out = dir.resolve("layer.sqsh");
+        TarLayerConverter.Converted converted = converter.convert(new ByteArrayInputStream(layer), format, out,
+                "sha256:test", expected);
+        assertThat(converted.size()).isEqualTo(layer.length);
+        assertThat(converted.digest()).isEqualTo(SquashfsCacheTest.sha256(layer));
+        return out;
+    }
+
+    @Test
+    void rewritesWhiteoutsAndOpaqueDirectoriesForOverlay() throws Exception {
+        byte[] layer = Layers.sample().gzip();
+        Path squashfs = convert(layer, OciResource.Format.TAR_GZIP, Optional.of(SquashfsCacheTest.sha256(layer)));
+        List<String> listing = run("rdsquashfs", "-d", squashfs.toString()).lines().toList();
+        assertThat(listing).contains("nod etc/gone 00 0 0 c 0 0", "file etc/keep 0644 0 0", "file opt/new 0644 0 0",
+                "slink link 0777 0 0 /etc/keep", "file dotted/deep/file 0644 0 0");
+        assertThat(listing).noneMatch(line -> line.contains(".wh."));
+        assertThat(run("rdsquashfs", "-x", "opt", squashfs.toString())).contains("trusted.overlay.opaque=y");
+        assertThat(run("rdsquashfs", "-x", "etc", squashfs.toString())).doesNotContain("opaque");
+        assertThat(run("rdsquashfs", "-x", "etc/keep", squashfs.toString())).contains("user.origin=test");
+        assertThat(run("rdsquashfs", "-c", "etc/hard", squashfs.toString())).isEqualTo("kept\n");
+        assertThat(SquashfsSuperblock.check(squashfs)).isNull();
+    }
+
+    @Test
+    void readsPlainAndZstdTars() throws Exception {
+        byte[] tar = new Layers().dir("a").file("a/b", "plain").tar();
+        assertThat(run("rdsquashfs", "-c", "a/b", convert(tar, OciResource.Format.TAR, Optional.empty())
+                .toString())).isEqualTo("plain");
+        ByteArrayOutputStream zstd = new ByteArrayOutputStream();
+        try (ZstdCompressorOutputStream out = new ZstdCompressorOutputStream(zstd)) {
+            out.write(new Layers().file("z", "zstd").tar());
+        }
+        assertThat(run("rdsquashfs", "-c", "z", convert(zstd.toByteArray(), OciResource.Format.TAR_ZSTD,
+                Optional.empty()).toString())).isEqualTo("zstd");
+    }
+
+    @Test
+    void rejectsEntriesThatEscapeTheRoot() throws Exception {
+        byte[] escaping = new Layers().file("etc/../../evil", "x").tar();
+        assertThatThrownBy(() -> convert(escaping, OciResource.Format.TAR, Optional.empty()))
+                .isInstanceOf(InvalidImageException.class)
+                .hasMessageContaining("'etc/../../evil' that escapes the root");
+        byte[] hardlink = new Layers().hardlink("shadow", "../../etc/shadow").tar();
+        assertThatThrownBy(() -> convert(hardlink, OciResource.Format.TAR, Optional.empty()))
+                .isInstanceOf(InvalidImageException.class)
+                .hasMessageContaining("hard link target of 'shadow' '../../etc/shadow' that escapes the root");
+    }
+
+    @Test
+    void damagedContentIsReportedAsADigestMismatchNotAsAParseError() throws Exception {
+        byte[] good = Layers.sample().gzip();
+        byte[] damaged = good.clone();
+        for (int i = 20; i < damaged.length - 20; i++) {
+            damaged[i] ^= 0x5a;
+        }
+        Digest expected = SquashfsCacheTest.sha256(good);
+        assertThatThrownBy(() -> convert(damaged, OciResource.Format.TAR_GZIP, Optional.of(expected)))
+                .isInstanceOf(DigestMismatchException.class)
+                .hasMessageContaining("expected " + expected)
+                .hasMessageContaining("got " + SquashfsCacheTest.sha256(damaged));
+        assertThatThrownBy(() -> convert("not gzip".getBytes(), OciResource.Format.TAR_GZIP, Optional.empty()))
+                .isInstanceOf(InvalidImageException.class).hasMessageContaining("Cannot convert layer sha256:test");
+    }
+}
