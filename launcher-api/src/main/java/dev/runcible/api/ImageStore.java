@@ -7,7 +7,7 @@ import java.util.List;
  * Writes images into a store in the Storm/YARN layout. Blobs are written so that no reader ever sees a partial
  * file; {@link #tag} comes last, so an image becomes visible only once all its blobs are in place.
  */
-public interface ImageStore extends AutoCloseable {
+public interface ImageStore extends Closeable {
     /** Where the store is, for messages. */
     String location();
 
@@ -20,8 +20,4 @@ public interface ImageStore extends AutoCloseable {
 
     /** Points each name at the manifest, moving names that pointed elsewhere. Atomic for readers. */
     void tag(List<String> names, Digest manifest) throws RuncibleException;
-
-    @Override
-    default void close() {
-    }
 }

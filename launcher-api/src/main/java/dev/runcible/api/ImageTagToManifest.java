@@ -3,7 +3,7 @@ package dev.runcible.api;
 import java.util.List;
 
 /** Resolves image references to manifests. Implementations are thread-safe. */
-public interface ImageTagToManifest extends AutoCloseable {
+public interface ImageTagToManifest extends Closeable {
     /** The manifest (or index) a reference names, by tag or by digest. */
     ManifestBlob resolve(ImageReference reference) throws RuncibleException;
 
@@ -13,9 +13,5 @@ public interface ImageTagToManifest extends AutoCloseable {
     /** The images this backend can list; empty where listing is not possible (a registry). */
     default List<TagRecord> list() throws RuncibleException {
         return List.of();
-    }
-
-    @Override
-    default void close() {
     }
 }

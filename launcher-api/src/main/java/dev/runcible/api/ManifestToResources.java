@@ -1,10 +1,6 @@
 package dev.runcible.api;
 
 /** Says where the config and layers of a manifest are. Implementations are thread-safe. */
-public interface ManifestToResources extends AutoCloseable {
+public interface ManifestToResources extends Closeable {
     ImageResources resources(ImageReference reference, ImageManifest manifest) throws RuncibleException;
-
-    @Override
-    default void close() {
-    }
 }

@@ -42,11 +42,6 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
     }
 
     @Override
-    public void close() {
-        // Holds no resources.
-    }
-
-    @Override
     public ManifestBlob resolve(ImageReference reference) throws RuncibleException {
         if (reference.digest().isPresent()) {
             return read(reference.digest().get(), reference.toString());
