@@ -1,6 +1,7 @@
 package dev.runcible.api;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -20,4 +21,20 @@ public interface ImageStore extends Closeable {
 
     /** Points each name at the manifest, moving names that pointed elsewhere. Atomic for readers. */
     void tag(List<String> names, Digest manifest) throws RuncibleException;
+
+    /** The names and manifests the store lists. */
+    List<TagRecord> tags() throws RuncibleException;
+
+    /** Removes names; returns those that were there. Blobs stay until {@link #collect}. */
+    List<String> untag(List<String> names) throws RuncibleException;
+
+    /** What a collection removed. */
+    record Collected(int files, long bytes) {
+    }
+
+    /**
+     * Removes manifests, configs and layers that no tagged manifest references and that are older than the grace
+     * period, so that an import still writing its blobs (it tags last) loses nothing.
+     */
+    Collected collect(Duration grace) throws RuncibleException;
 }

@@ -1,15 +1,18 @@
 package dev.runcible.core;
 
+import dev.runcible.api.ImageReference;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.ImageTagToManifest;
 import dev.runcible.api.ManifestToResources;
 import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.config.CoreConfig;
+import dev.runcible.core.config.ImagePolicy;
 import dev.runcible.core.config.Settings;
 import dev.runcible.core.container.ContainerManager;
 import dev.runcible.core.container.RunDirectory;
 import dev.runcible.core.image.ImageResolver;
+import dev.runcible.core.image.ResolvedImage;
 import dev.runcible.core.plugin.Plugins;
 import dev.runcible.core.runtime.Runc;
 import java.net.URI;
@@ -26,6 +29,8 @@ public final class Runcible implements AutoCloseable {
     /** The local store {@code import} writes to by default; the {@code local} plugin reads the same key. */
     public static final String LOCAL_ROOT = "local.root";
     public static final Path DEFAULT_LOCAL_ROOT = Path.of("/var/lib/runcible/store");
+    /** The plugin {@code import docker://} and {@code pull} of registry references use. */
+    public static final String REGISTRY = "registry";
 
     private final CoreConfig config;
     private final Plugins plugins;
@@ -91,6 +96,28 @@ public final class Runcible implements AutoCloseable {
                     config.allowedReadOnly(), config.allowedReadWrite());
         }
         return containers;
+    }
+
+    /**
+     * Pulls an image from its registry through the {@code registry} plugin into the node cache (layers converted
+     * to squashfs), whatever backend {@code run} is configured with.
+     */
+    public ResolvedImage pullFromRegistry(ImageReference reference) throws RuncibleException {
+        ImageTagToManifest registryTags = plugins.requireTagToManifest(REGISTRY);
+        ManifestToResources registryResources = plugins.requireManifestToResources(REGISTRY);
+        try {
+            return new ImageResolver(ImagePolicy.allowAll(), registryTags, registryResources, localizer, executor)
+                    .resolve(reference);
+        } finally {
+            registryTags.close();
+            registryResources.close();
+        }
+    }
+
+    /** Resolves and localizes with the configured backend, as {@code run} would, without running anything. */
+    public ResolvedImage pull(ImageReference reference) throws RuncibleException {
+        return new ImageResolver(ImagePolicy.allowAll(), tagToManifest, manifestToResources, localizer, executor)
+                .resolve(reference);
     }
 
     public URI defaultStore() {

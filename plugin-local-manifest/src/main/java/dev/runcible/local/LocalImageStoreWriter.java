@@ -4,6 +4,7 @@ import dev.runcible.api.Digest;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.RuncibleException;
+import dev.runcible.api.TagRecord;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -15,7 +16,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -24,6 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * rewritten under an exclusive lock so concurrent imports lose no line.
  */
 final class LocalImageStoreWriter implements ImageStore {
+    private static final Pattern DIGEST = Pattern.compile("sha256:([0-9a-f]{64})");
     /** File locks belong to the process: this keeps threads of one process apart before they take it. */
     private static final ReentrantLock TAGGING = new ReentrantLock();
 
@@ -68,6 +78,73 @@ final class LocalImageStoreWriter implements ImageStore {
 
     @Override
     public void tag(List<String> names, Digest manifest) throws RuncibleException {
+        rewriteTags(current -> TagFile.retag(current, names, manifest));
+    }
+
+    @Override
+    public List<TagRecord> tags() throws RuncibleException {
+        return new LocalImageStore(layout.root()).list();
+    }
+
+    @Override
+    public List<String> untag(List<String> names) throws RuncibleException {
+        List<String> removed = new ArrayList<>();
+        rewriteTags(current -> {
+            TagFile before = TagFile.parse(current, layout.tagFile().toString());
+            names.stream().filter(before.byName()::containsKey).forEach(removed::add);
+            return TagFile.without(current, names);
+        });
+        return removed;
+    }
+
+    @Override
+    public Collected collect(Duration grace) throws RuncibleException {
+        int[] files = {0};
+        long[] bytes = {0};
+        rewriteTags(current -> {
+            Set<String> referenced = new HashSet<>();
+            for (TagRecord record : TagFile.parse(current, layout.tagFile().toString()).records()) {
+                referenced.add(record.manifest().hex());
+                Path manifest = layout.manifest(record.manifest());
+                if (Files.exists(manifest)) {
+                    // Every digest a tagged manifest names is kept: its config and layers (and index entries).
+                    Matcher m = DIGEST.matcher(Files.readString(manifest, StandardCharsets.UTF_8));
+                    while (m.find()) {
+                        referenced.add(m.group(1));
+                    }
+                }
+            }
+            Instant cutoff = Instant.now().minus(grace);
+            for (String dir : List.of("manifests", "config", "layers")) {
+                Path directory = layout.root().resolve(dir);
+                if (!Files.isDirectory(directory)) {
+                    continue;
+                }
+                try (Stream<Path> entries = Files.list(directory)) {
+                    for (Path file : entries.toList()) {
+                        String name = file.getFileName().toString();
+                        String hex = name.length() >= 64 ? name.substring(0, 64) : name;
+                        if (!Digest.isHex(hex) || referenced.contains(hex)
+                                || Files.getLastModifiedTime(file).toInstant().isAfter(cutoff)) {
+                            continue;
+                        }
+                        bytes[0] += Files.size(file);
+                        Files.delete(file);
+                        files[0]++;
+                    }
+                }
+            }
+            return current;
+        });
+        return new Collected(files[0], bytes[0]);
+    }
+
+    private interface TagEdit {
+        String apply(String current) throws IOException;
+    }
+
+    /** Reads, edits and atomically replaces the tag file under the store's lock. */
+    private void rewriteTags(TagEdit edit) throws RuncibleException {
         Path file = layout.tagFile();
         TAGGING.lock();
         try {
@@ -80,9 +157,13 @@ final class LocalImageStoreWriter implements ImageStore {
                 } catch (NoSuchFileException e) {
                     current = "";
                 }
+                String next = edit.apply(current);
+                if (next.equals(current) && Files.exists(file)) {
+                    return;
+                }
                 Path temp = tempBeside(file);
                 try {
-                    Files.writeString(temp, TagFile.retag(current, names, manifest), StandardCharsets.UTF_8);
+                    Files.writeString(temp, next, StandardCharsets.UTF_8);
                     Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
                     Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } finally {

@@ -70,6 +70,11 @@ public record TagFile(List<TagRecord> records, Map<String, Digest> byName, List<
 
     /** The file's text with each name in {@code names} moved to {@code manifest}, other lines kept as they are. */
     public static String retag(String content, List<String> names, Digest manifest) {
+        return without(content, names) + String.join(",", names) + ':' + manifest.hex() + '\n';
+    }
+
+    /** The file's text without the given names; a line left with no name goes, comments and bad lines stay. */
+    public static String without(String content, List<String> names) {
         StringBuilder out = new StringBuilder();
         for (String line : content.split("\n", -1)) {
             if (line.isEmpty()) {
@@ -94,7 +99,6 @@ public record TagFile(List<TagRecord> records, Map<String, Digest> byName, List<
             String comment = hash >= 0 ? line.substring(hash) : "";
             out.append(String.join(",", kept)).append(body.substring(colon)).append(comment).append('\n');
         }
-        out.append(String.join(",", names)).append(':').append(manifest.hex()).append('\n');
         return out.toString();
     }
 }

@@ -6,9 +6,9 @@ import dev.runcible.core.InvalidRequestException;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.config.Sizes;
 import dev.runcible.core.image.ImageChanges;
+import dev.runcible.core.image.ImagePublisher;
+import dev.runcible.core.image.ResolvedImage;
 import dev.runcible.core.image.RootfsImporter;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,16 +19,20 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "import", description = "Import an image into a store in the Storm/YARN layout. Sources: "
-        + "dir:ROOTFS (a directory becomes a one-layer image).")
+        + "docker://HOST/REPO:TAG (pulled from a registry, layers converted to squashfs), dir:ROOTFS (a directory "
+        + "becomes a one-layer image).")
 final class ImportCommand implements Callable<Integer> {
+    private static final String DOCKER = "docker://";
+    private static final String DIR = "dir:";
+
     @ParentCommand
     Main main;
 
-    @Parameters(paramLabel = "SOURCE", description = "dir:/path/to/rootfs")
+    @Parameters(paramLabel = "SOURCE", description = "docker://HOST/REPO:TAG or dir:/path/to/rootfs")
     String source;
 
-    @Option(names = {"-t", "--tag"}, paramLabel = "NAME:TAG", required = true,
-            description = "Name to list the image under; repeat for more names.")
+    @Option(names = {"-t", "--tag"}, paramLabel = "NAME:TAG",
+            description = "Name to list the image under; repeat for more names (default for docker://: its name).")
     List<String> tags = new ArrayList<>();
 
     @Option(names = "--to", paramLabel = "URI", description = "Store to write (default: the configured local store).")
@@ -40,40 +44,52 @@ final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!source.startsWith("dir:")) {
-            throw new InvalidRequestException("Unsupported import source '" + source + "': use dir:/path/to/rootfs");
-        }
-        Path rootfs = Path.of(source.substring("dir:".length())).toAbsolutePath().normalize();
         List<String> names = new ArrayList<>();
         for (String tag : tags) {
             names.add(ImageReference.parse(tag).familiarName());
         }
-        ImageChanges imageChanges = ImageChanges.parse(changes);
-        try (Runcible runcible = main.open()) {
-            URI target = to == null ? runcible.defaultStore() : parseUri(to);
-            try (ImageStore store = runcible.openStore(target)) {
-                RootfsImporter.Imported imported = new RootfsImporter().importDirectory(rootfs, names, imageChanges,
-                        store);
-                System.out.println("Imported " + String.join(", ", names) + " into " + store.location()
-                        + ": manifest " + imported.manifest() + ", one layer ("
-                        + Sizes.format(imported.squashfsSize()) + " squashfs)");
-                return 0;
+        if (source.startsWith(DOCKER)) {
+            ImageReference reference = ImageReference.parse(source.substring(DOCKER.length()));
+            if (!changes.isEmpty()) {
+                throw new InvalidRequestException("--change applies to dir: imports only; a registry image keeps "
+                        + "its own config");
             }
+            if (names.isEmpty()) {
+                names.add(reference.familiarName());
+            }
+            return fromRegistry(reference, names);
+        }
+        if (!source.startsWith(DIR)) {
+            throw new InvalidRequestException("Unsupported import source '" + source
+                    + "': use docker://HOST/REPO:TAG or dir:/path/to/rootfs");
+        }
+        if (names.isEmpty()) {
+            throw new InvalidRequestException("Importing a directory needs --tag NAME:TAG");
+        }
+        Path rootfs = Path.of(source.substring(DIR.length())).toAbsolutePath().normalize();
+        ImageChanges imageChanges = ImageChanges.parse(changes);
+        try (Runcible runcible = main.open();
+                ImageStore store = runcible.openStore(StoreOption.resolve(runcible, to, "--to"))) {
+            RootfsImporter.Imported imported = new RootfsImporter().importDirectory(rootfs, names, imageChanges,
+                    store);
+            System.out.println("Imported " + String.join(", ", names) + " into " + store.location()
+                    + ": manifest " + imported.manifest() + ", one layer ("
+                    + Sizes.format(imported.squashfsSize()) + " squashfs)");
+            return 0;
         }
     }
 
-    private static URI parseUri(String text) throws InvalidRequestException {
-        if (text.startsWith("/")) {
-            return Path.of(text).toUri();
-        }
-        try {
-            URI uri = new URI(text);
-            if (uri.getScheme() == null) {
-                throw new InvalidRequestException("Invalid --to '" + text + "': give a URI such as file:///srv/store");
-            }
-            return uri;
-        } catch (URISyntaxException e) {
-            throw new InvalidRequestException("Invalid --to '" + text + "': " + e.getMessage());
+    private int fromRegistry(ImageReference reference, List<String> names) throws Exception {
+        try (Runcible runcible = main.open();
+                ImageStore store = runcible.openStore(StoreOption.resolve(runcible, to, "--to"))) {
+            Progress progress = Progress.forConsole();
+            runcible.plugins().observeTransfers(progress);
+            ResolvedImage image = runcible.pullFromRegistry(reference);
+            progress.done();
+            new ImagePublisher().publish(image, names, store);
+            System.out.println("Imported " + String.join(", ", names) + " into " + store.location()
+                    + ": manifest " + image.manifest().digest() + ", " + image.layers().size() + " layer(s)");
+            return 0;
         }
     }
 }

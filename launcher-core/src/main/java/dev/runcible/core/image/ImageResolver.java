@@ -51,21 +51,31 @@ public final class ImageResolver {
 
     public ResolvedImage resolve(ImageReference reference) throws RuncibleException {
         policy.check(reference);
-        ImageManifest manifest = manifest(reference);
+        VerifiedManifest verified = manifest(reference);
+        ManifestBlob blob = verified.blob();
+        ImageManifest manifest = verified.manifest();
         ImageResources resources = manifestToResources.resources(reference, manifest);
         List<OciResource> all = new ArrayList<>();
         all.add(resources.config());
         all.addAll(resources.layers());
         List<LocalizedResource> localized = localizeAll(all);
         ImageConfig config = readConfig(localized.get(0));
-        return new ResolvedImage(reference, manifest, config, localized.subList(1, localized.size()));
+        return new ResolvedImage(reference, blob, manifest, localized.get(0), config,
+                localized.subList(1, localized.size()));
     }
 
-    public ImageManifest manifest(ImageReference reference) throws RuncibleException {
-        ManifestDocument document = verifiedParse(tagToManifest.resolve(reference));
+    /** A manifest and the bytes it was parsed from, their digest checked. */
+    public record VerifiedManifest(ManifestBlob blob, ImageManifest manifest) {
+    }
+
+    /** The image manifest for this platform, following an index if the tag names one. */
+    public VerifiedManifest manifest(ImageReference reference) throws RuncibleException {
+        ManifestBlob blob = tagToManifest.resolve(reference);
+        ManifestDocument document = verifiedParse(blob);
         if (document instanceof ImageIndex index) {
             Descriptor chosen = choosePlatform(reference, index);
-            document = verifiedParse(tagToManifest.fetch(reference, chosen.digest()));
+            blob = tagToManifest.fetch(reference, chosen.digest());
+            document = verifiedParse(blob);
             if (document instanceof ImageIndex) {
                 throw new InvalidImageException("Index " + index.digest() + " of '" + reference.familiarName()
                         + "' points at another index for this platform; nested indexes are not supported");
@@ -76,7 +86,7 @@ public final class ImageResolver {
             throw new InvalidImageException("Manifest " + manifest.digest() + " of '" + reference.familiarName()
                     + "' has no layers; there is no filesystem to run");
         }
-        return manifest;
+        return new VerifiedManifest(blob, manifest);
     }
 
     private static ManifestDocument verifiedParse(ManifestBlob blob) throws RuncibleException {

@@ -1,5 +1,6 @@
 package dev.runcible.core.plugin;
 
+import dev.runcible.api.ConfigurationException;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.ImageStoreProvider;
 import dev.runcible.api.ImageTagToManifest;
@@ -16,6 +17,7 @@ import dev.runcible.api.ResourcesLocalizerProvider;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.config.Settings;
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -39,6 +41,7 @@ public final class Plugins implements PluginContext {
     private final Map<String, ResourceFetcherProvider> fetcherProviders;
     private final Map<String, ImageStoreProvider> stores;
     private final Map<String, ResourceFetcher> fetchers = new ConcurrentHashMap<>();
+    private volatile TransferListener listener;
 
     public Plugins(ClassLoader loader, Settings settings) {
         this.settings = settings;
@@ -109,7 +112,32 @@ public final class Plugins implements PluginContext {
             throw new ResourceUnavailableException("No plugin fetches '" + scheme + ":' locations. Available "
                     + "schemes: " + fetcherProviders.keySet() + "; add the plugin jar for that scheme");
         }
-        return fetchers.computeIfAbsent(scheme, s -> provider.create(this));
+        ResourceFetcher fetcher = fetchers.computeIfAbsent(scheme, s -> provider.create(this));
+        TransferListener current = listener;
+        return current == null ? fetcher : new ObservedFetcher(fetcher, current);
+    }
+
+    /** Reports the progress of every transfer from now on (progress bars); null to stop. */
+    public void observeTransfers(TransferListener listener) {
+        this.listener = listener;
+    }
+
+    /** A tag-to-manifest backend by name, for commands that name their source (pull from, import from). */
+    public ImageTagToManifest requireTagToManifest(String name) throws ConfigurationException {
+        return require(tagToManifest, name, "image backend").create(this);
+    }
+
+    public ManifestToResources requireManifestToResources(String name) throws ConfigurationException {
+        return require(manifestToResources, name, "image backend").create(this);
+    }
+
+    private static <T> T require(Map<String, T> providers, String name, String what) throws ConfigurationException {
+        T provider = providers.get(name);
+        if (provider == null) {
+            throw new ConfigurationException(List.of("no " + what + " '" + name + "' is installed. Available: "
+                    + providers.keySet() + "; add the plugin's jar to plugins/ or RUNCIBLE_PLUGIN_PATH"));
+        }
+        return provider;
     }
 
     public ImageStore openStore(URI location) throws RuncibleException {

@@ -1,0 +1,38 @@
+package dev.runcible.core.cli;
+
+import dev.runcible.api.ImageReference;
+import dev.runcible.core.Runcible;
+import dev.runcible.core.config.Sizes;
+import dev.runcible.core.image.ResolvedImage;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "pull", description = "Fetch an image into this node's cache (layers as squashfs), as run would, "
+        + "without running it.")
+final class PullCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Parameters(paramLabel = "IMAGE")
+    String image;
+
+    @Override
+    public Integer call() throws Exception {
+        ImageReference reference = ImageReference.parse(image);
+        try (Runcible runcible = main.open()) {
+            Progress progress = Progress.forConsole();
+            runcible.plugins().observeTransfers(progress);
+            ResolvedImage resolved = runcible.pull(reference);
+            progress.done();
+            long bytes = 0;
+            for (var layer : resolved.layers()) {
+                bytes += java.nio.file.Files.size(layer.path());
+            }
+            System.out.println("Pulled " + reference.familiarName() + ": manifest " + resolved.manifest().digest()
+                    + ", " + resolved.layers().size() + " layer(s), " + Sizes.format(bytes) + " squashfs");
+            return 0;
+        }
+    }
+}
