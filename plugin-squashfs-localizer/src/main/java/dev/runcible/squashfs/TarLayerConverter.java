@@ -98,7 +98,7 @@ final class TarLayerConverter {
             }
             Digest actual = hashing.digest();
             if (expected.isPresent() && !expected.get().equals(actual)) {
-                throw new DigestMismatchException("Digest mismatch for layer " + layer + ": expected "
+                throw new DigestMismatchException("Digest mismatch for " + layer + ": expected "
                         + expected.get() + ", got " + actual + "; the source serves damaged content");
             }
             if (e instanceof InvalidImageException invalid) {

@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /** Runs the CLI in this JVM and captures what it prints. */
-record Cli(int exitCode, String out, String err) {
-    static synchronized Cli run(Path config, String... args) {
+public record Cli(int exitCode, String out, String err) {
+    public static synchronized Cli run(Path config, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -28,15 +28,15 @@ import org.junit.jupiter.api.Assumptions;
  * built from Debian's busybox-static. Needs root, runc, loop devices, squashfs and overlay. Where those are missing
  * the tests are skipped, unless RUNCIBLE_REQUIRE_ROOT_TESTS=1 (as in CI), where they fail instead.
  */
-final class RealNode implements AutoCloseable {
-    static final String IMAGE = "test/busybox:1";
+public final class RealNode implements AutoCloseable {
+    public static final String IMAGE = "test/busybox:1";
     static final Path BUSYBOX = Path.of("/bin/busybox");
 
-    final Path base;
-    final Path store;
-    final Path cache;
-    final Path runDir;
-    final Path shared;
+    public final Path base;
+    public final Path store;
+    public final Path cache;
+    public final Path runDir;
+    public final Path shared;
 
     private RealNode(Path base) throws IOException {
         this.base = base;
@@ -46,7 +46,7 @@ final class RealNode implements AutoCloseable {
         this.shared = Files.createDirectories(base.resolve("shared"));
     }
 
-    static void requirePrerequisites() {
+    public static void requirePrerequisites() {
         List<String> missing = new ArrayList<>();
         if (!"root".equals(System.getProperty("user.name"))) {
             missing.add("root");
@@ -72,7 +72,7 @@ final class RealNode implements AutoCloseable {
         Assumptions.abort(message);
     }
 
-    static RealNode create() throws Exception {
+    public static RealNode create() throws Exception {
         requirePrerequisites();
         RealNode node = new RealNode(Files.createTempDirectory("runcible-it-"));
         node.importImage(IMAGE, List.of("ENV GREETING=hello", "WORKDIR /work", "USER worker",
@@ -109,23 +109,23 @@ final class RealNode implements AutoCloseable {
         return settings;
     }
 
-    Runcible open(Map<String, String> overrides) throws Exception {
+    public Runcible open(Map<String, String> overrides) throws Exception {
         return Runcible.open(Settings.of(settings(overrides), Map.of()), RealNode.class.getClassLoader());
     }
 
     /** Writes a properties file for the CLI. */
-    Path configFile(String name, Map<String, String> overrides) throws IOException {
+    public Path configFile(String name, Map<String, String> overrides) throws IOException {
         StringBuilder text = new StringBuilder();
         settings(overrides).forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
         return Files.writeString(base.resolve(name + ".properties"), text.toString(), StandardCharsets.UTF_8);
     }
 
     /** Mounts under this node's run directory (layers and container roots). */
-    List<MountTable.Mount> mounts() throws IOException {
+    public List<MountTable.Mount> mounts() throws IOException {
         return MountTable.under(runDir);
     }
 
-    List<Path> containerDirs() throws IOException {
+    public List<Path> containerDirs() throws IOException {
         Path containers = runDir.resolve("containers");
         if (!Files.isDirectory(containers)) {
             return List.of();
@@ -136,7 +136,7 @@ final class RealNode implements AutoCloseable {
     }
 
     /** Files in the cache apart from the per-digest lock files. */
-    List<Path> cachedFiles() throws IOException {
+    public List<Path> cachedFiles() throws IOException {
         if (!Files.isDirectory(cache)) {
             return List.of();
         }
@@ -145,7 +145,7 @@ final class RealNode implements AutoCloseable {
         }
     }
 
-    void assertNothingLeftRunning() throws IOException {
+    public void assertNothingLeftRunning() throws IOException {
         assertThat(mounts()).as("mounts under %s", runDir).isEmpty();
         assertThat(containerDirs()).as("container directories").isEmpty();
     }

@@ -1,0 +1,337 @@
+package dev.runcible.core.it.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.runcible.api.ImageReference;
+import dev.runcible.core.Runcible;
+import dev.runcible.core.host.Executables;
+import dev.runcible.core.it.Cli;
+import dev.runcible.core.it.RealNode;
+import dev.runcible.core.it.registry.TestImage.Compression;
+import dev.runcible.core.it.registry.TestImage.Layer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Pulls from real registries (Debian's docker-registry on 127.0.0.1): plain HTTP, TLS with basic auth and a
+ * private CA, bearer tokens; converts layers to squashfs and runs real containers from them.
+ */
+class RegistryIT {
+    private static RealNode node;
+    private static Path dir;
+    private static RegistryServer plain;
+    private static RegistryServer tls;
+    private static RegistryServer tokens;
+    private static TokenServer tokenServer;
+    private static DroppingProxy proxy;
+    private static Pki pki;
+    private static int caches;
+    private static TestImage.Blob corruptLayer;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        List<String> missing = Stream.of("docker-registry", "openssl", "htpasswd")
+                .filter(tool -> Executables.find(tool).isEmpty()).toList();
+        if (!missing.isEmpty()) {
+            String message = "Registry tests need " + missing + " (see bin/install-prerequisites)";
+            if ("1".equals(System.getenv("RUNCIBLE_REQUIRE_ROOT_TESTS"))) {
+                Assertions.fail(message);
+            }
+            Assumptions.abort(message);
+        }
+        node = RealNode.create();
+        dir = node.base.resolve("registry");
+        Path storage = dir.resolve("storage");
+        plain = RegistryServer.start(dir, storage, "", "");
+        pushImages();
+        pki = Pki.create(dir.resolve("pki"));
+        Path htpasswd = Files.writeString(dir.resolve("htpasswd"), Pki.htpasswd("alice", "s3cret"));
+        // Under "http:" in the registry config, so indented by hand (text blocks strip the common indent).
+        String tlsSection = "  tls:\n    certificate: " + pki.serverCert + "\n    key: " + pki.serverKey;
+        tls = RegistryServer.start(dir, storage, tlsSection, """
+                auth:
+                  htpasswd:
+                    realm: runcible-test
+                    path: %s""".formatted(htpasswd));
+        tokenServer = new TokenServer(pki, "bob", "t0ken", 2);
+        tokens = RegistryServer.start(dir, storage, "", """
+                auth:
+                  token:
+                    realm: %s
+                    service: %s
+                    issuer: %s
+                    rootcertbundle: %s""".formatted(tokenServer.realm(), TokenServer.SERVICE, TokenServer.ISSUER,
+                pki.tokenCert));
+        proxy = new DroppingProxy(plain.port, 1 << 20);
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        for (AutoCloseable closeable : new AutoCloseable[] {proxy, tokens, tokenServer, tls, plain, node}) {
+            if (closeable != null) {
+                closeable.close();
+            }
+        }
+    }
+
+    private static void pushImages() throws Exception {
+        Layer base = new Layer().busybox().dir("data").file("data/keep", "keep").file("data/gone", "gone")
+                .dir("opq").file("opq/old1", "1").file("opq/old2", "2");
+        Layer deletions = new Layer().dir("data").file("data/.wh.gone", "").dir("opq")
+                .file("opq/.wh..wh..opq", "").file("opq/new", "new");
+        Layer motd = new Layer().dir("etc").file("etc/motd", "welcome");
+        TestImage oci = TestImage.oci().cmd("cat", "/etc/motd")
+                .layer(base, Compression.GZIP).layer(deletions, Compression.NONE).layer(motd, Compression.ZSTD);
+        push("test/layers", "oci", oci, "amd64");
+
+        TestImage docker = TestImage.docker().cmd("ls", "/opq")
+                .layer(new Layer().busybox().dir("opq").file("opq/old", "old"), Compression.GZIP)
+                .layer(new Layer().dir("opq").file("opq/.wh..wh..opq", "").file("opq/fresh", "x"), Compression.GZIP);
+        push("test/layers", "docker", docker, "amd64");
+
+        TestImage amd64 = TestImage.oci().cmd("echo", "amd64 image").layer(new Layer().busybox(), Compression.GZIP);
+        TestImage arm64 = TestImage.oci().cmd("echo", "arm64 image").layer(new Layer().busybox(), Compression.GZIP);
+        TestImage.Blob amdManifest = push("test/multi", null, amd64, "amd64");
+        TestImage.Blob armManifest = push("test/multi", null, arm64, "arm64");
+        TestImage.Blob index = TestImage.index(List.of(armManifest, amdManifest), List.of("arm64", "amd64"));
+        plain.push("test/multi", "1", index);
+
+        byte[] noise = new byte[4 << 20];
+        new Random(42).nextBytes(noise);
+        TestImage big = TestImage.oci().cmd("ls", "-l", "/noise")
+                .layer(new Layer().busybox().file("noise", noise, 0644), Compression.GZIP);
+        push("test/big", "1", big, "amd64");
+
+        TestImage escape = TestImage.oci().cmd("true")
+                .layer(new Layer().busybox().file("etc/../../evil", "x"), Compression.NONE);
+        push("test/escape", "1", escape, "amd64");
+
+        TestImage corrupt = TestImage.oci().cmd("true")
+                .layer(new Layer().busybox().file("unique", "corrupt-me"), Compression.GZIP);
+        push("test/corrupt", "1", corrupt, "amd64");
+        corruptLayer = corrupt.layers().get(0);
+
+        TestImage badJson = TestImage.oci().cmd("true").layer(new Layer().file("x", "bad json"), Compression.NONE);
+        TestImage.Blob badManifest = push("test/badjson", "1", badJson, "amd64");
+        // Damage what the registry serves, after it has accepted the real thing.
+        Path data = plain.blobData(corruptLayer.digest());
+        byte[] bytes = Files.readAllBytes(data);
+        bytes[bytes.length / 2] ^= 0x55;
+        Files.write(data, bytes);
+        Path manifestData = plain.blobData(badManifest.digest());
+        // JSON the registry still serves (it parses manifests on the way out) but whose config digest is bad.
+        Files.writeString(manifestData, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest"
+                + ".v1+json\",\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:short\",\"size\":1},\"layers\":[]}");
+    }
+
+    private static TestImage.Blob push(String repository, String tag, TestImage image, String arch) throws Exception {
+        TestImage.Blob config = image.config(arch);
+        TestImage.Blob manifest = image.manifest(config);
+        List<TestImage.Blob> blobs = new ArrayList<>(image.layers());
+        blobs.add(config);
+        plain.push(repository, tag == null ? manifest.digest().toString() : tag, manifest,
+                blobs.toArray(TestImage.Blob[]::new));
+        return manifest;
+    }
+
+    /** A config pulling from registries, with a fresh cache so "nothing cached" can be checked. */
+    private static Path config(Map<String, String> extra) throws Exception {
+        int n = ++caches;
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "runcible.image.tag-to-manifest", "registry",
+                "runcible.image.manifest-to-resources", "registry",
+                "registry.insecure-registries", plain.host() + "," + tokens.host() + ",127.0.0.1:" + proxy.port(),
+                "squashfs.cache.dir", dir.resolve("cache-" + n).toString()));
+        settings.putAll(extra);
+        return node.configFile("registry-" + n, settings);
+    }
+
+    private static Path cacheOf(Path config) throws Exception {
+        for (String line : Files.readAllLines(config)) {
+            if (line.startsWith("squashfs.cache.dir=")) {
+                return Path.of(line.substring("squashfs.cache.dir=".length()));
+            }
+        }
+        throw new IllegalStateException();
+    }
+
+    private static List<Path> cachedLayers(Path config) throws Exception {
+        Path layers = cacheOf(config).resolve("layers");
+        if (!Files.isDirectory(layers)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(layers)) {
+            return files.toList();
+        }
+    }
+
+    @Test
+    void multiLayerImageHidesDeletedFilesAndOpaqueDirectoryContents() throws Exception {
+        Cli cli = Cli.run(config(Map.of()), "run", "--rm", plain.host() + "/test/layers:oci", "--", "sh", "-c",
+                "ls /data; ls /opq; cat /etc/motd; echo; test -e /data/gone || echo gone-is-gone");
+        assertThat(cli.err()).isEmpty();
+        assertThat(cli.out()).isEqualTo("keep\nnew\nwelcome\ngone-is-gone\n");
+        assertThat(cli.exitCode()).isZero();
+        node.assertNothingLeftRunning();
+    }
+
+    @Test
+    void dockerMediaTypesWork() throws Exception {
+        Cli cli = Cli.run(config(Map.of()), "run", "--rm", plain.host() + "/test/layers:docker");
+        assertThat(cli.out()).isEqualTo("fresh\n");
+        assertThat(cli.exitCode()).isZero();
+    }
+
+    @Test
+    void anIndexResolvesToThisMachinesPlatform() throws Exception {
+        Cli cli = Cli.run(config(Map.of()), "run", "--rm", plain.host() + "/test/multi:1");
+        assertThat(cli.out()).isEqualTo("amd64 image\n");
+    }
+
+    @Test
+    void basicAuthOverTlsWithAPrivateCa() throws Exception {
+        String image = tls.host() + "/test/layers:oci";
+        Cli ok = Cli.run(config(Map.of("registry.ca-file", pki.caCert.toString(), "registry.username", "alice",
+                "registry.password", "s3cret")), "pull", image);
+        assertThat(ok.exitCode()).as(ok.err()).isZero();
+        assertThat(ok.out()).contains("Pulled " + image).contains("3 layer(s)");
+
+        Path wrong = config(Map.of("registry.ca-file", pki.caCert.toString(), "registry.username", "alice",
+                "registry.password", "wrong"));
+        Cli refused = Cli.run(wrong, "pull", image);
+        assertThat(refused.exitCode()).isEqualTo(125);
+        assertThat(refused.err()).contains("Tried to pull manifest " + image).contains("refused access (401")
+                .doesNotContain("wrong");
+        assertThat(cachedLayers(wrong)).isEmpty();
+
+        Cli untrusted = Cli.run(config(Map.of("registry.username", "alice", "registry.password", "s3cret")),
+                "pull", image);
+        assertThat(untrusted.exitCode()).isEqualTo(125);
+        assertThat(untrusted.err()).contains("TLS failed").contains("registry.ca-file");
+    }
+
+    @Test
+    void bearerTokensAreFetchedWithCredentialsAndRenewedWhenExpired() throws Exception {
+        int before = tokenServer.issued.get();
+        Path config = config(Map.of("registry.username", "bob", "registry.password", "t0ken"));
+        Map<String, String> settings = new HashMap<>();
+        for (String line : Files.readAllLines(config)) {
+            int eq = line.indexOf('=');
+            settings.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+        try (Runcible runcible = Runcible.open(dev.runcible.core.config.Settings.of(settings, Map.of()),
+                RegistryIT.class.getClassLoader())) {
+            runcible.pull(ImageReference.parse(tokens.host() + "/test/layers:docker"));
+            int afterFirst = tokenServer.issued.get();
+            assertThat(afterFirst).isGreaterThan(before);
+            Thread.sleep(2_500); // the 2 s token has expired
+            runcible.pull(ImageReference.parse(tokens.host() + "/test/layers:oci"));
+            assertThat(tokenServer.issued.get()).isGreaterThan(afterFirst);
+        }
+        Cli refused = Cli.run(config(Map.of("registry.username", "bob", "registry.password", "nope")), "pull",
+                tokens.host() + "/test/layers:oci");
+        assertThat(refused.exitCode()).isEqualTo(125);
+        assertThat(refused.err()).contains("token service " + tokenServer.realm() + " refused the credentials");
+    }
+
+    @Test
+    void aBlobThatDoesNotMatchItsDigestIsRejectedAndNothingIsCached() throws Exception {
+        Path config = config(Map.of());
+        Cli cli = Cli.run(config, "run", "--rm", plain.host() + "/test/corrupt:1");
+        assertThat(cli.exitCode()).isEqualTo(125);
+        assertThat(cli.err()).contains("Digest mismatch for layer " + corruptLayer.digest())
+                .contains("expected " + corruptLayer.digest());
+        assertThat(cachedLayers(config)).isEmpty();
+        node.assertNothingLeftRunning();
+    }
+
+    @Test
+    void aConnectionDroppedHalfWayIsResumed() throws Exception {
+        Path config = config(Map.of());
+        int drops = proxy.drops.get();
+        Cli cli = Cli.run(config, "run", "--rm", "127.0.0.1:" + proxy.port() + "/test/big:1");
+        assertThat(cli.exitCode()).as(cli.err()).isZero();
+        assertThat(cli.out()).contains(Integer.toString(4 << 20)).contains("/noise");
+        assertThat(proxy.drops.get()).isEqualTo(drops + 1);
+        assertThat(cachedLayers(config)).hasSize(2); // the layer and its squashfs digest record
+    }
+
+    @Test
+    void importToAStoreThenRunTagUntagAndCollect() throws Exception {
+        Path store = dir.resolve("imported-store");
+        Path registry = config(Map.of());
+        Cli imported = Cli.run(registry, "import", "docker://" + plain.host() + "/test/layers:oci", "--to",
+                store.toUri().toString(), "--tag", "layers:1");
+        assertThat(imported.exitCode()).as(imported.err()).isZero();
+        assertThat(Files.readString(store.resolve("image-tag-to-hash"))).startsWith("layers:1:");
+        try (Stream<Path> layers = Files.list(store.resolve("layers"))) {
+            assertThat(layers.map(p -> p.getFileName().toString()))
+                    .filteredOn(name -> name.endsWith(".sqsh")).hasSize(3);
+        }
+        Path local = node.configFile("imported-local", Map.of("local.root", store.toString()));
+        Cli run = Cli.run(local, "run", "--rm", "layers:1", "--", "sh", "-c", "ls /opq; cat /etc/motd");
+        assertThat(run.out()).isEqualTo("new\nwelcome");
+        assertThat(run.exitCode()).isZero();
+
+        assertThat(Cli.run(local, "tag", "layers:1", "layers:latest", "other/name:2").exitCode()).isZero();
+        assertThat(Cli.run(local, "untag", "layers:1").exitCode()).isZero();
+        Cli images = Cli.run(local, "images");
+        assertThat(images.out()).contains("layers:latest").contains("other/name:2").doesNotContain("layers:1 ");
+        Cli kept = Cli.run(local, "gc", "--store", "--grace", "0s");
+        assertThat(kept.out()).startsWith("Removed 0 file(s)");
+        assertThat(Cli.run(local, "untag", "layers:latest", "other/name:2").exitCode()).isZero();
+        Cli collected = Cli.run(local, "gc", "--store", "--grace", "0s");
+        assertThat(collected.out()).startsWith("Removed 8 file(s)"); // manifest, config, 3 layers + 3 records
+        try (Stream<Path> files = Files.walk(store)) {
+            assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
+                    .containsOnly("image-tag-to-hash", ".image-tag-to-hash.lock");
+        }
+    }
+
+    @Test
+    void unknownRepositoriesAndMalformedManifestsAreTypedErrors() throws Exception {
+        Path config = config(Map.of());
+        Cli unknown = Cli.run(config, "run", plain.host() + "/test/nope:1");
+        assertThat(unknown.exitCode()).isEqualTo(125);
+        assertThat(unknown.err()).contains("Tried to pull manifest " + plain.host() + "/test/nope:1")
+                .contains("no such manifest (404)");
+        Cli malformed = Cli.run(config, "run", plain.host() + "/test/badjson:1");
+        assertThat(malformed.exitCode()).isEqualTo(125);
+        assertThat(malformed.err()).contains("Manifest sha256:").contains(plain.host() + "/test/badjson:1")
+                .contains("Invalid digest 'sha256:short'");
+        Cli badReference = Cli.run(config, "import", "docker://" + plain.host() + "/Test/Bad");
+        assertThat(badReference.err()).contains("Invalid image reference");
+        assertThat(cachedLayers(config)).isEmpty();
+        node.assertNothingLeftRunning();
+    }
+
+    @Test
+    void aLayerEscapingTheRootIsRefusedAndNothingIsCached() throws Exception {
+        Path config = config(Map.of());
+        Cli cli = Cli.run(config, "run", plain.host() + "/test/escape:1");
+        assertThat(cli.exitCode()).isEqualTo(125);
+        assertThat(cli.err()).contains("'etc/../../evil' that escapes the root");
+        assertThat(cachedLayers(config)).isEmpty();
+        try (Stream<Path> tmp = Files.exists(cacheOf(config).resolve("tmp")) ? Files.list(cacheOf(config)
+                .resolve("tmp")) : Stream.empty()) {
+            assertThat(tmp).isEmpty();
+        }
+        node.assertNothingLeftRunning();
+    }
+
+    static String text(Path file) throws Exception {
+        return Files.readString(file, StandardCharsets.UTF_8);
+    }
+}
