@@ -1,0 +1,47 @@
+package dev.runcible.benchmarks;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+
+/** Runs whole processes and times them; every figure is a median with its spread. */
+final class Measure {
+    private Measure() {
+    }
+
+    /** Runs a command to completion (output to a log file) and returns its wall time in seconds. */
+    static double seconds(List<String> command, Path log) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        int exit = process.waitFor();
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        if (exit != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed with exit " + exit + "; see " + log);
+        }
+        return elapsed;
+    }
+
+    static void run(List<String> command, Path log) throws IOException, InterruptedException {
+        seconds(command, log);
+    }
+
+    record Summary(double median, double min, double max) {
+        String format() {
+            return String.format(Locale.ROOT, "%.2f s (%.2f–%.2f)", median, min, max);
+        }
+    }
+
+    static Summary summarize(List<Double> samples) {
+        List<Double> sorted = new ArrayList<>(samples);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        double median = n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        return new Summary(median, sorted.get(0), sorted.get(n - 1));
+    }
+}
