@@ -25,13 +25,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.zip.GZIPInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 
 /**
  * Turns a tar layer (plain, gzip or zstd) into an overlay-ready squashfs file without root and without unpacking
- * it: the stream is hashed as it arrives, decompressed, rewritten for overlay ({@link WhiteoutRewriter}) and piped
+ * it: the stream is hashed as it arrives, decompressed, rewritten for overlay ({@link TarStreamRewriter}) and piped
  * into tar2sqfs. Download, decompression and compression all run at once.
  */
 final class TarLayerConverter {
@@ -70,16 +68,10 @@ final class TarLayerConverter {
         }
         CompletableFuture<String> messages = CompletableFuture.supplyAsync(() -> drain(process.getInputStream()));
         Hashing hashing = new Hashing(raw, layer);
-        WhiteoutRewriter rewriter = new WhiteoutRewriter(layer);
-        try (OutputStream pipe = new BufferedOutputStream(process.getOutputStream(), BUFFER);
-                TarArchiveOutputStream out = new TarArchiveOutputStream(pipe)) {
-            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            out.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-            out.setAddPaxHeadersForNonAsciiNames(true);
-            TarArchiveInputStream in = new TarArchiveInputStream(decompress(hashing, format), BUFFER / 2,
-                    StandardCharsets.UTF_8.name());
-            rewriter.rewrite(in, out);
-            out.finish();
+        TarStreamRewriter rewriter = new TarStreamRewriter(layer);
+        try (OutputStream out = new BufferedOutputStream(process.getOutputStream(), BUFFER)) {
+            rewriter.rewrite(decompress(hashing, format), out);
+            out.flush();
             // The tar ends before its padding (and a compressed stream's trailer): hash those bytes too.
             hashing.transferTo(OutputStream.nullOutputStream());
         } catch (ResourceFailure failure) {
@@ -118,7 +110,7 @@ final class TarLayerConverter {
 
     private static InputStream decompress(InputStream in, OciResource.Format format) throws IOException {
         return switch (format) {
-            case TAR -> in;
+            case TAR -> new BufferedInputStream(in, BUFFER / 4);
             case TAR_GZIP -> new GZIPInputStream(in, BUFFER / 4);
             case TAR_ZSTD -> new BufferedInputStream(new ZstdCompressorInputStream(in), BUFFER / 4);
             default -> throw new IllegalArgumentException("Not a tar format: " + format);

@@ -15,8 +15,26 @@ final class Layers {
     private final TarArchiveOutputStream tar;
 
     Layers() {
+        this(TarArchiveOutputStream.LONGFILE_POSIX);
+    }
+
+    /** With GNU long-name records instead of pax headers for names over 100 bytes. */
+    static Layers gnu() {
+        return new Layers(TarArchiveOutputStream.LONGFILE_GNU);
+    }
+
+    private Layers(int longFileMode) {
         tar = new TarArchiveOutputStream(bytes);
-        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setLongFileMode(longFileMode);
+    }
+
+    Layers dirWithXattr(String name, String xattr, String value) throws IOException {
+        TarArchiveEntry entry = new TarArchiveEntry(name.endsWith("/") ? name : name + "/");
+        entry.setMode(040700);
+        entry.addPaxHeader("SCHILY.xattr." + xattr, value);
+        tar.putArchiveEntry(entry);
+        tar.closeArchiveEntry();
+        return this;
     }
 
     Layers dir(String name) throws IOException {

@@ -81,6 +81,30 @@ class TarLayerConverterTest {
     }
 
     @Test
+    void keepsLongNamesAndMergesTheOpaqueXattrIntoADirectorysOwnPaxRecords() throws Exception {
+        String deep = "d/" + "x".repeat(120);
+        byte[] pax = new Layers().dirWithXattr("tagged", "user.keep", "me").file("tagged/.wh..wh..opq", "")
+                .file(deep + "/.wh." + "y".repeat(110), "").file(deep + "/z", "long").tar();
+        Path squashfs = convert(pax, OciResource.Format.TAR, Optional.empty());
+        String xattrs = run("rdsquashfs", "-x", "tagged", squashfs.toString());
+        assertThat(xattrs).contains("trusted.overlay.opaque=y").contains("user.keep=me");
+        assertThat(run("rdsquashfs", "-d", squashfs.toString()).lines())
+                .contains("nod " + deep + "/" + "y".repeat(110) + " 00 0 0 c 0 0")
+                .anyMatch(line -> line.startsWith("file " + deep + "/z"));
+        byte[] gnu = Layers.gnu().file(deep + "/.wh.gone", "").file(deep + "/kept", "k").tar();
+        assertThat(run("rdsquashfs", "-d", convert(gnu, OciResource.Format.TAR, Optional.empty()).toString())
+                .lines()).contains("nod " + deep + "/gone 00 0 0 c 0 0");
+    }
+
+    @Test
+    void rejectsAHeaderWithABadChecksum() throws Exception {
+        byte[] tar = new Layers().file("a", "x").tar();
+        tar[0] = 'b'; // the name changes, the stored checksum does not
+        assertThatThrownBy(() -> convert(tar, OciResource.Format.TAR, Optional.empty()))
+                .isInstanceOf(InvalidImageException.class).hasMessageContaining("bad header checksum");
+    }
+
+    @Test
     void rejectsEntriesThatEscapeTheRoot() throws Exception {
         byte[] escaping = new Layers().file("etc/../../evil", "x").tar();
         assertThatThrownBy(() -> convert(escaping, OciResource.Format.TAR, Optional.empty()))
