@@ -25,7 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.zip.GZIPInputStream;
-import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
+import com.github.luben.zstd.ZstdInputStream;
 
 /**
  * Turns a tar layer (plain, gzip or zstd) into an overlay-ready squashfs file without root and without unpacking
@@ -112,7 +112,7 @@ final class TarLayerConverter {
         return switch (format) {
             case TAR -> new BufferedInputStream(in, BUFFER / 4);
             case TAR_GZIP -> new GZIPInputStream(in, BUFFER / 4);
-            case TAR_ZSTD -> new BufferedInputStream(new ZstdCompressorInputStream(in), BUFFER / 4);
+            case TAR_ZSTD -> new BufferedInputStream(new ZstdInputStream(in), BUFFER / 4);
             default -> throw new IllegalArgumentException("Not a tar format: " + format);
         };
     }
