@@ -4,6 +4,7 @@ import dev.runcible.api.Digest;
 import dev.runcible.api.ImageNotFoundException;
 import dev.runcible.api.ImageReference;
 import dev.runcible.api.ImageStore;
+import dev.runcible.api.RuncibleException;
 import dev.runcible.api.TagRecord;
 import dev.runcible.core.Runcible;
 import java.util.ArrayList;
@@ -44,13 +45,17 @@ final class TagCommand implements Callable<Integer> {
         }
     }
 
-    static Digest find(ImageStore store, ImageReference reference) throws ImageNotFoundException,
-            dev.runcible.api.RuncibleException {
-        List<TagRecord> tags = store.tags();
+    static Digest find(ImageStore store, ImageReference reference) throws RuncibleException {
+        return find(store.tags(), store, reference).manifest();
+    }
+
+    /** The name a store lists an image under (the most specific of its normalized forms), and its manifest. */
+    static TagRecord find(List<TagRecord> tags, ImageStore store, ImageReference reference)
+            throws ImageNotFoundException {
         for (String name : reference.storeNames()) {
             for (TagRecord record : tags) {
                 if (record.names().contains(name)) {
-                    return record.manifest();
+                    return new TagRecord(List.of(name), record.manifest());
                 }
             }
         }

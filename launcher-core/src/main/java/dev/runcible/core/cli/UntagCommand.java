@@ -1,6 +1,5 @@
 package dev.runcible.core.cli;
 
-import dev.runcible.api.ImageNotFoundException;
 import dev.runcible.api.ImageReference;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.TagRecord;
@@ -31,12 +30,7 @@ final class UntagCommand implements Callable<Integer> {
             List<String> stored = new ArrayList<>();
             List<TagRecord> tags = target.tags();
             for (String name : names) {
-                ImageReference reference = ImageReference.parse(name);
-                String found = reference.storeNames().stream()
-                        .filter(n -> tags.stream().anyMatch(t -> t.names().contains(n))).findFirst()
-                        .orElseThrow(() -> new ImageNotFoundException("No image '" + name + "' in the store at "
-                                + target.location()));
-                stored.add(found);
+                stored.add(TagCommand.find(tags, target, ImageReference.parse(name)).names().get(0));
             }
             System.out.println("Untagged " + String.join(", ", target.untag(stored)));
             return 0;
