@@ -2,6 +2,7 @@ package dev.runcible.api;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -21,6 +22,12 @@ public interface PluginConfig {
     long bytes(String key, long defaultValue);
 
     List<String> list(String key, List<String> defaultValue);
+
+    /**
+     * Every key starting with {@code prefix}, with the prefix removed, marked used: for settings passed through to
+     * a library (such as {@code hadoop.conf.<key>}).
+     */
+    Map<String, String> withPrefix(String prefix);
 
     /** Records a problem with a value, to be reported with all the others. */
     void problem(String key, String message);

@@ -1,6 +1,7 @@
 package dev.runcible.local;
 
 import dev.runcible.api.Digest;
+import dev.runcible.api.TagFile;
 import dev.runcible.api.ImageManifest;
 import dev.runcible.api.ImageNotFoundException;
 import dev.runcible.api.ImageReference;

@@ -1,9 +1,11 @@
 package dev.runcible.local;
 
 import dev.runcible.api.Digest;
+import dev.runcible.api.TagFile;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.RuncibleException;
+import dev.runcible.api.StoreCollection;
 import dev.runcible.api.TagRecord;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -19,11 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -33,7 +31,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * rewritten under an exclusive lock so concurrent imports lose no line.
  */
 final class LocalImageStoreWriter implements ImageStore {
-    private static final Pattern DIGEST = Pattern.compile("sha256:([0-9a-f]{64})");
     /** File locks belong to the process: this keeps threads of one process apart before they take it. */
     private static final ReentrantLock TAGGING = new ReentrantLock();
 
@@ -102,35 +99,26 @@ final class LocalImageStoreWriter implements ImageStore {
         int[] files = {0};
         long[] bytes = {0};
         rewriteTags(current -> {
-            Set<String> referenced = new HashSet<>();
+            StoreCollection collection = new StoreCollection();
             for (TagRecord record : TagFile.parse(current, layout.tagFile().toString()).records()) {
-                referenced.add(record.manifest().hex());
                 Path manifest = layout.manifest(record.manifest());
-                if (Files.exists(manifest)) {
-                    // Every digest a tagged manifest names is kept: its config and layers (and index entries).
-                    Matcher m = DIGEST.matcher(Files.readString(manifest, StandardCharsets.UTF_8));
-                    while (m.find()) {
-                        referenced.add(m.group(1));
-                    }
-                }
+                collection.reference(record.manifest(), Files.exists(manifest)
+                        ? Files.readString(manifest, StandardCharsets.UTF_8) : null);
             }
             Instant cutoff = Instant.now().minus(grace);
-            for (String dir : List.of("manifests", "config", "layers")) {
+            for (String dir : StoreCollection.DIRECTORIES) {
                 Path directory = layout.root().resolve(dir);
                 if (!Files.isDirectory(directory)) {
                     continue;
                 }
                 try (Stream<Path> entries = Files.list(directory)) {
                     for (Path file : entries.toList()) {
-                        String name = file.getFileName().toString();
-                        String hex = name.length() >= 64 ? name.substring(0, 64) : name;
-                        if (!Digest.isHex(hex) || referenced.contains(hex)
-                                || Files.getLastModifiedTime(file).toInstant().isAfter(cutoff)) {
-                            continue;
+                        if (collection.collectable(file.getFileName().toString(),
+                                Files.getLastModifiedTime(file).toInstant(), cutoff)) {
+                            bytes[0] += Files.size(file);
+                            Files.delete(file);
+                            files[0]++;
                         }
-                        bytes[0] += Files.size(file);
-                        Files.delete(file);
-                        files[0]++;
                     }
                 }
             }

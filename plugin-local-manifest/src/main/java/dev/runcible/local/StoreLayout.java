@@ -1,6 +1,7 @@
 package dev.runcible.local;
 
 import dev.runcible.api.Digest;
+import dev.runcible.api.TagFile;
 import java.nio.file.Path;
 
 /** File names of the Storm/YARN store layout under one root; the one place that knows them. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.runcible.api.Descriptor;
 import dev.runcible.api.Digest;
+import dev.runcible.api.TagFile;
 import dev.runcible.api.ImageManifest;
 import dev.runcible.api.ImageNotFoundException;
 import dev.runcible.api.ImageReference;

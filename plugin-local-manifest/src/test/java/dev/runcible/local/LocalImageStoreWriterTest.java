@@ -3,6 +3,7 @@ package dev.runcible.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runcible.api.Digest;
+import dev.runcible.api.TagFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -164,6 +164,18 @@ public final class Settings implements PluginConfig {
     }
 
     @Override
+    public Map<String, String> withPrefix(String prefix) {
+        Map<String, String> out = new TreeMap<>();
+        values.forEach((key, value) -> {
+            if (key.startsWith(prefix) && key.length() > prefix.length()) {
+                used.add(key);
+                out.put(key.substring(prefix.length()), value);
+            }
+        });
+        return out;
+    }
+
+    @Override
     public void problem(String key, String message) {
         problems.add("'" + key + "' " + message);
     }

@@ -99,6 +99,11 @@ public final class RealNode implements AutoCloseable {
         }
     }
 
+    /** This node's settings (store, cache, run directory) with overrides. */
+    public Map<String, String> settingsFor(Map<String, String> overrides) {
+        return settings(overrides);
+    }
+
     Map<String, String> settings(Map<String, String> overrides) {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("local.root", store.toString());

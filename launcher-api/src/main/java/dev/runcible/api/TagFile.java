@@ -1,7 +1,5 @@
-package dev.runcible.local;
+package dev.runcible.api;
 
-import dev.runcible.api.Digest;
-import dev.runcible.api.TagRecord;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

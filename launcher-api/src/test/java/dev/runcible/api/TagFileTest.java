@@ -1,8 +1,7 @@
-package dev.runcible.local;
+package dev.runcible.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runcible.api.Digest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
