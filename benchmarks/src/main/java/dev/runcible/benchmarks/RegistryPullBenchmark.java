@@ -44,6 +44,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  */
 public final class RegistryPullBenchmark {
     public static void main(String[] args) throws Exception {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         int sizeMb = 200;
         int layers = 4;
         int runs = 3;

@@ -48,6 +48,8 @@ public final class Main {
                 System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
         System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
         System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+        // The Hadoop client says at every start that it uses its Java code; nothing is wrong with that.
+        System.setProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader", "error");
         System.exit(execute(System.getenv(), args));
     }
 
