@@ -113,7 +113,10 @@ class RealContainerIT {
             assertThat(squashfs).hasSize(1);
             assertThat(squashfs.get(0).options()).contains("ro").contains("nosuid").contains("nodev");
             assertThat(overlays).hasSize(2);
-            Path cached = Files.list(node.cache.resolve("layers")).findFirst().orElseThrow();
+            Path cached;
+            try (var files = Files.list(node.cache.resolve("layers"))) {
+                cached = files.filter(p -> p.toString().endsWith(".sqsh")).findFirst().orElseThrow();
+            }
             assertThat(Commands.run(List.of("losetup", "-j", cached.toString()), 10).stdout().lines()).hasSize(1);
 
             containers.remove(first, true);
