@@ -91,9 +91,14 @@ public final class Node extends GenericContainer<Node> {
     }
 
     /** Builds a busybox-static root filesystem in the node and imports it as an image. */
-    public Result importSample(String tag, String extra) {
+    public Result importSample(String tag, String importOptions) {
+        return importSample("", tag, importOptions);
+    }
+
+    /** The same, with global options (such as {@code --config FILE}) before the command. */
+    public Result importSample(String globalOptions, String tag, String importOptions) {
         return sh("rm -rf /tmp/rootfs && mkdir -p /tmp/rootfs/bin /tmp/rootfs/etc && cp /bin/busybox /tmp/rootfs/bin/"
                 + " && for a in sh echo sleep cat true; do ln -s busybox /tmp/rootfs/bin/$a; done && "
-                + RUNCIBLE + " import dir:/tmp/rootfs --tag " + tag + " " + extra);
+                + RUNCIBLE + " " + globalOptions + " import dir:/tmp/rootfs --tag " + tag + " " + importOptions);
     }
 }

@@ -86,6 +86,26 @@ class NodeIT extends NodeTests {
     }
 
     @Test
+    void aNodeRunsAnImageFromHdfs() {
+        // A real NameNode and DataNode (bin/hdfs-single-node) inside the node, on its own 127.0.0.1.
+        Node.Result hdfs = second.sh("/opt/runcible/bin/hdfs-single-node start --dir /var/lib/runcible/hdfs --port 9000");
+        assertThat(hdfs.exitCode()).as(hdfs.toString()).isZero();
+        try {
+            String config = "printf 'runcible.image.tag-to-manifest=hdfs\\nruncible.image.manifest-to-resources=hdfs\\n"
+                    + "hdfs.root=hdfs://127.0.0.1:9000/runc-root\\nhadoop.conf.dfs.replication=1\\n' > /tmp/hdfs.properties";
+            assertThat(second.sh(config).exitCode()).isZero();
+            Node.Result imported = second.importSample("--config /tmp/hdfs.properties", "hdfs/busybox:1",
+                    "--to hdfs://127.0.0.1:9000/runc-root");
+            assertThat(imported.exitCode()).as(imported.toString()).isZero();
+            Node.Result run = second.runcible("--config /tmp/hdfs.properties run --rm hdfs/busybox:1 -- echo from hdfs");
+            assertThat(run.out()).as(run.toString()).isEqualTo("from hdfs\n");
+            assertThat(run.exitCode()).isZero();
+        } finally {
+            second.sh("/opt/runcible/bin/hdfs-single-node stop --dir /var/lib/runcible/hdfs");
+        }
+    }
+
+    @Test
     void aNodeWithoutLoopDevicesSaysWhatToDoAndLeavesNothingBehind() {
         Node.Result doctor = noLoop.runcible("doctor");
         assertThat(doctor.exitCode()).isEqualTo(1);
