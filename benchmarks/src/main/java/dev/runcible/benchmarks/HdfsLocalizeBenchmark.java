@@ -1,14 +1,13 @@
 package dev.runcible.benchmarks;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runcible.api.Descriptor;
 import dev.runcible.api.Digest;
 import dev.runcible.api.ImageReference;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.MediaTypes;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.config.Settings;
-import dev.runcible.core.image.Json;
+import dev.runcible.core.image.OciManifests;
 import dev.runcible.core.image.Sha256;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -130,7 +129,7 @@ public final class HdfsLocalizeBenchmark {
     private static List<String> writeImage(ImageStore store, Path work, String root, int sizeMb, int layers)
             throws Exception {
         Random random = new Random(3);
-        ArrayNode layerNodes = Json.MAPPER.createArrayNode();
+        List<Descriptor> layerDescriptors = new ArrayList<>();
         List<String> files = new ArrayList<>();
         long perLayer = (long) sizeMb * 1_000_000 / layers;
         for (int l = 0; l < layers; l++) {
@@ -154,24 +153,14 @@ public final class HdfsLocalizeBenchmark {
             store.putLayer(layer, file, squashfs);
             Files.delete(file);
             files.add(root + "/layers/" + layer.hex() + ".sqsh");
-            ObjectNode node = layerNodes.addObject();
-            node.put("mediaType", MediaTypes.OCI_LAYER_TAR_GZIP);
-            node.put("digest", layer.toString());
-            node.put("size", perLayer);
+            layerDescriptors.add(new Descriptor(MediaTypes.OCI_LAYER_TAR_GZIP, layer, perLayer));
         }
         byte[] config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"true\"]}}".getBytes();
         Digest configDigest = Sha256.of(config);
         store.putConfig(configDigest, config);
         files.add(root + "/config/" + configDigest.hex());
-        ObjectNode manifest = Json.MAPPER.createObjectNode();
-        manifest.put("schemaVersion", 2);
-        manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
-        ObjectNode configNode = manifest.putObject("config");
-        configNode.put("mediaType", MediaTypes.OCI_CONFIG);
-        configNode.put("digest", configDigest.toString());
-        configNode.put("size", config.length);
-        manifest.set("layers", layerNodes);
-        byte[] manifestBytes = Json.MAPPER.writeValueAsBytes(manifest);
+        byte[] manifestBytes = OciManifests.manifest(new Descriptor(MediaTypes.OCI_CONFIG, configDigest,
+                config.length), layerDescriptors);
         Digest manifestDigest = Sha256.of(manifestBytes);
         store.putManifest(manifestDigest, manifestBytes);
         store.tag(List.of("bench/hdfs:1"), manifestDigest);

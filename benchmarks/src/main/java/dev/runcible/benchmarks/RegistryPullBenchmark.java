@@ -3,12 +3,14 @@ package dev.runcible.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runcible.api.Descriptor;
 import dev.runcible.api.Digest;
 import dev.runcible.api.ImageReference;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.config.Settings;
 import dev.runcible.api.MediaTypes;
 import dev.runcible.core.image.Json;
+import dev.runcible.core.image.OciManifests;
 import dev.runcible.core.image.Sha256;
 
 import java.io.IOException;
@@ -174,7 +176,7 @@ public final class RegistryPullBenchmark {
         Path blobs = Files.createDirectories(layout.resolve("blobs/sha256"));
         Random random = new Random(7);
         long total = 0;
-        ArrayNode layerNodes = Json.MAPPER.createArrayNode();
+        List<Descriptor> layerDescriptors = new ArrayList<>();
         ArrayNode diffIds = Json.MAPPER.createArrayNode();
         long perLayer = (long) sizeMb * 1_000_000 / layers;
         for (int l = 0; l < layers; l++) {
@@ -210,10 +212,7 @@ public final class RegistryPullBenchmark {
             Files.move(blob, blobs.resolve(digest.hex()));
             long size = Files.size(blobs.resolve(digest.hex()));
             total += size;
-            ObjectNode node = layerNodes.addObject();
-            node.put("mediaType", MediaTypes.OCI_LAYER_TAR_GZIP);
-            node.put("digest", digest.toString());
-            node.put("size", size);
+            layerDescriptors.add(new Descriptor(MediaTypes.OCI_LAYER_TAR_GZIP, digest, size));
             diffIds.add("sha256:" + HexFormat.of().formatHex(diff.digest()));
         }
         ObjectNode config = Json.MAPPER.createObjectNode();
@@ -226,15 +225,8 @@ public final class RegistryPullBenchmark {
         byte[] configBytes = Json.MAPPER.writeValueAsBytes(config);
         Digest configDigest = Sha256.of(configBytes);
         Files.write(blobs.resolve(configDigest.hex()), configBytes);
-        ObjectNode manifest = Json.MAPPER.createObjectNode();
-        manifest.put("schemaVersion", 2);
-        manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
-        ObjectNode configNode = manifest.putObject("config");
-        configNode.put("mediaType", MediaTypes.OCI_CONFIG);
-        configNode.put("digest", configDigest.toString());
-        configNode.put("size", configBytes.length);
-        manifest.set("layers", layerNodes);
-        byte[] manifestBytes = Json.MAPPER.writeValueAsBytes(manifest);
+        byte[] manifestBytes = OciManifests.manifest(new Descriptor(MediaTypes.OCI_CONFIG, configDigest,
+                configBytes.length), layerDescriptors);
         Digest manifestDigest = Sha256.of(manifestBytes);
         Files.write(blobs.resolve(manifestDigest.hex()), manifestBytes);
         ObjectNode index = Json.MAPPER.createObjectNode();

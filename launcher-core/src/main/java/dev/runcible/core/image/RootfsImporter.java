@@ -2,6 +2,7 @@ package dev.runcible.core.image;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runcible.api.Descriptor;
 import dev.runcible.api.Digest;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.MediaTypes;
@@ -51,7 +52,8 @@ public final class RootfsImporter {
             Digest squashfsDigest = Sha256.of(squashfs);
             byte[] config = Json.MAPPER.writeValueAsBytes(config(rootfs, changes, layer.digest()));
             Digest configDigest = Sha256.of(config);
-            byte[] manifest = Json.MAPPER.writeValueAsBytes(manifest(configDigest, config.length, layer));
+            byte[] manifest = OciManifests.manifest(new Descriptor(MediaTypes.OCI_CONFIG, configDigest, config.length),
+                    List.of(new Descriptor(MediaTypes.OCI_LAYER_TAR, layer.digest(), layer.size())));
             Digest manifestDigest = Sha256.of(manifest);
             store.putLayer(layer.digest(), squashfs, squashfsDigest);
             store.putConfig(configDigest, config);
@@ -164,21 +166,6 @@ public final class RootfsImporter {
         ObjectNode history = root.putArray("history").addObject();
         history.put("created", created);
         history.put("created_by", "runcible import dir:" + rootfs);
-        return root;
-    }
-
-    private static ObjectNode manifest(Digest config, long configSize, Layer layer) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        root.put("schemaVersion", 2);
-        root.put("mediaType", MediaTypes.OCI_MANIFEST);
-        ObjectNode configNode = root.putObject("config");
-        configNode.put("mediaType", MediaTypes.OCI_CONFIG);
-        configNode.put("digest", config.toString());
-        configNode.put("size", configSize);
-        ObjectNode layerNode = root.putArray("layers").addObject();
-        layerNode.put("mediaType", MediaTypes.OCI_LAYER_TAR);
-        layerNode.put("digest", layer.digest().toString());
-        layerNode.put("size", layer.size());
         return root;
     }
 }
