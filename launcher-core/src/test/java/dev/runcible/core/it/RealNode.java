@@ -157,7 +157,15 @@ public final class RealNode implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        // Never delete through a mount: a test that failed half-way may have left one.
+        // A test that failed half-way may have left containers: remove them, unmounting what they hold.
+        try (Runcible runcible = open(Map.of())) {
+            for (var container : runcible.containers().list()) {
+                runcible.containers().remove(container.record().id(), true);
+            }
+        } catch (Exception e) {
+            // best effort; the mount check below still protects the files
+        }
+        // Never delete through a mount.
         if (!MountTable.under(base).isEmpty()) {
             return;
         }
