@@ -99,6 +99,7 @@ public final class Node extends GenericContainer<Node> {
     public Result importSample(String globalOptions, String tag, String importOptions) {
         return sh("rm -rf /tmp/rootfs && mkdir -p /tmp/rootfs/bin /tmp/rootfs/etc && cp /bin/busybox /tmp/rootfs/bin/"
                 + " && for a in sh echo sleep cat true; do ln -s busybox /tmp/rootfs/bin/$a; done && "
-                + RUNCIBLE + " " + globalOptions + " import dir:/tmp/rootfs --tag " + tag + " " + importOptions);
+                + RUNCIBLE + " " + globalOptions + " import dir:/tmp/rootfs --tag " + tag
+                + " --change 'USER 1000:1000' " + importOptions);
     }
 }

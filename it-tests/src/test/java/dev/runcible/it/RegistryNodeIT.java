@@ -91,8 +91,12 @@ class RegistryNodeIT extends NodeTests {
         assertThat(pull.exitCode()).as(pull.toString()).isZero();
         assertThat(pull.out()).contains("Pulled registry:5000/node/base:1");
         assertThat(pull.err()).contains("Fetched sha256:"); // plain progress lines, no terminal here
-        Node.Result run = node.runcible("--config /tmp/registry.properties run --rm registry:5000/node/base:1 -- "
-                + "cat /etc/debian_version");
+        // The node image has no User, so it would run as root, which nodes forbid by default.
+        Node.Result refused = node.runcible("--config /tmp/registry.properties run --rm registry:5000/node/base:1 -- "
+                + "true");
+        assertThat(refused.err()).contains("would run as root");
+        Node.Result run = node.runcible("--config /tmp/registry.properties run --rm --user 65534 "
+                + "registry:5000/node/base:1 -- cat /etc/debian_version");
         assertThat(run.exitCode()).as(run.toString()).isZero();
         assertThat(run.out()).startsWith("12.");
     }

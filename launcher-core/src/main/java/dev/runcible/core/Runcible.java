@@ -89,11 +89,11 @@ public final class Runcible implements AutoCloseable {
     }
 
     /** The container manager; runc is looked up on first use, so image commands work without it. */
-    public synchronized ContainerManager containers() throws ContainerRuntimeException {
+    public synchronized ContainerManager containers() throws RuncibleException {
         if (containers == null) {
             RunDirectory runDir = new RunDirectory(config.runDir());
             containers = new ContainerManager(runDir, resolver, Runc.locate(config.runcBinary(), runDir.runcRoot()),
-                    config.allowedReadOnly(), config.allowedReadWrite());
+                    config);
         }
         return containers;
     }

@@ -40,6 +40,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--mount", paramLabel = "SRC:DST[:ro|rw]", description = "Bind mount a host path.")
     List<String> mounts = new ArrayList<>();
 
+    @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]",
+            description = "Run as this user (name or uid) instead of the image's User.")
+    String user;
+
     @Option(names = {"-d", "--detach"}, description = "Run in the background and print the container id.")
     boolean detach;
 
@@ -67,7 +71,8 @@ final class RunCommand implements Callable<Integer> {
         Main.requireRoot("run");
         try (Runcible runcible = main.open()) {
             ContainerManager containers = runcible.containers();
-            RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args, env, limits, binds);
+            RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args, env, limits, binds,
+                    Optional.ofNullable(user));
             ContainerManager.Started started = containers.run(request);
             String id = started.record().id();
             if (detach) {

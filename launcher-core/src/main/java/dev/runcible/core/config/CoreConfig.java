@@ -17,9 +17,13 @@ import java.util.List;
  * @param allowedImages {@code runcible.allowed.images}
  * @param allowedReadOnly {@code runcible.mounts.allowed-ro}: prefixes bind mounts may come from, read-only
  * @param allowedReadWrite {@code runcible.mounts.allowed-rw}: prefixes bind mounts may come from, read-write
+ * @param allowRoot {@code runcible.allow-root}: whether a container's process may run as uid 0
+ * @param seccompProfile {@code runcible.seccomp.profile}: {@code default}, {@code unconfined} or a JSON file
+ * @param defaultPids {@code runcible.pids.default}: the pids limit of a container that asks for none (0: none)
  */
 public record CoreConfig(String tagToManifest, String manifestToResources, String localizer, Path runDir,
-        String runcBinary, ImagePolicy allowedImages, List<Path> allowedReadOnly, List<Path> allowedReadWrite) {
+        String runcBinary, ImagePolicy allowedImages, List<Path> allowedReadOnly, List<Path> allowedReadWrite,
+        boolean allowRoot, String seccompProfile, long defaultPids) {
     public static final String TAG_TO_MANIFEST = "runcible.image.tag-to-manifest";
     public static final String MANIFEST_TO_RESOURCES = "runcible.image.manifest-to-resources";
     public static final String LOCALIZER = "runcible.image.localizer";
@@ -28,6 +32,9 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
     public static final String ALLOWED_IMAGES = "runcible.allowed.images";
     public static final String ALLOWED_RO = "runcible.mounts.allowed-ro";
     public static final String ALLOWED_RW = "runcible.mounts.allowed-rw";
+    public static final String ALLOW_ROOT = "runcible.allow-root";
+    public static final String SECCOMP = "runcible.seccomp.profile";
+    public static final String DEFAULT_PIDS = "runcible.pids.default";
 
     public static final Path DEFAULT_RUN_DIR = Path.of("/var/lib/runcible/run");
 
@@ -40,6 +47,7 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
         requireNonNull(allowedImages, "allowedImages is null");
         allowedReadOnly = List.copyOf(allowedReadOnly);
         allowedReadWrite = List.copyOf(allowedReadWrite);
+        requireNonNull(seccompProfile, "seccompProfile is null");
     }
 
     public static CoreConfig from(Settings settings) {
@@ -60,7 +68,20 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
                 settings.get(RUNC_BINARY, "runc"),
                 policy,
                 paths(settings, ALLOWED_RO),
-                paths(settings, ALLOWED_RW));
+                paths(settings, ALLOWED_RW),
+                settings.bool(ALLOW_ROOT, false),
+                seccomp(settings),
+                settings.integer(DEFAULT_PIDS, 4096, 0, 4_194_304));
+    }
+
+    private static String seccomp(Settings settings) {
+        String value = settings.get(SECCOMP, "default");
+        if (!value.equals("default") && !value.equals("unconfined") && !value.startsWith("/")) {
+            settings.problem(SECCOMP, "must be 'default', 'unconfined' or the absolute path of a seccomp JSON file, "
+                    + "got '" + value + "'");
+            return "default";
+        }
+        return value;
     }
 
     private static List<Path> paths(Settings settings, String key) {

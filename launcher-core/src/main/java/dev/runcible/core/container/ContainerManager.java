@@ -1,10 +1,14 @@
 package dev.runcible.core.container;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.runcible.api.ConfigurationException;
 import dev.runcible.api.Digest;
+import dev.runcible.api.PolicyViolationException;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.InvalidRequestException;
 import dev.runcible.core.NoSuchContainerException;
+import dev.runcible.core.config.CoreConfig;
 import dev.runcible.core.container.RunDirectory.ContainerFiles;
 import dev.runcible.core.host.MountTable;
 import dev.runcible.core.host.ProcessIdentity;
@@ -14,9 +18,11 @@ import dev.runcible.core.image.ResolvedImage;
 import dev.runcible.core.mount.LayerMounts;
 import dev.runcible.core.mount.Mounter;
 import dev.runcible.core.runtime.BindMount;
+import dev.runcible.core.runtime.Limits;
 import dev.runcible.core.runtime.Runc;
 import dev.runcible.core.runtime.RuntimeConfigBuilder;
 import dev.runcible.core.runtime.RuntimeSpec;
+import dev.runcible.core.runtime.SeccompProfile;
 import dev.runcible.core.runtime.UserIds;
 import dev.runcible.core.runtime.UserResolver;
 import java.io.IOException;
@@ -36,7 +42,9 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -63,16 +71,27 @@ public final class ContainerManager {
     private final LayerMounts layerMounts;
     private final List<Path> allowedReadOnly;
     private final List<Path> allowedReadWrite;
+    private final boolean allowRoot;
+    private final Optional<JsonNode> seccomp;
+    private final long defaultPids;
 
-    public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, List<Path> allowedReadOnly,
-            List<Path> allowedReadWrite) {
+    public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, CoreConfig config)
+            throws RuncibleException {
         this.runDir = runDir;
         this.resolver = resolver;
         this.runc = runc;
         this.mounter = new Mounter();
         this.layerMounts = new LayerMounts(runDir.layers(), mounter);
-        this.allowedReadOnly = List.copyOf(allowedReadOnly);
-        this.allowedReadWrite = List.copyOf(allowedReadWrite);
+        this.allowedReadOnly = config.allowedReadOnly();
+        this.allowedReadWrite = config.allowedReadWrite();
+        this.allowRoot = config.allowRoot();
+        this.defaultPids = config.defaultPids();
+        try {
+            this.seccomp = SeccompProfile.load(config.seccompProfile());
+        } catch (IOException e) {
+            throw new ConfigurationException(List.of("'" + CoreConfig.SECCOMP + "' cannot be used: "
+                    + e.getMessage()));
+        }
     }
 
     /** A started container: its record, and the supervisor process when this launcher started it. */
@@ -133,7 +152,12 @@ public final class ContainerManager {
         try {
             List<Path> lowers = layerMounts.acquire(image.layers());
             mounter.mountOverlay(layerMounts.directory(), lowers, files.upper(), files.work(), files.rootfs());
-            UserIds user = UserResolver.resolve(files.rootfs(), image.config().user());
+            UserIds user = UserResolver.resolve(files.rootfs(), request.user().or(() -> image.config().user()));
+            if (user.uid() == 0 && !allowRoot) {
+                throw new PolicyViolationException("Image '" + record.image() + "' would run as root (uid 0)"
+                        + (request.user().isPresent() ? " as --user asks" : ", its default user")
+                        + ", which runcible.allow-root forbids on this node; run it with --user UID[:GID]");
+            }
             ProcessPlan plan = ProcessPlan.of(record.image(), image.config(), request, user.home(), System.getenv());
             List<BindMount> allBinds = new ArrayList<>();
             for (String hostFile : HOST_FILES) {
@@ -142,8 +166,12 @@ public final class ContainerManager {
                 }
             }
             allBinds.addAll(binds);
-            RuntimeSpec spec = new RuntimeSpec(plan.args(), plan.env(), plan.cwd(), user, request.limits(), allBinds,
-                    record.cgroupsPath(), HostLimits.openFiles());
+            Limits limits = request.limits();
+            if (limits.pids().isEmpty() && defaultPids > 0) {
+                limits = new Limits(limits.memoryBytes(), limits.cpuPercent(), OptionalLong.of(defaultPids));
+            }
+            RuntimeSpec spec = new RuntimeSpec(plan.args(), plan.env(), plan.cwd(), user, limits, allBinds,
+                    record.cgroupsPath(), HostLimits.openFiles(), seccomp);
             writeAtomically(files.config(), Json.MAPPER.writeValueAsBytes(RuntimeConfigBuilder.build(spec)));
         } catch (RuncibleException | IOException | RuntimeException e) {
             cleanUp(record, files);

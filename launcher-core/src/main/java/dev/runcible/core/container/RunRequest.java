@@ -14,9 +14,10 @@ import java.util.Optional;
  * @param name the container's name; a short id is used when absent
  * @param command replaces the image's Cmd when not empty (the Entrypoint stays, as in docker)
  * @param env NAME=value entries that override the image's, or NAME alone to pass the launcher's own value
+ * @param user replaces the image's User ({@code name}, {@code uid}, {@code uid:gid}, {@code name:group})
  */
 public record RunRequest(ImageReference image, Optional<String> name, List<String> command, List<String> env,
-        Limits limits, List<BindMount> mounts) {
+        Limits limits, List<BindMount> mounts, Optional<String> user) {
     public RunRequest {
         requireNonNull(image, "image is null");
         requireNonNull(name, "name is null");
@@ -24,6 +25,12 @@ public record RunRequest(ImageReference image, Optional<String> name, List<Strin
         env = List.copyOf(env);
         requireNonNull(limits, "limits is null");
         mounts = List.copyOf(mounts);
+        requireNonNull(user, "user is null");
+    }
+
+    public RunRequest(ImageReference image, Optional<String> name, List<String> command, List<String> env,
+            Limits limits, List<BindMount> mounts) {
+        this(image, name, command, env, limits, mounts, Optional.empty());
     }
 
     public static RunRequest of(ImageReference image, List<String> command) {

@@ -9,7 +9,7 @@ import java.util.List;
  * Builds the OCI runtime config (runtime-spec 1.0.2, as runc 1.1 reads it). The base is runc's own default spec
  * ({@code runc spec}): its mounts, masked and read-only paths and deny-all device rule. On top: the image's process,
  * cgroup limits, the host's network (a cluster worker registers under the node's address and name), and the
- * node's resolv.conf, hosts and hostname files bound read-only.
+ * node's resolv.conf, hosts and hostname files bound read-only, and the seccomp filter.
  */
 public final class RuntimeConfigBuilder {
     public static final String OCI_VERSION = "1.0.2";
@@ -115,6 +115,7 @@ public final class RuntimeConfigBuilder {
         }
         strings(linux.putArray("maskedPaths"), MASKED_PATHS);
         strings(linux.putArray("readonlyPaths"), READONLY_PATHS);
+        spec.seccomp().ifPresent(profile -> linux.set("seccomp", profile.deepCopy()));
         return linux;
     }
 

@@ -2,7 +2,9 @@ package dev.runcible.core.runtime;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Everything the OCI runtime config of one container is built from.
@@ -15,9 +17,10 @@ import java.util.List;
  * @param binds bind mounts, host files first, then the user's
  * @param cgroupsPath the container's cgroup, the same in every v1 controller
  * @param nofile soft and hard RLIMIT_NOFILE
+ * @param seccomp the seccomp filter, or empty for none
  */
 public record RuntimeSpec(List<String> args, List<String> env, String cwd, UserIds user, Limits limits,
-        List<BindMount> binds, String cgroupsPath, long nofile) {
+        List<BindMount> binds, String cgroupsPath, long nofile, Optional<JsonNode> seccomp) {
     public RuntimeSpec {
         args = List.copyOf(args);
         env = List.copyOf(env);
@@ -26,5 +29,6 @@ public record RuntimeSpec(List<String> args, List<String> env, String cwd, UserI
         requireNonNull(limits, "limits is null");
         binds = List.copyOf(binds);
         requireNonNull(cgroupsPath, "cgroupsPath is null");
+        requireNonNull(seccomp, "seccomp is null");
     }
 }

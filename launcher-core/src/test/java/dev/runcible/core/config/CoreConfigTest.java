@@ -22,20 +22,26 @@ class CoreConfigTest {
         assertThat(config.allowedImages().allows(ImageReference.parse("anything/at:all"))).isTrue();
         assertThat(config.allowedReadOnly()).isEmpty();
         assertThat(config.allowedReadWrite()).isEmpty();
+        assertThat(config.allowRoot()).isFalse();
+        assertThat(config.seccompProfile()).isEqualTo("default");
+        assertThat(config.defaultPids()).isEqualTo(4096);
         settings.check();
     }
 
     @Test
     void fullMapping() throws Exception {
-        Settings settings = Settings.of(Map.of(
-                "runcible.image.tag-to-manifest", "hdfs",
-                "runcible.image.manifest-to-resources", "registry",
-                "runcible.image.localizer", "other",
-                "runcible.run.dir", "/run/runcible",
-                "runcible.runc.binary", "/usr/bin/crun",
-                "runcible.allowed.images", "demo/app",
-                "runcible.mounts.allowed-ro", "/data,/etc/ssl",
-                "runcible.mounts.allowed-rw", "/scratch"), Map.of());
+        Settings settings = Settings.of(Map.ofEntries(
+                Map.entry("runcible.image.tag-to-manifest", "hdfs"),
+                Map.entry("runcible.image.manifest-to-resources", "registry"),
+                Map.entry("runcible.image.localizer", "other"),
+                Map.entry("runcible.run.dir", "/run/runcible"),
+                Map.entry("runcible.runc.binary", "/usr/bin/crun"),
+                Map.entry("runcible.allowed.images", "demo/app"),
+                Map.entry("runcible.mounts.allowed-ro", "/data,/etc/ssl"),
+                Map.entry("runcible.mounts.allowed-rw", "/scratch"),
+                Map.entry("runcible.allow-root", "true"),
+                Map.entry("runcible.seccomp.profile", "/etc/runcible/seccomp.json"),
+                Map.entry("runcible.pids.default", "0")), Map.of());
         CoreConfig config = CoreConfig.from(settings);
         assertThat(config.tagToManifest()).isEqualTo("hdfs");
         assertThat(config.manifestToResources()).isEqualTo("registry");
@@ -46,15 +52,21 @@ class CoreConfigTest {
         assertThat(config.allowedImages().allows(ImageReference.parse("other/app"))).isFalse();
         assertThat(config.allowedReadOnly()).containsExactly(Path.of("/data"), Path.of("/etc/ssl"));
         assertThat(config.allowedReadWrite()).containsExactly(Path.of("/scratch"));
+        assertThat(config.allowRoot()).isTrue();
+        assertThat(config.seccompProfile()).isEqualTo("/etc/runcible/seccomp.json");
+        assertThat(config.defaultPids()).isZero();
         settings.check();
     }
 
     @Test
     void rejectsARunDirectoryOverlayCannotUse() {
         Settings settings = Settings.of(Map.of("runcible.run.dir", "/var/run:x",
-                "runcible.mounts.allowed-rw", "relative"), Map.of());
+                "runcible.mounts.allowed-rw", "relative", "runcible.allow-root", "yes",
+                "runcible.seccomp.profile", "strict"), Map.of());
         CoreConfig.from(settings);
         assertThatThrownBy(settings::check).hasMessageContaining("'runcible.run.dir' must not contain")
+                .hasMessageContaining("'runcible.allow-root' must be true or false, got 'yes'")
+                .hasMessageContaining("'runcible.seccomp.profile' must be 'default', 'unconfined' or the absolute")
                 .hasMessageContaining("'runcible.mounts.allowed-rw' entries must be absolute paths, got 'relative'");
     }
 

@@ -186,6 +186,37 @@ class RealContainerIT {
     }
 
     @Test
+    void rootInsideNeedsTheNodesPermission() throws Exception {
+        Cli refused = Cli.run(config, "run", "--rm", "--user", "0", RealNode.IMAGE, "--", "id", "-u");
+        assertThat(refused.exitCode()).isEqualTo(125);
+        assertThat(refused.err()).contains("would run as root (uid 0) as --user asks").contains("runcible.allow-root");
+        node.assertNothingLeftRunning();
+        Cli allowed = Cli.run(node.configFile("root-allowed", Map.of("runcible.allow-root", "true")), "run", "--rm",
+                "--user", "0", RealNode.IMAGE, "--", "id", "-u");
+        assertThat(allowed.out()).isEqualTo("0\n");
+        Cli other = Cli.run(config, "run", "--rm", "--user", "4242:4343", RealNode.IMAGE, "--", "id");
+        assertThat(other.out()).startsWith("uid=4242 gid=4343");
+    }
+
+    @Test
+    void theDefaultSeccompProfileBlocksNewNamespaces() throws Exception {
+        Cli blocked = Cli.run(config, "run", "--rm", RealNode.IMAGE, "--", "sh", "-c", "unshare -U true; echo rc=$?");
+        assertThat(blocked.out()).isEqualTo("rc=1\n");
+        assertThat(blocked.err()).contains("Operation not permitted");
+        Cli unconfined = Cli.run(node.configFile("unconfined", Map.of("runcible.seccomp.profile", "unconfined")),
+                "run", "--rm", RealNode.IMAGE, "--", "sh", "-c", "unshare -U true; echo rc=$?");
+        assertThat(unconfined.out()).as("without the filter the same call works here").isEqualTo("rc=0\n");
+    }
+
+    @Test
+    void aContainerThatAsksForNoPidsLimitGetsTheDefault() throws Exception {
+        try (Runcible runcible = node.open(Map.of())) {
+            String id = runcible.containers().run(request(List.of("sleep", "30"))).record().id();
+            assertThat(read(Path.of("/sys/fs/cgroup/pids/runcible/" + id + "/pids.max"))).isEqualTo("4096");
+        }
+    }
+
+    @Test
     void namesAreUniqueAndFindableByIdPrefix() throws Exception {
         try (Runcible runcible = node.open(Map.of())) {
             ContainerManager containers = runcible.containers();

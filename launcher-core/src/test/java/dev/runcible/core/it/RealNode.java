@@ -88,7 +88,8 @@ public final class RealNode implements AutoCloseable {
         Files.createDirectories(rootfs.resolve("tmp"));
         Files.createDirectories(rootfs.resolve("work"));
         Files.copy(BUSYBOX, rootfs.resolve("bin/busybox"));
-        for (String applet : List.of("sh", "echo", "cat", "id", "pwd", "sleep", "ls", "env", "true", "grep")) {
+        for (String applet : List.of("sh", "echo", "cat", "id", "pwd", "sleep", "ls", "env", "true", "grep",
+                "unshare")) {
             Files.createSymbolicLink(rootfs.resolve("bin").resolve(applet), Path.of("busybox"));
         }
         Files.writeString(rootfs.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n"

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Golden files: the generated config is compared with reviewed JSON under src/test/resources/golden. */
@@ -28,14 +29,29 @@ class RuntimeConfigBuilderTest {
                 UserIds.ROOT, Limits.parse("512m", 150, 64L),
                 List.of(new BindMount(Path.of("/etc/resolv.conf"), "/etc/resolv.conf", true),
                         new BindMount(Path.of("/data"), "/mnt/data", false)),
-                "/runcible/abc", 4096);
+                "/runcible/abc", 4096, Optional.of(Json.MAPPER.readTree("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+                        + "\"architectures\":[\"SCMP_ARCH_X86_64\"],\"syscalls\":[{\"names\":[\"keyctl\",\"unshare\"],"
+                        + "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}")));
         assertThat(render(spec)).isEqualTo(golden("runtime-config-root.json"));
+    }
+
+    @Test
+    void theBuiltInSeccompProfileDeniesEscapeRoutesAndNamesThisMachinesArchitectures() throws Exception {
+        var profile = SeccompProfile.load(SeccompProfile.DEFAULT).orElseThrow();
+        assertThat(profile.get("defaultAction").asText()).isEqualTo("SCMP_ACT_ALLOW");
+        assertThat(profile.get("architectures")).isNotEmpty();
+        var names = new java.util.ArrayList<String>();
+        profile.get("syscalls").get(0).get("names").forEach(n -> names.add(n.asText()));
+        assertThat(names).hasSize(51).contains("unshare", "setns", "mount", "keyctl", "ptrace", "bpf",
+                "init_module", "kexec_load", "open_by_handle_at", "userfaultfd");
+        assertThat(SeccompProfile.load(SeccompProfile.UNCONFINED)).isEmpty();
     }
 
     @Test
     void unprivilegedUserGetsOnlyTheBoundingSetAndNoLimitsWhenNoneAsked() throws Exception {
         RuntimeSpec spec = new RuntimeSpec(List.of("/app/run"), List.of("PATH=/bin"), "/",
-                new UserIds(1000, 1000, List.of(27, 100), "/home/app"), Limits.NONE, List.of(), "/runcible/def", 1024);
+                new UserIds(1000, 1000, List.of(27, 100), "/home/app"), Limits.NONE, List.of(), "/runcible/def", 1024,
+                Optional.empty());
         assertThat(render(spec)).isEqualTo(golden("runtime-config-user.json"));
     }
 }

@@ -144,7 +144,10 @@ class HdfsIT {
     @Test
     @Order(3)
     void aLocalTagFileWorksWhenHdfsHasNone() throws Exception {
-        String hash = fs().listStatus(new org.apache.hadoop.fs.Path(root + "/manifests"))[0].getPath().getName();
+        String tags = new String(fs().open(new org.apache.hadoop.fs.Path(root + "/image-tag-to-hash")).readAllBytes(),
+                StandardCharsets.UTF_8);
+        String hash = tags.lines().filter(l -> l.startsWith("hdfs/busybox:1")).findFirst().orElseThrow()
+                .replaceAll(".*:", "");
         String bare = "hdfs://127.0.0.1:" + cluster.getNameNodePort() + "/bare-root";
         org.apache.hadoop.fs.FileUtil.copy(fs(), new org.apache.hadoop.fs.Path(root), fs(),
                 new org.apache.hadoop.fs.Path(bare), false, fs().getConf());

@@ -153,7 +153,9 @@ class RegistryIT {
                 "runcible.image.tag-to-manifest", "registry",
                 "runcible.image.manifest-to-resources", "registry",
                 "registry.insecure-registries", plain.host() + "," + tokens.host() + ",127.0.0.1:" + proxy.port(),
-                "squashfs.cache.dir", dir.resolve("cache-" + n).toString()));
+                "squashfs.cache.dir", dir.resolve("cache-" + n).toString(),
+                // The test images, like most registry images, have no User: they run as root.
+                "runcible.allow-root", "true"));
         settings.putAll(extra);
         return node.configFile("registry-" + n, settings);
     }
@@ -280,7 +282,8 @@ class RegistryIT {
             assertThat(layers.map(p -> p.getFileName().toString()))
                     .filteredOn(name -> name.endsWith(".sqsh")).hasSize(3);
         }
-        Path local = node.configFile("imported-local", Map.of("local.root", store.toString()));
+        Path local = node.configFile("imported-local", Map.of("local.root", store.toString(),
+                "runcible.allow-root", "true"));
         Cli run = Cli.run(local, "run", "--rm", "layers:1", "--", "sh", "-c", "ls /opq; cat /etc/motd");
         assertThat(run.out()).isEqualTo("new\nwelcome");
         assertThat(run.exitCode()).isZero();
