@@ -209,6 +209,26 @@ class RealContainerIT {
     }
 
     @Test
+    void statsReadsTheContainersCgroup() throws Exception {
+        assertThat(Cli.run(config, "run", "-d", "--name", "measured", "--memory", "64m", RealNode.IMAGE, "--",
+                "sleep", "30").exitCode()).isZero();
+        Cli stats = Cli.run(config, "stats", "--json", "measured");
+        assertThat(stats.exitCode()).as(stats.err()).isZero();
+        var json = dev.runcible.core.image.Json.MAPPER.readTree(stats.out());
+        assertThat(json.get("cgroup").asText()).isIn("v1", "v2");
+        assertThat(json.get("memoryLimit").asLong()).isEqualTo(64L << 20);
+        assertThat(json.get("memoryBytes").asLong()).isPositive();
+        assertThat(json.get("pids").asLong()).isGreaterThanOrEqualTo(1);
+        assertThat(json.get("pidsLimit").asLong()).isEqualTo(4096);
+        assertThat(Cli.run(config, "stats", "measured").out()).contains("64.0 MiB").contains("/ 4096");
+        Cli.run(config, "kill", "measured");
+        Cli.run(config, "wait", "measured");
+        Cli exited = Cli.run(config, "stats", "measured");
+        assertThat(exited.exitCode()).isEqualTo(125);
+        assertThat(exited.err()).contains("is exited");
+    }
+
+    @Test
     void aContainerThatAsksForNoPidsLimitGetsTheDefault() throws Exception {
         try (Runcible runcible = node.open(Map.of())) {
             String id = runcible.containers().run(request(List.of("sleep", "30"))).record().id();
