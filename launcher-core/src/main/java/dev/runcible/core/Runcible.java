@@ -1,5 +1,6 @@
 package dev.runcible.core;
 
+import dev.runcible.api.Digest;
 import dev.runcible.api.ImageReference;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.ImageTagToManifest;
@@ -17,6 +18,8 @@ import dev.runcible.core.plugin.Plugins;
 import dev.runcible.core.runtime.Runc;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -93,7 +96,7 @@ public final class Runcible implements AutoCloseable {
         if (containers == null) {
             RunDirectory runDir = new RunDirectory(config.runDir());
             containers = new ContainerManager(runDir, resolver, Runc.locate(config.runcBinary(), runDir.runcRoot()),
-                    config);
+                    config, localizer);
         }
         return containers;
     }
@@ -118,6 +121,22 @@ public final class Runcible implements AutoCloseable {
     public ResolvedImage pull(ImageReference reference) throws RuncibleException {
         return new ImageResolver(ImagePolicy.allowAll(), tagToManifest, manifestToResources, localizer, executor)
                 .resolve(reference);
+    }
+
+    /** What a node collection removed. */
+    public record NodeCollected(int halfMadeContainers, int layerMounts, long cacheBytes) {
+    }
+
+    /**
+     * Node garbage collection: half-made containers, unused layer mounts beyond {@code runcible.layer-mounts.keep},
+     * then cache files beyond the localizer's size limit, never one a container or a mount uses.
+     */
+    public NodeCollected collect() throws RuncibleException {
+        ContainerManager manager = containers();
+        ContainerManager.Collected collected = manager.collect(config.keepLayerMounts());
+        Set<Digest> inUse = new HashSet<>(manager.referencedLayers());
+        inUse.addAll(manager.layerMounts().mounted());
+        return new NodeCollected(collected.halfMade(), collected.layerMounts(), localizer.trim(inUse));
     }
 
     public URI defaultStore() {

@@ -12,7 +12,13 @@ import dev.runcible.api.RuncibleException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
@@ -51,10 +57,20 @@ final class SquashfsCache implements ResourcesLocalizer {
     private final TarLayerConverter converter;
     private final ConcurrentHashMap<Path, CompletableFuture<LocalizedResource>> inFlight = new ConcurrentHashMap<>();
 
+    /** Interrupted downloads older than this are someone's leftovers, not a transfer in progress. */
+    static final long STALE_PART_MILLIS = 3_600_000;
+
+    private final long maxBytes;
+
     SquashfsCache(Path root, PluginContext context, TarLayerConverter converter) {
+        this(root, context, converter, 0);
+    }
+
+    SquashfsCache(Path root, PluginContext context, TarLayerConverter converter, long maxBytes) {
         this.root = root;
         this.context = context;
         this.converter = converter;
+        this.maxBytes = maxBytes;
     }
 
     Path pathOf(OciResource resource) {
@@ -68,6 +84,7 @@ final class SquashfsCache implements ResourcesLocalizer {
     public LocalizedResource localize(OciResource resource) throws RuncibleException {
         Path target = pathOf(resource);
         if (Files.exists(target)) {
+            touch(target);
             return cached(resource, target);
         }
         CompletableFuture<LocalizedResource> mine = new CompletableFuture<>();
@@ -129,6 +146,87 @@ final class SquashfsCache implements ResourcesLocalizer {
         } catch (IOException | IllegalArgumentException e) {
             throw new ResourceUnavailableException("Cannot read " + record + ": " + e.getMessage()
                     + "; remove the cached layer to fetch it again", e);
+        }
+    }
+
+    /** Marks a cache hit: trimming removes the least recently used files first. */
+    private static void touch(Path file) {
+        try {
+            Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis()));
+        } catch (IOException e) {
+            // only the eviction order suffers
+        }
+    }
+
+    @Override
+    public long trim(Set<Digest> inUse) throws RuncibleException {
+        long removed = 0;
+        try {
+            Path tmp = root.resolve("tmp");
+            if (Files.isDirectory(tmp)) {
+                try (Stream<Path> parts = Files.list(tmp)) {
+                    for (Path part : parts.toList()) {
+                        if (System.currentTimeMillis() - Files.getLastModifiedTime(part).toMillis()
+                                > STALE_PART_MILLIS) {
+                            removed += Files.size(part);
+                            Files.deleteIfExists(part);
+                        }
+                    }
+                }
+            }
+            if (maxBytes <= 0) {
+                return removed;
+            }
+            record Entry(Path file, Digest digest, long size, long used) {
+            }
+            List<Entry> entries = new ArrayList<>();
+            long total = 0;
+            for (String dir : List.of("layers", "config")) {
+                Path directory = root.resolve(dir);
+                if (!Files.isDirectory(directory)) {
+                    continue;
+                }
+                try (Stream<Path> files = Files.list(directory)) {
+                    for (Path file : files.toList()) {
+                        String name = file.getFileName().toString();
+                        String hex = name.endsWith(".sqsh") ? name.substring(0, name.length() - 5) : name;
+                        if (!Digest.isHex(hex)) {
+                            continue; // digest records go with their layer
+                        }
+                        long size = Files.size(file);
+                        total += size;
+                        entries.add(new Entry(file, new Digest(Digest.SHA256, hex), size,
+                                Files.getLastModifiedTime(file).toMillis()));
+                    }
+                }
+            }
+            entries.sort(Comparator.comparingLong(Entry::used));
+            for (Entry entry : entries) {
+                if (total <= maxBytes) {
+                    break;
+                }
+                if (inUse.contains(entry.digest())) {
+                    continue;
+                }
+                Files.deleteIfExists(entry.file());
+                Files.deleteIfExists(digestRecord(entry.file()));
+                total -= entry.size();
+                removed += entry.size();
+            }
+            return removed;
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot trim the layer cache at " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void discard(LocalizedResource resource) throws RuncibleException {
+        Path target = pathOf(resource.resource());
+        try {
+            Files.deleteIfExists(target);
+            Files.deleteIfExists(digestRecord(target));
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot remove damaged " + target + ": " + e.getMessage(), e);
         }
     }
 

@@ -13,6 +13,7 @@ public final class SquashfsLocalizerProvider implements ResourcesLocalizerProvid
     public static final String CACHE_DIR_KEY = "squashfs.cache.dir";
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/lib/runcible/cache");
     public static final String TAR2SQFS_KEY = "squashfs.tar2sqfs";
+    public static final String MAX_BYTES_KEY = "squashfs.cache.max-bytes";
 
     @Override
     public String name() {
@@ -23,6 +24,7 @@ public final class SquashfsLocalizerProvider implements ResourcesLocalizerProvid
     public ResourcesLocalizer create(PluginContext context) {
         String tar2sqfs = context.config().get(TAR2SQFS_KEY, "tar2sqfs");
         return new SquashfsCache(context.config().path(CACHE_DIR_KEY, DEFAULT_CACHE_DIR), context,
-                new TarLayerConverter(TarLayerConverter.locate(tar2sqfs).toString()));
+                new TarLayerConverter(TarLayerConverter.locate(tar2sqfs).toString()),
+                context.config().bytes(MAX_BYTES_KEY, 0));
     }
 }

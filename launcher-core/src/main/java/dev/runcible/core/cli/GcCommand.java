@@ -12,7 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "gc", description = "Collect garbage. --store: remove store blobs that no name references.")
+@Command(name = "gc", description = "Collect garbage on this node: containers left half-made by a killed launcher, "
+        + "unused layer mounts beyond runcible.layer-mounts.keep, cache files beyond squashfs.cache.max-bytes. "
+        + "With --store: store files that no name references.")
 final class GcCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})([smhd])");
 
@@ -31,7 +33,14 @@ final class GcCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (store == null) {
-            throw new InvalidRequestException("Say what to collect: 'gc --store [URI]'");
+            Main.requireRoot("gc");
+            try (Runcible runcible = main.open()) {
+                Runcible.NodeCollected collected = runcible.collect();
+                System.out.println("Removed " + collected.halfMadeContainers() + " half-made container(s), "
+                        + collected.layerMounts() + " layer mount(s), " + Sizes.format(collected.cacheBytes())
+                        + " of cache");
+                return 0;
+            }
         }
         Duration keep = parse(grace);
         try (Runcible runcible = main.open();

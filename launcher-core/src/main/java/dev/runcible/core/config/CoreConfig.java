@@ -20,10 +20,11 @@ import java.util.List;
  * @param allowRoot {@code runcible.allow-root}: whether a container's process may run as uid 0
  * @param seccompProfile {@code runcible.seccomp.profile}: {@code default}, {@code unconfined} or a JSON file
  * @param defaultPids {@code runcible.pids.default}: the pids limit of a container that asks for none (0: none)
+ * @param keepLayerMounts {@code runcible.layer-mounts.keep}: unused layer mounts kept for the next launch
  */
 public record CoreConfig(String tagToManifest, String manifestToResources, String localizer, Path runDir,
         String runcBinary, ImagePolicy allowedImages, List<Path> allowedReadOnly, List<Path> allowedReadWrite,
-        boolean allowRoot, String seccompProfile, long defaultPids) {
+        boolean allowRoot, String seccompProfile, long defaultPids, int keepLayerMounts) {
     public static final String TAG_TO_MANIFEST = "runcible.image.tag-to-manifest";
     public static final String MANIFEST_TO_RESOURCES = "runcible.image.manifest-to-resources";
     public static final String LOCALIZER = "runcible.image.localizer";
@@ -35,6 +36,7 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
     public static final String ALLOW_ROOT = "runcible.allow-root";
     public static final String SECCOMP = "runcible.seccomp.profile";
     public static final String DEFAULT_PIDS = "runcible.pids.default";
+    public static final String KEEP_LAYER_MOUNTS = "runcible.layer-mounts.keep";
 
     public static final Path DEFAULT_RUN_DIR = Path.of("/var/lib/runcible/run");
 
@@ -71,7 +73,8 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
                 paths(settings, ALLOWED_RW),
                 settings.bool(ALLOW_ROOT, false),
                 seccomp(settings),
-                settings.integer(DEFAULT_PIDS, 4096, 0, 4_194_304));
+                settings.integer(DEFAULT_PIDS, 4096, 0, 4_194_304),
+                settings.integer(KEEP_LAYER_MOUNTS, 0, 0, 100_000));
     }
 
     private static String seccomp(Settings settings) {

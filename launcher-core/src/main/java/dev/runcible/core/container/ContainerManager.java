@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.runcible.api.ConfigurationException;
 import dev.runcible.api.Digest;
 import dev.runcible.api.PolicyViolationException;
+import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.InvalidRequestException;
@@ -63,6 +64,7 @@ public final class ContainerManager {
     private static final long START_TIMEOUT_MS = 60_000;
     private static final long STOP_TIMEOUT_MS = 10_000;
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final ProcessIdentity SELF = ProcessIdentity.self();
 
     private final RunDirectory runDir;
     private final ImageResolver resolver;
@@ -74,18 +76,20 @@ public final class ContainerManager {
     private final boolean allowRoot;
     private final Optional<JsonNode> seccomp;
     private final long defaultPids;
+    private final int keepLayerMounts;
 
-    public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, CoreConfig config)
-            throws RuncibleException {
+    public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, CoreConfig config,
+            ResourcesLocalizer localizer) throws RuncibleException {
         this.runDir = runDir;
         this.resolver = resolver;
         this.runc = runc;
         this.mounter = new Mounter();
-        this.layerMounts = new LayerMounts(runDir.layers(), mounter);
+        this.layerMounts = new LayerMounts(runDir.layers(), mounter, localizer);
         this.allowedReadOnly = config.allowedReadOnly();
         this.allowedReadWrite = config.allowedReadWrite();
         this.allowRoot = config.allowRoot();
         this.defaultPids = config.defaultPids();
+        this.keepLayerMounts = config.keepLayerMounts();
         try {
             this.seccomp = SeccompProfile.load(config.seccompProfile());
         } catch (IOException e) {
@@ -111,7 +115,7 @@ public final class ContainerManager {
         ContainerRecord record = new ContainerRecord(id, request.name().orElse(id.substring(0, 12)),
                 request.image().familiarName(), image.manifest().digest().toString(),
                 image.layers().stream().map(l -> l.resource().digest().hex()).toList(), Instant.now().toString(),
-                request.command(), "/runcible/" + id);
+                request.command(), "/runcible/" + id, SELF.format().strip());
         try {
             runDir.locked(() -> {
                 create(record, files, image, request, binds);
@@ -133,6 +137,7 @@ public final class ContainerManager {
 
     private void create(ContainerRecord record, ContainerFiles files, ResolvedImage image, RunRequest request,
             List<BindMount> binds) throws RuncibleException {
+        removeHalfMade();
         for (ContainerInfo other : list()) {
             if (other.record().name().equals(record.name())) {
                 throw new InvalidRequestException("The container name '" + record.name() + "' is in use by "
@@ -406,6 +411,11 @@ public final class ContainerManager {
 
     public void remove(String idOrName, boolean force) throws RuncibleException {
         ContainerInfo info = find(idOrName);
+        if (info.state() == ContainerState.CREATED && Files.exists(runDir.container(info.record().id()).shimPid())
+                && !force) {
+            throw new InvalidRequestException("Container " + info.record().name() + " is starting; wait or use "
+                    + "'rm --force'");
+        }
         if (info.state() == ContainerState.RUNNING && !force) {
             throw new InvalidRequestException("Container " + info.record().name() + " is running; stop it with "
                     + "'runcible kill " + info.record().name() + "' or remove it with 'rm --force'");
@@ -443,6 +453,66 @@ public final class ContainerManager {
         }
     }
 
+    /**
+     * Removes containers whose creating launcher died before starting them (killed mid-launch): they have a record
+     * but no supervisor, and their creator is gone. Caller holds the lock. Returns how many went.
+     */
+    int removeHalfMade() throws RuncibleException {
+        int removed = 0;
+        for (ContainerInfo info : list()) {
+            ContainerFiles files = runDir.container(info.record().id());
+            if (info.state() == ContainerState.CREATED && !Files.exists(files.shimPid())
+                    && !creatorAlive(info.record())) {
+                LOG.warn("Removing container {}: its launcher died before starting it", info.record().shortId());
+                cleanUp(info.record(), files);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    private static boolean creatorAlive(ContainerRecord record) {
+        try {
+            return !record.creator().isEmpty() && ProcessIdentity.parse(record.creator()).isAlive();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** What {@link #collect} did. */
+    public record Collected(int halfMade, int layerMounts) {
+    }
+
+    /**
+     * Node garbage collection: half-made containers, and layer mounts that no container uses beyond the
+     * {@code keep} most recently used ones (mounts whose cached file was evicted go first: they can serve nobody
+     * new). Never a mount in use.
+     */
+    public Collected collect(int keep) throws RuncibleException {
+        try {
+            return runDir.locked(() -> {
+                int halfMade = removeHalfMade();
+                Set<Digest> referenced = referencedLayers();
+                return new Collected(halfMade, layerMounts.trim(referenced, keep));
+            });
+        } catch (RuncibleException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ContainerRuntimeException("Cannot collect: " + e.getMessage(), e);
+        }
+    }
+
+    /** Layers that some container record lists: they must stay mounted and cached. */
+    public Set<Digest> referencedLayers() throws RuncibleException {
+        Set<Digest> referenced = new HashSet<>();
+        for (ContainerInfo other : list()) {
+            for (String hex : other.record().layers()) {
+                referenced.add(new Digest(Digest.SHA256, hex));
+            }
+        }
+        return referenced;
+    }
+
     /** Undoes a container: runc state, rootfs mount, directory, layer references. Caller holds the lock. */
     private void cleanUp(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         runc.delete(record.id());
@@ -456,14 +526,8 @@ public final class ContainerManager {
             throw new ContainerRuntimeException("Cannot read the mount table: " + e.getMessage(), e);
         }
         deleteTree(files.dir());
-        Set<Digest> referenced = new HashSet<>();
-        for (ContainerInfo other : list()) {
-            for (String hex : other.record().layers()) {
-                referenced.add(new Digest(Digest.SHA256, hex));
-            }
-        }
         List<Digest> mine = record.layers().stream().map(hex -> new Digest(Digest.SHA256, hex)).toList();
-        layerMounts.release(mine, referenced);
+        layerMounts.release(mine, referencedLayers(), keepLayerMounts);
     }
 
     private static void writeAtomically(Path target, byte[] bytes) throws IOException {

@@ -9,9 +9,11 @@ import java.util.List;
  * mounted, so that every later invocation, and recovery after a crash, knows what to release.
  *
  * @param layers layer digests (hex), base first; each is a reference on the shared layer mount
+ * @param creator the launcher process that created it ("pid starttime"): while it lives, a container without a
+ *     supervisor is being created; once it is gone, the container was left half-made and is cleaned up
  */
 public record ContainerRecord(String id, String name, String image, String manifest, List<String> layers,
-        String created, List<String> command, String cgroupsPath) {
+        String created, List<String> command, String cgroupsPath, String creator) {
     public ContainerRecord {
         requireNonNull(id, "id is null");
         requireNonNull(name, "name is null");
@@ -21,6 +23,7 @@ public record ContainerRecord(String id, String name, String image, String manif
         requireNonNull(created, "created is null");
         command = List.copyOf(command);
         requireNonNull(cgroupsPath, "cgroupsPath is null");
+        creator = creator == null ? "" : creator;
     }
 
     public String shortId() {

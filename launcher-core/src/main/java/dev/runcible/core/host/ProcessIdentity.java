@@ -48,6 +48,12 @@ public record ProcessIdentity(long pid, long startTime) {
         }
     }
 
+    /** This process. */
+    public static ProcessIdentity self() {
+        long pid = ProcessHandle.current().pid();
+        return new ProcessIdentity(pid, startTimeOf(pid).orElse(0));
+    }
+
     public static ProcessIdentity parse(String text) {
         String[] parts = text.strip().split("\\s+");
         return new ProcessIdentity(Long.parseLong(parts[0]), Long.parseLong(parts[1]));

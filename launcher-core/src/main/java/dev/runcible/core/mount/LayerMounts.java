@@ -1,7 +1,12 @@
 package dev.runcible.core.mount;
 
 import dev.runcible.api.Digest;
+import dev.runcible.api.DigestMismatchException;
 import dev.runcible.api.LocalizedResource;
+import dev.runcible.api.ResourceUnavailableException;
+import dev.runcible.api.ResourcesLocalizer;
+import dev.runcible.api.RuncibleException;
+import dev.runcible.core.image.Sha256;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.host.MountTable;
 import java.io.IOException;
@@ -9,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -21,10 +27,12 @@ import java.util.stream.Collectors;
 public final class LayerMounts {
     private final Path directory;
     private final Mounter mounter;
+    private final ResourcesLocalizer localizer;
 
-    public LayerMounts(Path directory, Mounter mounter) {
+    public LayerMounts(Path directory, Mounter mounter, ResourcesLocalizer localizer) {
         this.directory = directory;
         this.mounter = mounter;
+        this.localizer = localizer;
     }
 
     public Path directory() {
@@ -35,8 +43,12 @@ public final class LayerMounts {
         return directory.resolve(layer.hex());
     }
 
-    /** Makes sure each layer is mounted; returns the mount points top layer first, as overlay wants them. */
-    public List<Path> acquire(List<LocalizedResource> layersBaseFirst) throws ContainerRuntimeException {
+    /**
+     * Makes sure each layer is mounted; returns the mount points top layer first, as overlay wants them. A layer
+     * about to be mounted is checked against its recorded squashfs digest first: the cache is trusted for
+     * lookups, not for what the kernel will read. A damaged file is dropped from the cache, to be fetched again.
+     */
+    public List<Path> acquire(List<LocalizedResource> layersBaseFirst) throws RuncibleException {
         Set<String> mounted;
         try {
             mounted = MountTable.under(directory).stream().map(MountTable.Mount::mountPoint)
@@ -54,25 +66,132 @@ public final class LayerMounts {
                     throw new ContainerRuntimeException("Cannot create layer mount point " + target + ": "
                             + e.getMessage(), e);
                 }
+                verify(layer);
                 mounter.mountSquashfs(layer.path(), target);
                 mounted.add(target.toString());
             }
+            markUsed(layer.resource().digest());
             topFirst.add(0, target);
         }
         return topFirst;
     }
 
-    /** Unmounts each candidate layer that no remaining container references. */
-    public void release(Collection<Digest> candidates, Set<Digest> stillReferenced) throws ContainerRuntimeException {
-        ContainerRuntimeException failure = null;
-        for (Digest layer : candidates) {
-            if (stillReferenced.contains(layer)) {
+    private void verify(LocalizedResource layer) throws RuncibleException {
+        if (layer.fileDigest().isEmpty()) {
+            return;
+        }
+        Digest actual;
+        try {
+            actual = Sha256.of(layer.path());
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot read cached layer " + layer.path() + ": " + e.getMessage(),
+                    e);
+        }
+        if (!actual.equals(layer.fileDigest().get())) {
+            localizer.discard(layer);
+            throw new DigestMismatchException("Cached layer " + layer.path() + " is damaged: its digest is " + actual
+                    + ", not " + layer.fileDigest().get() + "; it was removed from the cache, run again to fetch it");
+        }
+    }
+
+    /** Where the last use of a layer mount is stamped (the mount point itself is a read-only filesystem). */
+    private Path usedStamp(Digest layer) {
+        return directory.resolve(layer.hex() + ".used");
+    }
+
+    private void markUsed(Digest layer) throws ContainerRuntimeException {
+        try {
+            Files.writeString(usedStamp(layer), "");
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot stamp layer mount " + layer.shortHex() + ": " + e.getMessage(),
+                    e);
+        }
+    }
+
+    /**
+     * Called when a container is removed: with {@code keep} 0 each of its layers that no other container uses is
+     * unmounted at once; otherwise unused mounts stay for the next launch, up to {@code keep} of them.
+     */
+    public void release(Collection<Digest> candidates, Set<Digest> stillReferenced, int keep)
+            throws ContainerRuntimeException {
+        if (keep == 0) {
+            unmountAll(candidates.stream().filter(d -> !stillReferenced.contains(d)).toList());
+        } else {
+            trim(stillReferenced, keep);
+        }
+    }
+
+    /**
+     * Unmounts layer mounts no container uses: all whose cached file was evicted (a deleted loop backing file can
+     * serve no new container), then the least recently used beyond {@code keep}. Returns how many went.
+     */
+    public int trim(Set<Digest> referenced, int keep) throws ContainerRuntimeException {
+        List<MountTable.Mount> mounts;
+        try {
+            mounts = MountTable.under(directory).stream().filter(m -> m.fsType().equals("squashfs")).toList();
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot read the mount table: " + e.getMessage(), e);
+        }
+        List<Digest> evicted = new ArrayList<>();
+        List<Digest> idle = new ArrayList<>();
+        for (MountTable.Mount mount : mounts) {
+            String hex = Path.of(mount.mountPoint()).getFileName().toString();
+            if (!Digest.isHex(hex)) {
                 continue;
             }
+            Digest layer = new Digest(Digest.SHA256, hex);
+            if (referenced.contains(layer)) {
+                continue;
+            }
+            (backingFileDeleted(mount.source()) ? evicted : idle).add(layer);
+        }
+        idle.sort(Comparator.comparingLong(this::lastUsed));
+        List<Digest> victims = new ArrayList<>(evicted);
+        victims.addAll(idle.subList(0, Math.max(0, idle.size() - keep)));
+        unmountAll(victims);
+        return victims.size();
+    }
+
+    /** The layers mounted now. */
+    public Set<Digest> mounted() throws ContainerRuntimeException {
+        try {
+            return MountTable.under(directory).stream()
+                    .map(m -> Path.of(m.mountPoint()).getFileName().toString()).filter(Digest::isHex)
+                    .map(hex -> new Digest(Digest.SHA256, hex)).collect(Collectors.toSet());
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot read the mount table: " + e.getMessage(), e);
+        }
+    }
+
+    private long lastUsed(Digest layer) {
+        try {
+            return Files.getLastModifiedTime(usedStamp(layer)).toMillis();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** The kernel marks a loop device's backing file "(deleted)" once its last name is gone. */
+    static boolean backingFileDeleted(String device) {
+        if (!device.startsWith("/dev/loop")) {
+            return false;
+        }
+        Path backing = Path.of("/sys/block", device.substring("/dev/".length()), "loop", "backing_file");
+        try {
+            return Files.readString(backing).strip().endsWith("(deleted)");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void unmountAll(Collection<Digest> layers) throws ContainerRuntimeException {
+        ContainerRuntimeException failure = null;
+        for (Digest layer : layers) {
             Path target = mountPoint(layer);
             try {
                 mounter.unmount(target);
                 Files.deleteIfExists(target);
+                Files.deleteIfExists(usedStamp(layer));
             } catch (ContainerRuntimeException e) {
                 failure = failure == null ? e : failure;
             } catch (IOException e) {
