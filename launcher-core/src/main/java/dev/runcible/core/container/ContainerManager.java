@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
 public final class ContainerManager {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerManager.class);
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
-    private static final Pattern SIGNAL = Pattern.compile("(?:SIG)?[A-Z0-9+-]{2,12}|[0-9]{1,2}");
+    /** A signal name (TERM, SIGKILL, RTMIN+3) or a number from 1 to 64. */
+    private static final Pattern SIGNAL = Pattern.compile("(?:SIG)?[A-Z][A-Z0-9+-]{1,11}|[1-9]|[1-5][0-9]|6[0-4]");
     private static final List<String> HOST_FILES = List.of("/etc/resolv.conf", "/etc/hosts", "/etc/hostname");
     private static final long START_TIMEOUT_MS = 60_000;
     private static final long STOP_TIMEOUT_MS = 10_000;
