@@ -286,9 +286,14 @@ public final class ContainerManager {
         }
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(runDir.containers())) {
             for (Path dir : dirs) {
-                ContainerFiles files = new ContainerFiles(dir);
+                // Only directories the launcher made: named by an id, holding a record of that same id.
+                String name = dir.getFileName().toString();
+                if (!Digest.isHex(name)) {
+                    continue;
+                }
+                ContainerFiles files = runDir.container(name);
                 ContainerRecord record = readRecord(files);
-                if (record != null) {
+                if (record != null && record.id().equals(name)) {
                     out.add(inspect(record, files));
                 }
             }

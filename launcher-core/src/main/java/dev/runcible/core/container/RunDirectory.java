@@ -1,5 +1,6 @@
 package dev.runcible.core.container;
 
+import dev.runcible.api.Digest;
 import dev.runcible.core.ContainerRuntimeException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -45,8 +46,19 @@ public final class RunDirectory {
         return root.resolve("runc");
     }
 
+    /**
+     * The files of a container. Ids are 64 hex digits the launcher makes itself; anything else (a path, '..', a
+     * name a tenant chose) is refused, so no file the launcher writes can land outside the run directory.
+     */
     public ContainerFiles container(String id) {
-        return new ContainerFiles(containers().resolve(id));
+        if (!Digest.isHex(id)) {
+            throw new IllegalArgumentException("Not a container id: '" + id + "'");
+        }
+        Path dir = containers().resolve(id).normalize();
+        if (!dir.getParent().equals(containers().normalize())) {
+            throw new IllegalArgumentException("Container directory escapes the run directory: " + dir);
+        }
+        return new ContainerFiles(dir);
     }
 
     public interface LockedAction<T> {
