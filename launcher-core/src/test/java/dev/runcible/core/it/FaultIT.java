@@ -210,6 +210,39 @@ class FaultIT {
     }
 
     @Test
+    void gcKeepsRecentLayerMountsEvictsTheCacheAndDropsMountsOfEvictedFiles() throws Exception {
+        Path rootfs = node.base.resolve("other-rootfs");
+        Files.createDirectories(rootfs.resolve("bin"));
+        Files.copy(RealNode.BUSYBOX, rootfs.resolve("bin/busybox"));
+        Files.createSymbolicLink(rootfs.resolve("bin/true"), Path.of("busybox"));
+        Files.writeString(rootfs.resolve("other"), "a different layer");
+        try (var runcible = node.open(Map.of()); var target = runcible.openStore(node.store.toUri())) {
+            new dev.runcible.core.image.RootfsImporter().importDirectory(rootfs, List.of("test/other:1"),
+                    dev.runcible.core.image.ImageChanges.parse(List.of("USER 1000")), target);
+        }
+        Path cache = node.base.resolve("gc-cache");
+        Path gcConfig = node.configFile("gc", Map.of("squashfs.cache.dir", cache.toString(),
+                "runcible.layer-mounts.keep", "1", "squashfs.cache.max-bytes", "1"));
+        assertThat(Cli.run(gcConfig, "run", "--rm", RealNode.IMAGE, "--", "true").exitCode()).isZero();
+        assertThat(Cli.run(gcConfig, "run", "--rm", "test/other:1", "--", "true").exitCode()).isZero();
+        List<String> mounted = node.mounts().stream().filter(m -> m.fsType().equals("squashfs"))
+                .map(m -> Path.of(m.mountPoint()).getFileName().toString()).toList();
+        assertThat(mounted).as("keep 1: the most recently used layer stays mounted").hasSize(1);
+        String kept = mounted.get(0);
+        Cli gc = Cli.run(gcConfig, "gc");
+        assertThat(gc.out()).as(gc.err()).contains("0 layer mount(s)");
+        try (Stream<Path> layers = Files.list(cache.resolve("layers"))) {
+            assertThat(layers.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sqsh")))
+                    .as("over max-bytes, only the mounted layer stays cached").containsExactly(kept + ".sqsh");
+        }
+        // Evicted by hand: the mount can serve no new container, so gc drops it whatever keep says.
+        Files.delete(cache.resolve("layers").resolve(kept + ".sqsh"));
+        Cli again = Cli.run(gcConfig, "gc");
+        assertThat(again.out()).contains("1 layer mount(s)");
+        node.assertNothingLeftRunning();
+    }
+
+    @Test
     void launchersInSeparateProcessesNeverDoubleMount() throws Exception {
         Path cache = node.base.resolve("race-cache");
         Path race = node.configFile("race", Map.of("squashfs.cache.dir", cache.toString()));
