@@ -63,7 +63,7 @@ final class TarLayerConverter {
         try {
             process = new ProcessBuilder(command).redirectErrorStream(true).start();
         } catch (IOException e) {
-            throw new ResourceUnavailableException("Cannot run '" + tar2sqfs + "' to convert layer " + layer
+            throw new ResourceUnavailableException("Cannot run '" + tar2sqfs + "' to convert " + layer
                     + ": " + e.getMessage() + "; install squashfs-tools-ng or set squashfs.tar2sqfs", e);
         }
         CompletableFuture<String> messages = CompletableFuture.supplyAsync(() -> drain(process.getInputStream()));
@@ -97,12 +97,12 @@ final class TarLayerConverter {
                 throw invalid;
             }
             String said = messages.join().strip();
-            throw new InvalidImageException("Cannot convert layer " + layer + ": " + e.getMessage()
+            throw new InvalidImageException("Cannot convert " + layer + ": " + e.getMessage()
                     + (said.isEmpty() ? "" : " (tar2sqfs: " + said + ")"), e);
         }
         int exit = waitQuietly(process);
         if (exit != 0) {
-            throw new InvalidImageException("tar2sqfs could not convert layer " + layer + " (exit " + exit + "): "
+            throw new InvalidImageException("tar2sqfs could not convert " + layer + " (exit " + exit + "): "
                     + messages.join().strip());
         }
         return new Converted(hashing.digest(), hashing.count, rewriter.entries());

@@ -321,8 +321,13 @@ final class TarStreamRewriter {
         h[155] = ' ';
     }
 
-    private static boolean checksumMatches(byte[] h) throws IOException {
-        long stored = parseNumber(h, 148, 8);
+    private static boolean checksumMatches(byte[] h) {
+        long stored;
+        try {
+            stored = parseNumber(h, 148, 8);
+        } catch (IOException e) {
+            return false; // not even a number where the checksum goes: not a tar header
+        }
         long unsigned = 0;
         long signed = 0;
         for (int i = 0; i < BLOCK; i++) {

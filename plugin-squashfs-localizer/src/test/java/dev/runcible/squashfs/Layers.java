@@ -92,6 +92,13 @@ final class Layers {
         return out.toByteArray();
     }
 
+    /** A one-file tar whose first header's checksum no longer matches. */
+    static byte[] corruptChecksum() throws IOException {
+        byte[] tar = new Layers().file("a", "x").tar();
+        tar[0] = 'b';
+        return tar;
+    }
+
     /** The sample layer: a deleted file, an opaque directory, links and an xattr. */
     static Layers sample() throws IOException {
         return new Layers()

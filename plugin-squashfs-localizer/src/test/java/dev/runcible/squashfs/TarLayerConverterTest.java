@@ -129,6 +129,6 @@ class TarLayerConverterTest {
                 .hasMessageContaining("expected " + expected)
                 .hasMessageContaining("got " + SquashfsCacheTest.sha256(damaged));
         assertThatThrownBy(() -> convert("not gzip".getBytes(), OciResource.Format.TAR_GZIP, Optional.empty()))
-                .isInstanceOf(InvalidImageException.class).hasMessageContaining("Cannot convert layer sha256:test");
+                .isInstanceOf(InvalidImageException.class).hasMessageContaining("Cannot convert sha256:test");
     }
 }
