@@ -66,7 +66,12 @@ final class ImportCommand implements Callable<Integer> {
         if (names.isEmpty()) {
             throw new InvalidRequestException("Importing a directory needs --tag NAME:TAG");
         }
-        Path rootfs = Path.of(source.substring(DIR.length())).toAbsolutePath().normalize();
+        Path rootfs;
+        try {
+            rootfs = Path.of(source.substring(DIR.length())).toAbsolutePath().normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new InvalidRequestException("Invalid import source '" + source + "': " + e.getReason());
+        }
         ImageChanges imageChanges = ImageChanges.parse(changes);
         try (Runcible runcible = main.open();
                 ImageStore store = runcible.openStore(StoreOption.resolve(runcible, to, "--to"))) {

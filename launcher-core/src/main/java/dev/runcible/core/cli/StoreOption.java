@@ -16,7 +16,11 @@ final class StoreOption {
             return runcible.defaultStore();
         }
         if (text.startsWith("/")) {
-            return Path.of(text).toUri();
+            try {
+                return Path.of(text).toUri();
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new InvalidRequestException("Invalid " + option + " '" + text + "': " + e.getReason());
+            }
         }
         try {
             URI uri = new URI(text);

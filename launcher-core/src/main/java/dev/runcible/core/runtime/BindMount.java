@@ -3,6 +3,7 @@ package dev.runcible.core.runtime;
 import static java.util.Objects.requireNonNull;
 
 import dev.runcible.core.InvalidRequestException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
 /** A host directory or file bound into a container, from {@code --mount SRC:DST[:ro|rw]}. */
@@ -37,6 +38,10 @@ public record BindMount(Path source, String destination, boolean readOnly) {
         if (parts[1].contains(",")) {
             throw new InvalidRequestException("Invalid --mount '" + text + "': the destination may not hold ','");
         }
-        return new BindMount(Path.of(parts[0]).normalize(), Path.of(parts[1]).normalize().toString(), readOnly);
+        try {
+            return new BindMount(Path.of(parts[0]).normalize(), Path.of(parts[1]).normalize().toString(), readOnly);
+        } catch (InvalidPathException e) {
+            throw new InvalidRequestException("Invalid --mount '" + text + "': " + e.getReason());
+        }
     }
 }
