@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The launcher's own configuration keys, read (and so marked used) from {@link Settings}.
@@ -21,10 +22,12 @@ import java.util.List;
  * @param seccompProfile {@code runcible.seccomp.profile}: {@code default}, {@code unconfined} or a JSON file
  * @param defaultPids {@code runcible.pids.default}: the pids limit of a container that asks for none (0: none)
  * @param keepLayerMounts {@code runcible.layer-mounts.keep}: unused layer mounts kept for the next launch
+ * @param configDirectory the directory of the configuration file, which no container may mount read-write
  */
 public record CoreConfig(String tagToManifest, String manifestToResources, String localizer, Path runDir,
         String runcBinary, ImagePolicy allowedImages, List<Path> allowedReadOnly, List<Path> allowedReadWrite,
-        boolean allowRoot, String seccompProfile, long defaultPids, int keepLayerMounts) {
+        boolean allowRoot, String seccompProfile, long defaultPids, int keepLayerMounts,
+        Optional<Path> configDirectory) {
     public static final String TAG_TO_MANIFEST = "runcible.image.tag-to-manifest";
     public static final String MANIFEST_TO_RESOURCES = "runcible.image.manifest-to-resources";
     public static final String LOCALIZER = "runcible.image.localizer";
@@ -50,6 +53,7 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
         allowedReadOnly = List.copyOf(allowedReadOnly);
         allowedReadWrite = List.copyOf(allowedReadWrite);
         requireNonNull(seccompProfile, "seccompProfile is null");
+        requireNonNull(configDirectory, "configDirectory is null");
     }
 
     public static CoreConfig from(Settings settings) {
@@ -74,7 +78,8 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
                 settings.bool(ALLOW_ROOT, false),
                 seccomp(settings),
                 settings.integer(DEFAULT_PIDS, 4096, 0, 4_194_304),
-                settings.integer(KEEP_LAYER_MOUNTS, 0, 0, 100_000));
+                settings.integer(KEEP_LAYER_MOUNTS, 0, 0, 100_000),
+                settings.file().map(file -> file.toAbsolutePath().getParent()));
     }
 
     private static String seccomp(Settings settings) {

@@ -91,6 +91,11 @@ public final class Settings implements PluginConfig {
         return source;
     }
 
+    /** The configuration file, when there is one. */
+    public Optional<Path> file() {
+        return source.startsWith("/") ? Optional.of(Path.of(source)) : Optional.empty();
+    }
+
     @Override
     public Optional<String> get(String key) {
         used.add(key);

@@ -78,6 +78,8 @@ public final class ContainerManager {
     private final Optional<JsonNode> seccomp;
     private final long defaultPids;
     private final int keepLayerMounts;
+    /** Where the launcher's own state and settings live: never mounted read-write into a container. */
+    private final List<Path> protectedPaths;
 
     public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, CoreConfig config,
             ResourcesLocalizer localizer) throws RuncibleException {
@@ -91,6 +93,9 @@ public final class ContainerManager {
         this.allowRoot = config.allowRoot();
         this.defaultPids = config.defaultPids();
         this.keepLayerMounts = config.keepLayerMounts();
+        List<Path> protect = new ArrayList<>(List.of(config.runDir()));
+        config.configDirectory().ifPresent(protect::add);
+        this.protectedPaths = protect.stream().map(ContainerManager::realOrSelf).toList();
         try {
             this.seccomp = SeccompProfile.load(config.seccompProfile());
         } catch (IOException e) {
@@ -198,6 +203,15 @@ public final class ContainerManager {
             } catch (IOException e) {
                 throw new InvalidRequestException("Bind mount source " + mount.source() + " does not exist");
             }
+            if (!mount.readOnly()) {
+                for (Path protectedPath : protectedPaths) {
+                    if (protectedPath.startsWith(real) || real.startsWith(protectedPath)) {
+                        throw new InvalidRequestException("Bind mount source " + mount.source() + " would expose "
+                                + protectedPath + " (the launcher's state or configuration) read-write; mount it :ro"
+                                + " or choose another directory");
+                    }
+                }
+            }
             boolean allowed = under(real, allowedReadWrite) || (mount.readOnly() && under(real, allowedReadOnly));
             if (!allowed) {
                 throw new InvalidRequestException("Bind mount source " + mount.source()
@@ -210,6 +224,14 @@ public final class ContainerManager {
             checked.add(new BindMount(real, mount.destination(), mount.readOnly()));
         }
         return checked;
+    }
+
+    private static Path realOrSelf(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path.toAbsolutePath().normalize();
+        }
     }
 
     private static boolean under(Path path, List<Path> prefixes) {

@@ -237,6 +237,20 @@ class RealContainerIT {
     }
 
     @Test
+    void theLaunchersStateAndConfigurationAreNeverMountedReadWrite() throws Exception {
+        Path everything = node.configFile("rw-everything", Map.of("runcible.mounts.allowed-rw", "/"));
+        for (Path exposed : List.of(node.runDir, everything.getParent(), Path.of("/"))) {
+            Cli cli = Cli.run(everything, "run", "--rm", "--mount", exposed + ":/x:rw", RealNode.IMAGE, "--", "true");
+            assertThat(cli.exitCode()).as(exposed.toString()).isEqualTo(125);
+            assertThat(cli.err()).contains("(the launcher's state or configuration) read-write");
+        }
+        Cli readOnly = Cli.run(everything, "run", "--rm", "--mount", node.runDir + ":/x:ro", RealNode.IMAGE, "--",
+                "true");
+        assertThat(readOnly.exitCode()).as(readOnly.err()).isZero();
+        node.assertNothingLeftRunning();
+    }
+
+    @Test
     void namesAreUniqueAndFindableByIdPrefix() throws Exception {
         try (Runcible runcible = node.open(Map.of())) {
             ContainerManager containers = runcible.containers();

@@ -123,7 +123,9 @@ public final class RealNode implements AutoCloseable {
     public Path configFile(String name, Map<String, String> overrides) throws IOException {
         StringBuilder text = new StringBuilder();
         settings(overrides).forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
-        return Files.writeString(base.resolve(name + ".properties"), text.toString(), StandardCharsets.UTF_8);
+        // A directory of their own: the launcher protects its configuration's directory from read-write mounts.
+        Path dir = Files.createDirectories(base.resolve("config"));
+        return Files.writeString(dir.resolve(name + ".properties"), text.toString(), StandardCharsets.UTF_8);
     }
 
     /** Mounts under this node's run directory (layers and container roots). */
