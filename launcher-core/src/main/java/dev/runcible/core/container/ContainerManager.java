@@ -8,7 +8,6 @@ import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.InvalidRequestException;
-import dev.runcible.core.NoSuchContainerException;
 import dev.runcible.core.config.CoreConfig;
 import dev.runcible.core.container.RunDirectory.ContainerFiles;
 import dev.runcible.core.host.MountTable;
@@ -19,6 +18,7 @@ import dev.runcible.core.image.ResolvedImage;
 import dev.runcible.core.mount.LayerMounts;
 import dev.runcible.core.mount.Mounter;
 import dev.runcible.core.runtime.BindMount;
+import dev.runcible.core.runtime.BindPolicy;
 import dev.runcible.core.runtime.Limits;
 import dev.runcible.core.runtime.Runc;
 import dev.runcible.core.runtime.RuntimeConfigBuilder;
@@ -28,7 +28,6 @@ import dev.runcible.core.runtime.UserIds;
 import dev.runcible.core.runtime.UserResolver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -39,7 +38,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -72,14 +70,12 @@ public final class ContainerManager {
     private final Runc runc;
     private final Mounter mounter;
     private final LayerMounts layerMounts;
-    private final List<Path> allowedReadOnly;
-    private final List<Path> allowedReadWrite;
+    private final BindPolicy bindPolicy;
+    private final ContainerStates states;
     private final boolean allowRoot;
     private final Optional<JsonNode> seccomp;
     private final long defaultPids;
     private final int keepLayerMounts;
-    /** Where the launcher's own state and settings live: never mounted read-write into a container. */
-    private final List<Path> protectedPaths;
 
     public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, CoreConfig config,
             ResourcesLocalizer localizer) throws RuncibleException {
@@ -88,14 +84,11 @@ public final class ContainerManager {
         this.runc = runc;
         this.mounter = new Mounter();
         this.layerMounts = new LayerMounts(runDir.layers(), mounter, localizer);
-        this.allowedReadOnly = config.allowedReadOnly();
-        this.allowedReadWrite = config.allowedReadWrite();
         this.allowRoot = config.allowRoot();
         this.defaultPids = config.defaultPids();
         this.keepLayerMounts = config.keepLayerMounts();
-        List<Path> protect = new ArrayList<>(List.of(config.runDir()));
-        config.configDirectory().ifPresent(protect::add);
-        this.protectedPaths = protect.stream().map(ContainerManager::realOrSelf).toList();
+        this.bindPolicy = BindPolicy.of(config);
+        this.states = new ContainerStates(runDir);
         try {
             this.seccomp = SeccompProfile.load(config.seccompProfile());
         } catch (IOException e) {
@@ -114,7 +107,7 @@ public final class ContainerManager {
             throw new InvalidRequestException("Invalid container name '" + request.name().get()
                     + "': use 1 to 128 of [a-zA-Z0-9_.-], starting with a letter or digit");
         }
-        List<BindMount> binds = checkBinds(request.mounts());
+        List<BindMount> binds = bindPolicy.check(request.mounts());
         ResolvedImage image = resolver.resolve(request.image());
         String id = HexFormat.of().formatHex(randomBytes());
         ContainerFiles files = runDir.container(id);
@@ -194,50 +187,6 @@ public final class ContainerManager {
         }
     }
 
-    private List<BindMount> checkBinds(List<BindMount> mounts) throws InvalidRequestException {
-        List<BindMount> checked = new ArrayList<>();
-        for (BindMount mount : mounts) {
-            Path real;
-            try {
-                real = mount.source().toRealPath();
-            } catch (IOException e) {
-                throw new InvalidRequestException("Bind mount source " + mount.source() + " does not exist");
-            }
-            if (!mount.readOnly()) {
-                for (Path protectedPath : protectedPaths) {
-                    if (protectedPath.startsWith(real) || real.startsWith(protectedPath)) {
-                        throw new InvalidRequestException("Bind mount source " + mount.source() + " would expose "
-                                + protectedPath + " (the launcher's state or configuration) read-write; mount it :ro"
-                                + " or choose another directory");
-                    }
-                }
-            }
-            boolean allowed = under(real, allowedReadWrite) || (mount.readOnly() && under(real, allowedReadOnly));
-            if (!allowed) {
-                throw new InvalidRequestException("Bind mount source " + mount.source()
-                        + (real.equals(mount.source()) ? "" : " (really " + real + ")") + " is not under "
-                        + (mount.readOnly() ? "runcible.mounts.allowed-ro or runcible.mounts.allowed-rw "
-                                + allowedReadOnly + allowedReadWrite
-                                : "runcible.mounts.allowed-rw " + allowedReadWrite)
-                        + "; add a prefix to the configuration or mount it :ro");
-            }
-            checked.add(new BindMount(real, mount.destination(), mount.readOnly()));
-        }
-        return checked;
-    }
-
-    private static Path realOrSelf(Path path) {
-        try {
-            return path.toRealPath();
-        } catch (IOException e) {
-            return path.toAbsolutePath().normalize();
-        }
-    }
-
-    private static boolean under(Path path, List<Path> prefixes) {
-        return prefixes.stream().anyMatch(path::startsWith);
-    }
-
     private Started start(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         Process shim = runc.start(files, record.id());
         try {
@@ -302,85 +251,20 @@ public final class ContainerManager {
     }
 
     public List<ContainerInfo> list() throws RuncibleException {
-        List<ContainerInfo> out = new ArrayList<>();
-        if (!Files.isDirectory(runDir.containers())) {
-            return out;
-        }
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(runDir.containers())) {
-            for (Path dir : dirs) {
-                // Only directories the launcher made: named by an id, holding a record of that same id.
-                String name = dir.getFileName().toString();
-                if (!Digest.isHex(name)) {
-                    continue;
-                }
-                ContainerFiles files = runDir.container(name);
-                ContainerRecord record = readRecord(files);
-                if (record != null && record.id().equals(name)) {
-                    out.add(inspect(record, files));
-                }
-            }
-        } catch (IOException e) {
-            throw new ContainerRuntimeException("Cannot list " + runDir.containers() + ": " + e.getMessage(), e);
-        }
-        out.sort(Comparator.comparing((ContainerInfo i) -> i.record().created()).reversed());
-        return out;
-    }
-
-    private static ContainerRecord readRecord(ContainerFiles files) {
-        try {
-            return Json.MAPPER.readValue(files.record().toFile(), ContainerRecord.class);
-        } catch (IOException e) {
-            LOG.debug("Skipping {}: no readable container.json ({})", files.dir(), e.getMessage());
-            return null;
-        }
-    }
-
-    private static ContainerInfo inspect(ContainerRecord record, ContainerFiles files) {
-        OptionalInt exit = readExitCode(files);
-        if (exit.isPresent()) {
-            return new ContainerInfo(record, ContainerState.EXITED, exit);
-        }
-        ProcessIdentity shim;
-        try {
-            shim = ProcessIdentity.parse(Files.readString(files.shimPid(), StandardCharsets.US_ASCII));
-        } catch (IOException | RuntimeException e) {
-            return new ContainerInfo(record, ContainerState.CREATED, OptionalInt.empty());
-        }
-        if (shim.isAlive()) {
-            ContainerState state = Files.exists(files.containerPid()) ? ContainerState.RUNNING : ContainerState.CREATED;
-            return new ContainerInfo(record, state, OptionalInt.empty());
-        }
-        // The shim writes the exit code just before it exits: read again before calling the container dead.
-        exit = readExitCode(files);
-        return new ContainerInfo(record, exit.isPresent() ? ContainerState.EXITED : ContainerState.DEAD, exit);
-    }
-
-    private static OptionalInt readExitCode(ContainerFiles files) {
-        try {
-            return OptionalInt.of(Integer.parseInt(Files.readString(files.exitCode(), StandardCharsets.US_ASCII)
-                    .strip()));
-        } catch (IOException | NumberFormatException e) {
-            return OptionalInt.empty();
-        }
+        return states.list();
     }
 
     /** Finds a container by full id, name, or unique id prefix. */
     public ContainerInfo find(String idOrName) throws RuncibleException {
-        List<ContainerInfo> all = list();
-        for (ContainerInfo info : all) {
-            if (info.record().id().equals(idOrName) || info.record().name().equals(idOrName)) {
-                return info;
-            }
-        }
-        List<ContainerInfo> prefixed = all.stream().filter(i -> i.record().id().startsWith(idOrName)).toList();
-        if (prefixed.size() == 1 && !idOrName.isEmpty()) {
-            return prefixed.get(0);
-        }
-        if (prefixed.size() > 1 && !idOrName.isEmpty()) {
-            throw new NoSuchContainerException("Container id prefix '" + idOrName + "' matches " + prefixed.size()
-                    + " containers; give more of the id");
-        }
-        throw new NoSuchContainerException("No container '" + idOrName + "'; 'runcible ps --all' lists them");
+        return states.find(idOrName);
+    }
+
+    private static ContainerInfo inspect(ContainerRecord record, ContainerFiles files) {
+        return ContainerStates.inspect(record, files);
+    }
+
+    private static OptionalInt readExitCode(ContainerFiles files) {
+        return ContainerStates.readExitCode(files);
     }
 
     public void kill(String idOrName, String signal) throws RuncibleException {

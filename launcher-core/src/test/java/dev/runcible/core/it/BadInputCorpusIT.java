@@ -82,7 +82,7 @@ class BadInputCorpusIT {
         Path store = caseDir.resolve("store");
         Map<String, String> settings = new HashMap<>(Map.of("squashfs.cache.dir", cache.toString(),
                 "local.root", store.toString()));
-        copyTree(node.store, store);
+        RealNode.copyTree(node.store, store);
         String image = RealNode.IMAGE;
         List<String> args = new ArrayList<>(List.of("run"));
         String extraLine = null;
@@ -193,19 +193,6 @@ class BadInputCorpusIT {
         }
     }
 
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path source : files.toList()) {
-                Path target = to.resolve(from.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-                    target.toFile().setWritable(true, true);
-                }
-            }
-        }
-    }
 
     private static long loopDeviceCount() throws IOException {
         return Commands.run(List.of("losetup", "-a"), 10).stdout().lines().count();

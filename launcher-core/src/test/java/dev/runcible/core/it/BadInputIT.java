@@ -45,7 +45,7 @@ class BadInputIT {
             int n = ++cases;
             store = node.base.resolve("store-" + n);
             cache = node.base.resolve("cache-" + n);
-            copyTree(node.store, store);
+            RealNode.copyTree(node.store, store);
             Map<String, String> settings = new java.util.HashMap<>(Map.of("local.root", store.toString(),
                     "squashfs.cache.dir", cache.toString()));
             settings.putAll(overrides);
@@ -82,19 +82,6 @@ class BadInputIT {
         }
     }
 
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path source : files.toList()) {
-                Path target = to.resolve(from.relativize(source).toString());
-                if (Files.isDirectory(source)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-                    target.toFile().setWritable(true, true);
-                }
-            }
-        }
-    }
 
     @Test
     void unknownTag() throws Exception {

@@ -100,6 +100,21 @@ public final class RealNode implements AutoCloseable {
         }
     }
 
+    /** Copies a store (or any tree), making the copies writable so a test can damage them. */
+    public static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path source : files.toList()) {
+                Path target = to.resolve(from.relativize(source).toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(source, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                    target.toFile().setWritable(true, true);
+                }
+            }
+        }
+    }
+
     /** This node's settings (store, cache, run directory) with overrides. */
     public Map<String, String> settingsFor(Map<String, String> overrides) {
         return settings(overrides);

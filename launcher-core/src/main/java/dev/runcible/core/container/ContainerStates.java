@@ -1,0 +1,116 @@
+package dev.runcible.core.container;
+
+import dev.runcible.api.Digest;
+import dev.runcible.api.RuncibleException;
+import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.NoSuchContainerException;
+import dev.runcible.core.container.RunDirectory.ContainerFiles;
+import dev.runcible.core.host.ProcessIdentity;
+import dev.runcible.core.image.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads containers back from the run directory: their records and, derived each time from the files and the
+ * supervisor's liveness, their state and exit code. Nothing here writes.
+ */
+final class ContainerStates {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerStates.class);
+
+    private final RunDirectory runDir;
+
+    ContainerStates(RunDirectory runDir) {
+        this.runDir = runDir;
+    }
+
+    List<ContainerInfo> list() throws RuncibleException {
+        List<ContainerInfo> out = new ArrayList<>();
+        if (!Files.isDirectory(runDir.containers())) {
+            return out;
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(runDir.containers())) {
+            for (Path dir : dirs) {
+                // Only directories the launcher made: named by an id, holding a record of that same id.
+                String name = dir.getFileName().toString();
+                if (!Digest.isHex(name)) {
+                    continue;
+                }
+                ContainerFiles files = runDir.container(name);
+                ContainerRecord record = readRecord(files);
+                if (record != null && record.id().equals(name)) {
+                    out.add(inspect(record, files));
+                }
+            }
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot list " + runDir.containers() + ": " + e.getMessage(), e);
+        }
+        out.sort(Comparator.comparing((ContainerInfo i) -> i.record().created()).reversed());
+        return out;
+    }
+
+    private static ContainerRecord readRecord(ContainerFiles files) {
+        try {
+            return Json.MAPPER.readValue(files.record().toFile(), ContainerRecord.class);
+        } catch (IOException e) {
+            LOG.debug("Skipping {}: no readable container.json ({})", files.dir(), e.getMessage());
+            return null;
+        }
+    }
+
+    static ContainerInfo inspect(ContainerRecord record, ContainerFiles files) {
+        OptionalInt exit = readExitCode(files);
+        if (exit.isPresent()) {
+            return new ContainerInfo(record, ContainerState.EXITED, exit);
+        }
+        ProcessIdentity shim;
+        try {
+            shim = ProcessIdentity.parse(Files.readString(files.shimPid(), StandardCharsets.US_ASCII));
+        } catch (IOException | RuntimeException e) {
+            return new ContainerInfo(record, ContainerState.CREATED, OptionalInt.empty());
+        }
+        if (shim.isAlive()) {
+            ContainerState state = Files.exists(files.containerPid()) ? ContainerState.RUNNING : ContainerState.CREATED;
+            return new ContainerInfo(record, state, OptionalInt.empty());
+        }
+        // The shim writes the exit code just before it exits: read again before calling the container dead.
+        exit = readExitCode(files);
+        return new ContainerInfo(record, exit.isPresent() ? ContainerState.EXITED : ContainerState.DEAD, exit);
+    }
+
+    static OptionalInt readExitCode(ContainerFiles files) {
+        try {
+            return OptionalInt.of(Integer.parseInt(Files.readString(files.exitCode(), StandardCharsets.US_ASCII)
+                    .strip()));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    /** Finds a container by full id, name, or unique id prefix. */
+    ContainerInfo find(String idOrName) throws RuncibleException {
+        List<ContainerInfo> all = list();
+        for (ContainerInfo info : all) {
+            if (info.record().id().equals(idOrName) || info.record().name().equals(idOrName)) {
+                return info;
+            }
+        }
+        List<ContainerInfo> prefixed = all.stream().filter(i -> i.record().id().startsWith(idOrName)).toList();
+        if (prefixed.size() == 1 && !idOrName.isEmpty()) {
+            return prefixed.get(0);
+        }
+        if (prefixed.size() > 1 && !idOrName.isEmpty()) {
+            throw new NoSuchContainerException("Container id prefix '" + idOrName + "' matches " + prefixed.size()
+                    + " containers; give more of the id");
+        }
+        throw new NoSuchContainerException("No container '" + idOrName + "'; 'runcible ps --all' lists them");
+    }
+}
