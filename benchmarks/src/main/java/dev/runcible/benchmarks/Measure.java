@@ -32,7 +32,11 @@ final class Measure {
     }
 
     record Summary(double median, double min, double max) {
+        /** Seconds, or milliseconds for figures under a second. */
         String format() {
+            if (max < 1) {
+                return String.format(Locale.ROOT, "%.0f ms (%.0f–%.0f)", median * 1000, min * 1000, max * 1000);
+            }
             return String.format(Locale.ROOT, "%.2f s (%.2f–%.2f)", median, min, max);
         }
     }

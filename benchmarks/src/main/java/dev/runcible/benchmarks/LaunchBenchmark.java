@@ -1,0 +1,158 @@
+package dev.runcible.benchmarks;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runcible.api.ImageReference;
+import dev.runcible.api.ImageStore;
+import dev.runcible.core.Runcible;
+import dev.runcible.core.config.Settings;
+import dev.runcible.core.container.ContainerManager;
+import dev.runcible.core.container.RunRequest;
+import dev.runcible.core.host.Executables;
+import dev.runcible.core.image.ImageChanges;
+import dev.runcible.core.image.Json;
+import dev.runcible.core.image.RootfsImporter;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Warm launch of {@code /bin/true}, side by side in one run, runs interleaved:
+ * <ul>
+ *   <li>library mode (one JVM, layer cached and mounted) against bare {@code runc run} of a prepared bundle
+ *       (goal: ratio at most 1.25);</li>
+ *   <li>the CLI, JVM start included, against {@code podman --runtime runc run --rm} of the same root filesystem
+ *       (goal: at most 0.40), with the CLI's peak resident memory.</li>
+ * </ul>
+ * Needs root. Usage: {@code sudo bin/benchmark launch [--runs 30]}
+ */
+public final class LaunchBenchmark {
+    public static void main(String[] args) throws Exception {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        int runs = 30;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--runs")) {
+                runs = Integer.parseInt(args[++i]);
+            } else {
+                throw new IllegalArgumentException("Unknown option " + args[i]);
+            }
+        }
+        Path home = Path.of(System.getProperty("runcible.home", ".")).toAbsolutePath().normalize();
+        Path work = Files.createTempDirectory("runcible-bench-launch-");
+        Path log = work.resolve("bench.log");
+        Path rootfs = Files.createDirectories(work.resolve("rootfs"));
+        Files.createDirectories(rootfs.resolve("bin"));
+        Files.copy(Path.of("/bin/busybox"), rootfs.resolve("bin/busybox"));
+        Files.createSymbolicLink(rootfs.resolve("bin/true"), Path.of("busybox"));
+        Path config = Files.writeString(work.resolve("runcible.properties"), String.join("\n",
+                "local.root=" + work.resolve("store"), "squashfs.cache.dir=" + work.resolve("cache"),
+                "runcible.run.dir=" + work.resolve("run"), "runcible.layer-mounts.keep=4") + "\n");
+        Map<String, String> settings = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(config)) {
+            settings.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+        }
+        String runc = Executables.find("runc").orElseThrow().toString();
+        Path bundle = prepareBundle(runc, work, rootfs, log);
+        List<Double> library = new ArrayList<>();
+        List<Double> bare = new ArrayList<>();
+        List<Double> cli = new ArrayList<>();
+        List<Double> podman = new ArrayList<>();
+        long cliPeakKb = 0;
+        Optional<String> podmanBinary = Executables.find("podman").map(Path::toString);
+        try (Runcible runcible = Runcible.open(Settings.of(settings, Map.of()),
+                LaunchBenchmark.class.getClassLoader())) {
+            try (ImageStore store = runcible.openStore(work.resolve("store").toUri())) {
+                new RootfsImporter().importDirectory(rootfs, List.of("bench/true:1"),
+                        ImageChanges.parse(List.of("USER 1000")), store);
+            }
+            if (podmanBinary.isPresent()) {
+                Measure.run(List.of("sh", "-c", "tar -C '" + rootfs + "' -c . | " + podmanBinary.get()
+                        + " import - localhost/bench-true:1"), log);
+            }
+            ContainerManager containers = runcible.containers();
+            ImageReference image = ImageReference.parse("bench/true:1");
+            for (int i = 0; i < 3; i++) { // warm: layer cached and mounted, JIT and page cache warm
+                launch(containers, image);
+                Measure.run(List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(), "run",
+                        "--rm", "bench/true:1", "--", "/bin/true"), log);
+            }
+            for (int run = 0; run < runs; run++) {
+                library.add(launch(containers, image));
+                bare.add(Measure.seconds(List.of(runc, "--root", work.resolve("runc-bare").toString(), "run",
+                        "--bundle", bundle.toString(), "bare-" + run), log));
+                List<String> timed = List.of("/usr/bin/time", "-f", "%M", "-o", work.resolve("rss").toString(),
+                        home.resolve("bin/runcible").toString(), "--config", config.toString(), "run", "--rm",
+                        "bench/true:1", "--", "/bin/true");
+                cli.add(Measure.seconds(timed, log));
+                cliPeakKb = Math.max(cliPeakKb, Long.parseLong(Files.readString(work.resolve("rss")).strip()));
+                if (podmanBinary.isPresent()) {
+                    podman.add(Measure.seconds(List.of(podmanBinary.get(), "--runtime", runc, "run", "--rm",
+                            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "localhost/bench-true:1",
+                            "/bin/true"), log));
+                }
+            }
+            runcible.collect();
+        }
+        Measure.Summary lib = Measure.summarize(library);
+        Measure.Summary runcSummary = Measure.summarize(bare);
+        Measure.Summary cliSummary = Measure.summarize(cli);
+        String podmanRow = podman.isEmpty() ? "| `podman --runtime runc run --rm` | not installed | |"
+                : "| `podman --runtime runc run --rm` | %s | |".formatted(Measure.summarize(podman).format());
+        String cliRatio = podman.isEmpty() ? "n/a (no podman)" : String.format(Locale.ROOT, "**%.2f**",
+                cliSummary.median() / Measure.summarize(podman).median());
+        String report = """
+                # Warm launch of /bin/true
+
+                %s, %d cores, %d interleaved runs each after 3 warm-up runs.
+
+                | | median (min–max) | |
+                |---|---|---|
+                | library mode: `ContainerManager.run` + wait + `rm` (layer cached and mounted) | %s | |
+                | bare `runc run` of a prepared bundle | %s | |
+                | **ratio, library mode / runc** (goal ≤ 1.25) | **%.2f** | |
+                | CLI: `bin/runcible run --rm`, JVM start included | %s | peak RSS %d MiB |
+                %s
+                | **ratio, CLI / podman** (goal ≤ 0.40) | %s | |
+                """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, lib.format(),
+                runcSummary.format(), lib.median() / runcSummary.median(), cliSummary.format(), cliPeakKb / 1024,
+                podmanRow, cliRatio);
+        System.out.println(report);
+        Files.createDirectories(home.resolve("benchmarks/results"));
+        Files.writeString(home.resolve("benchmarks/results/launch.md"), report);
+        if (podmanBinary.isPresent()) {
+            Measure.run(List.of(podmanBinary.get(), "rmi", "-f", "localhost/bench-true:1"), log);
+        }
+        RegistryPullBenchmark.delete(work.resolve("rootfs"));
+        RegistryPullBenchmark.delete(work.resolve("bundle"));
+    }
+
+    /** Launch to exit to removal, as a scheduler sees one short task. */
+    private static double launch(ContainerManager containers, ImageReference image) throws Exception {
+        long start = System.nanoTime();
+        ContainerManager.Started started = containers.run(RunRequest.of(image, List.of("/bin/true")));
+        started.shim().waitFor(30, TimeUnit.SECONDS);
+        containers.remove(started.record().id(), false);
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** A runc bundle of the same root filesystem, from runc's own default spec, running /bin/true. */
+    private static Path prepareBundle(String runc, Path work, Path rootfs, Path log) throws Exception {
+        Path bundle = Files.createDirectories(work.resolve("bundle"));
+        Measure.run(List.of("cp", "-a", rootfs.toString(), bundle.resolve("rootfs").toString()), log);
+        Process spec = new ProcessBuilder(runc, "spec").directory(bundle.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(log.toString()))).start();
+        spec.waitFor();
+        ObjectNode config = (ObjectNode) Json.MAPPER.readTree(bundle.resolve("config.json").toFile());
+        ObjectNode process = (ObjectNode) config.get("process");
+        process.put("terminal", false);
+        process.putArray("args").add("/bin/true");
+        Json.MAPPER.writeValue(bundle.resolve("config.json").toFile(), config);
+        return bundle;
+    }
+}
