@@ -31,23 +31,22 @@ public record TagFile(List<TagRecord> records, Map<String, Digest> byName, List<
             if (body.isEmpty()) {
                 continue;
             }
-            String where = source + " line " + (i + 1);
             int colon = body.lastIndexOf(':');
             if (colon < 0) {
-                problems.add(where + ": '" + body + "' has no ':<manifest hash>'");
+                problems.add(where(source, i) + ": '" + body + "' has no ':<manifest hash>'");
                 continue;
             }
             String hex = body.substring(colon + 1).strip();
             if (!Digest.isHex(hex)) {
-                problems.add(where + ": manifest hash '" + hex + "' is not 64 lowercase hex digits");
+                problems.add(where(source, i) + ": manifest hash '" + hex + "' is not 64 lowercase hex digits");
                 continue;
             }
-            List<String> names = new ArrayList<>();
+            List<String> names = new ArrayList<>(2);
             boolean bad = false;
             for (String name : body.substring(0, colon).split(",", -1)) {
                 String trimmed = name.strip();
-                if (trimmed.isEmpty() || trimmed.chars().anyMatch(Character::isWhitespace)) {
-                    problems.add(where + ": image name '" + trimmed + "' is empty or has white space");
+                if (trimmed.isEmpty() || hasWhitespace(trimmed)) {
+                    problems.add(where(source, i) + ": image name '" + trimmed + "' is empty or has white space");
                     bad = true;
                     break;
                 }
@@ -64,6 +63,19 @@ public record TagFile(List<TagRecord> records, Map<String, Digest> byName, List<
             }
         }
         return new TagFile(records, byName, problems);
+    }
+
+    private static String where(String source, int index) {
+        return source + " line " + (index + 1);
+    }
+
+    private static boolean hasWhitespace(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (Character.isWhitespace(text.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The file's text with each name in {@code names} moved to {@code manifest}, other lines kept as they are. */
