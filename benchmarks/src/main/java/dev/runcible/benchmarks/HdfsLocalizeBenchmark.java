@@ -118,6 +118,8 @@ public final class HdfsLocalizeBenchmark {
             Path results = home.resolve("benchmarks/results");
             Files.createDirectories(results);
             Files.writeString(results.resolve("hdfs-localize.md"), report);
+            Results.write(home, "hdfs-localize", List.of(new Results.Figure(
+                    "HDFS localization throughput / copyToLocalFile", ratio, 0.9, false, "x")));
             System.out.println("Written to " + results.resolve("hdfs-localize.md"));
         } finally {
             cluster.shutdown();

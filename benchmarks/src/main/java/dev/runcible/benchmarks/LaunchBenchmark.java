@@ -125,6 +125,15 @@ public final class LaunchBenchmark {
         System.out.println(report);
         Files.createDirectories(home.resolve("benchmarks/results"));
         Files.writeString(home.resolve("benchmarks/results/launch.md"), report);
+        List<Results.Figure> figures = new ArrayList<>(List.of(
+                new Results.Figure("warm launch, library / bare runc", lib.median() / runcSummary.median(), 1.25,
+                        true, "x"),
+                new Results.Figure("CLI peak RSS for run", cliPeakKb / 1024.0, 128, true, "MiB")));
+        if (!podman.isEmpty()) {
+            figures.add(new Results.Figure("warm launch, CLI / podman", cliSummary.median()
+                    / Measure.summarize(podman).median(), 0.40, true, "x"));
+        }
+        Results.write(home, "launch", figures);
         if (podmanBinary.isPresent()) {
             Measure.run(List.of(podmanBinary.get(), "rmi", "-f", "localhost/bench-true:1"), log);
         }

@@ -121,6 +121,8 @@ public final class LoadTest {
         failures.stream().limit(5).forEach(f -> System.out.println("failure: " + f));
         Files.createDirectories(home.resolve("benchmarks/results"));
         Files.writeString(home.resolve("benchmarks/results/load-test.md"), report);
+        Results.write(home, "load-test", List.of(new Results.Figure("leaks after " + cycles + " launch/kill/rm cycles",
+                mounts + loops + cgroups + files + failures.size(), 0, true, "")));
         if (mounts == 0) {
             RegistryPullBenchmark.delete(work);
         }

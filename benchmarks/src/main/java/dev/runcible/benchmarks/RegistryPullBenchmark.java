@@ -142,6 +142,10 @@ public final class RegistryPullBenchmark {
             Path results = home.resolve("benchmarks/results");
             Files.createDirectories(results);
             Files.writeString(results.resolve("registry-pull.md"), report);
+            Results.write(home, "registry-pull", List.of(
+                    new Results.Figure("registry pull + convert, CLI / skopeo + tar2sqfs", ratio, 0.8, true, "x"),
+                    new Results.Figure("registry pull + convert, library / skopeo + tar2sqfs", libraryRatio, 0.8,
+                            true, "x")));
             System.out.println("Written to " + results.resolve("registry-pull.md"));
         } finally {
             if (registry != null) {

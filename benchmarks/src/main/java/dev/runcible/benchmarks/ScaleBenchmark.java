@@ -91,6 +91,13 @@ public final class ScaleBenchmark {
         System.out.println(report);
         Files.createDirectories(home.resolve("benchmarks/results"));
         Files.writeString(home.resolve("benchmarks/results/scale.md"), report);
+        Results.write(home, "scale", List.of(
+                new Results.Figure(concurrent + " concurrent cold launches / one", many.seconds() / one, 1.5, true,
+                        "x"),
+                new Results.Figure("fetches of the busiest blob in " + concurrent + " launches", many.maxPerBlob(),
+                        1, true, ""),
+                new Results.Figure("loop mounts for " + containersWanted + " containers of a 5-layer image",
+                        loopMounts, 5, true, "")));
         RegistryPullBenchmark.delete(work);
     }
 
