@@ -55,11 +55,14 @@ public class TagLookupBenchmark {
             text.append("team").append(i % 100).append("/app").append(i).append(":1,app").append(i)
                     .append(":latest:").append(digest).append('\n');
         }
+        // The looked-up name points at a real manifest: bytes that hash to their name, as in a real store.
+        byte[] manifest = "{\"schemaVersion\":2}".getBytes(StandardCharsets.UTF_8);
+        String manifestHex = hex.formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(manifest));
+        text.append("app77777:latest:").append(manifestHex).append('\n');
         tagFile = text.toString();
         Files.writeString(store.resolve(TagFile.FILE_NAME), tagFile);
-        Digest wanted = TagFile.parse(tagFile, "bench").byName().get("app77777:latest");
         Files.createDirectories(store.resolve("manifests"));
-        Files.writeString(store.resolve("manifests").resolve(wanted.hex()), "{}");
+        Files.write(store.resolve("manifests").resolve(manifestHex), manifest);
         runcible = Runcible.open(Settings.of(Map.of("local.root", store.toString()), Map.of()),
                 TagLookupBenchmark.class.getClassLoader());
         tags = runcible.tagToManifest();

@@ -23,7 +23,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -31,15 +36,28 @@ import java.util.OptionalLong;
 final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
     private static final System.Logger LOG = System.getLogger(LocalImageStore.class.getName());
 
+    private static final int MAX_CACHED_MANIFESTS = 1024;
+
     private final StoreLayout layout;
+    private final long refreshNanos;
+    private final Map<Digest, byte[]> manifests = new ConcurrentHashMap<>();
     private volatile Snapshot snapshot;
 
-    /** The parsed tag file and the file attributes it was read with; replaced whole when the file changes. */
-    private record Snapshot(Object fileKey, long modified, long size, TagFile tags) {
+    /**
+     * The parsed tag file, the file attributes it was read with, and when they were last compared with the file's;
+     * replaced whole when the file changes.
+     */
+    private record Snapshot(Object fileKey, long modified, long size, TagFile tags, long checkedAt) {
     }
 
     LocalImageStore(Path root) {
+        this(root, 0);
+    }
+
+    /** {@code refreshMillis}: how long a look at the tag file's attributes stays good (0: every lookup looks). */
+    LocalImageStore(Path root, long refreshMillis) {
         this.layout = new StoreLayout(root);
+        this.refreshNanos = refreshMillis * 1_000_000;
     }
 
     @Override
@@ -107,6 +125,10 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
 
     private ManifestBlob read(Digest digest, String name) throws RuncibleException {
         Path file = layout.manifest(digest);
+        byte[] cached = manifests.get(digest);
+        if (cached != null) {
+            return new ManifestBlob(digest, cached, file.toString());
+        }
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -116,10 +138,29 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot read manifest " + file + ": " + e.getMessage(), e);
         }
+        // Manifests are content-addressed: bytes that hash to their name can never change, so they are kept.
+        if (sha256(bytes).equals(digest.hex())) {
+            if (manifests.size() >= MAX_CACHED_MANIFESTS) {
+                manifests.clear();
+            }
+            manifests.put(digest, bytes);
+        }
         return new ManifestBlob(digest, bytes, file.toString());
     }
 
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     TagFile tags() throws RuncibleException {
+        Snapshot recent = snapshot;
+        if (recent != null && refreshNanos > 0 && System.nanoTime() - recent.checkedAt() < refreshNanos) {
+            return recent.tags();
+        }
         Path file = layout.tagFile();
         BasicFileAttributes attributes;
         try {
@@ -137,6 +178,8 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         long modified = attributes.lastModifiedTime().toMillis();
         if (current != null && Objects.equals(current.fileKey(), attributes.fileKey())
                 && current.modified() == modified && current.size() == attributes.size()) {
+            snapshot = new Snapshot(current.fileKey(), current.modified(), current.size(), current.tags(),
+                    System.nanoTime());
             return current.tags();
         }
         return reload(file);
@@ -151,7 +194,7 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
                 LOG.log(Level.WARNING, "Skipping bad line: " + problem);
             }
             snapshot = new Snapshot(attributes.fileKey(), attributes.lastModifiedTime().toMillis(),
-                    attributes.size(), tags);
+                    attributes.size(), tags, System.nanoTime());
             return tags;
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot read " + file + ": " + e.getMessage(), e);

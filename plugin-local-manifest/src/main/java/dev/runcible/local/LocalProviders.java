@@ -20,6 +20,8 @@ public final class LocalProviders {
     public static final String NAME = "local";
     public static final String ROOT_KEY = "local.root";
     public static final Path DEFAULT_ROOT = Path.of("/var/lib/runcible/store");
+    /** How often the tag file's attributes are compared for a change, at most (ms). */
+    public static final String REFRESH_KEY = "local.tag-file.refresh-millis";
 
     private LocalProviders() {
     }
@@ -37,7 +39,8 @@ public final class LocalProviders {
 
         @Override
         public ImageTagToManifest create(PluginContext context) {
-            return new LocalImageStore(root(context.config()));
+            return new LocalImageStore(root(context.config()),
+                    context.config().integer(REFRESH_KEY, 1000, 0, 3_600_000));
         }
     }
 

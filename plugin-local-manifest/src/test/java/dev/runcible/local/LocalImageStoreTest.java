@@ -69,6 +69,37 @@ class LocalImageStoreTest {
     }
 
     @Test
+    void withARefreshIntervalAChangeIsSeenOnceItHasPassed() throws Exception {
+        write("image-tag-to-hash", "app:1:" + A + "\n");
+        write("manifests/" + A, "{\"v\":1}");
+        write("manifests/" + B, "{\"v\":2}");
+        LocalImageStore store = new LocalImageStore(root, 300);
+        assertThat(store.resolve(ImageReference.parse("app:1")).digest().hex()).isEqualTo(A);
+        write("image-tag-to-hash", "app:1:" + B + "\n");
+        Files.setLastModifiedTime(root.resolve("image-tag-to-hash"), FileTime.fromMillis(System.currentTimeMillis()
+                + 5_000));
+        assertThat(store.resolve(ImageReference.parse("app:1")).digest().hex()).as("within the interval")
+                .isEqualTo(A);
+        Thread.sleep(400);
+        assertThat(store.resolve(ImageReference.parse("app:1")).digest().hex()).isEqualTo(B);
+    }
+
+    @Test
+    void onlyManifestsThatMatchTheirNameAreKept() throws Exception {
+        byte[] good = "{\"good\":true}".getBytes(StandardCharsets.UTF_8);
+        String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(good));
+        write("manifests/" + hex, "damaged");
+        LocalImageStore store = new LocalImageStore(root);
+        ImageReference reference = ImageReference.parse("app@sha256:" + hex);
+        assertThat(new String(store.resolve(reference).bytes(), StandardCharsets.UTF_8)).isEqualTo("damaged");
+        Files.write(root.resolve("manifests/" + hex), good);
+        assertThat(store.resolve(reference).bytes()).as("the damaged bytes were not kept").isEqualTo(good);
+        Files.delete(root.resolve("manifests/" + hex));
+        assertThat(store.resolve(reference).bytes()).as("the right bytes are kept").isEqualTo(good);
+    }
+
+    @Test
     void unknownTagNamesTheImageAndTheStore() throws Exception {
         write("image-tag-to-hash", "app:1:" + A + "\n");
         assertThatThrownBy(() -> new LocalImageStore(root).resolve(ImageReference.parse("app:2")))
