@@ -121,14 +121,6 @@ public final class ScaleBenchmark {
                 public void started(URI location) {
                     fetches.computeIfAbsent(location, l -> new AtomicInteger()).incrementAndGet();
                 }
-
-                @Override
-                public void transferred(URI location, long bytes) {
-                }
-
-                @Override
-                public void finished(URI location, long total, boolean complete) {
-                }
             });
             ContainerManager containers = runcible.containers();
             ExecutorService pool = Executors.newFixedThreadPool(count);

@@ -259,14 +259,6 @@ public final class ContainerManager {
         return states.find(idOrName);
     }
 
-    private static ContainerInfo inspect(ContainerRecord record, ContainerFiles files) {
-        return ContainerStates.inspect(record, files);
-    }
-
-    private static OptionalInt readExitCode(ContainerFiles files) {
-        return ContainerStates.readExitCode(files);
-    }
-
     public void kill(String idOrName, String signal) throws RuncibleException {
         if (!SIGNAL.matcher(signal).matches()) {
             throw new InvalidRequestException("Invalid signal '" + signal + "': use a name such as TERM or KILL, "
@@ -303,7 +295,7 @@ public final class ContainerManager {
                 throw new ContainerRuntimeException("Interrupted while waiting for " + info.record().name());
             }
             sleep = Math.min(sleep * 2, 100);
-            info = inspect(info.record(), files);
+            info = ContainerStates.inspect(info.record(), files);
         }
         if (info.state() == ContainerState.DEAD) {
             throw new ContainerRuntimeException("Container " + info.record().name() + " is dead: its supervisor "
@@ -318,7 +310,7 @@ public final class ContainerManager {
 
     /** Exit code recorded for a container this launcher started, once its supervisor has ended. */
     public OptionalInt exitCode(ContainerFiles files) {
-        return readExitCode(files);
+        return ContainerStates.readExitCode(files);
     }
 
     public void remove(String idOrName, boolean force) throws RuncibleException {
@@ -336,7 +328,7 @@ public final class ContainerManager {
     }
 
     private void forceRemove(ContainerRecord record, ContainerFiles files) throws RuncibleException {
-        ContainerInfo info = inspect(record, files);
+        ContainerInfo info = ContainerStates.inspect(record, files);
         if (info.state() == ContainerState.RUNNING) {
             try {
                 runc.kill(record.id(), "KILL");
@@ -344,7 +336,7 @@ public final class ContainerManager {
                 LOG.debug("Kill before removal: {}", e.getMessage());
             }
             long deadline = System.currentTimeMillis() + STOP_TIMEOUT_MS;
-            while (inspect(record, files).isActive() && System.currentTimeMillis() < deadline) {
+            while (ContainerStates.inspect(record, files).isActive() && System.currentTimeMillis() < deadline) {
                 try {
                     Thread.sleep(10);
                 } catch (InterruptedException e) {

@@ -169,14 +169,6 @@ class HdfsIT {
                 public void started(URI location) {
                     opens.computeIfAbsent(location, l -> new AtomicInteger()).incrementAndGet();
                 }
-
-                @Override
-                public void transferred(URI location, long bytes) {
-                }
-
-                @Override
-                public void finished(URI location, long total, boolean complete) {
-                }
             });
             ContainerManager containers = runcible.containers();
             ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -272,18 +264,10 @@ class HdfsIT {
         try (Runcible runcible = open(settings)) {
             runcible.plugins().observeTransfers(new TransferListener() {
                 @Override
-                public void started(URI location) {
-                }
-
-                @Override
                 public void transferred(URI location, long bytes) {
                     if (location.getPath().endsWith(".sqsh") && stopped.compareAndSet(false, true)) {
                         cluster.stopDataNode(0);
                     }
-                }
-
-                @Override
-                public void finished(URI location, long total, boolean complete) {
                 }
             });
             start = System.nanoTime();
