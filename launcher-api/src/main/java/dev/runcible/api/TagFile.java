@@ -1,7 +1,9 @@
 package dev.runcible.api;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -9,73 +11,307 @@ import java.util.Map;
  * The Storm/YARN {@code image-tag-to-hash} file: lines {@code name1,name2:<64 hex>#comment}. The names may hold
  * ':' themselves (registry ports, tags), so a line splits at its last ':'. Lines starting with '#' and blank lines
  * are skipped; a bad line is reported with its number and skipped, so one typo does not take every image down.
+ *
+ * <p>A parsed file is an index over its own text: a store's tag file can hold 100,000 lines and is parsed again
+ * whenever it changes, so parsing keeps only offsets in a few int arrays and an open-addressing table keyed by the
+ * names' text. No string, record or map entry is made per line; a lookup makes its digest when asked, and
+ * {@link #records()} and {@link #byName()} are built on first use for the callers that want every line.
  */
-public record TagFile(List<TagRecord> records, Map<String, Digest> byName, List<String> problems) {
+public final class TagFile {
     public static final String FILE_NAME = "image-tag-to-hash";
 
-    public TagFile {
-        records = List.copyOf(records);
-        byName = Map.copyOf(byName);
-        problems = List.copyOf(problems);
+    private final String content;
+    private final List<String> problems;
+    /** Per name occurrence: start and end of the name, start of its line's hex digest. */
+    private int[] occurrences = new int[3 * 64];
+    private int occurrenceCount;
+    /** Per valid line: index of its first name occurrence and how many names it has. */
+    private int[] lines = new int[2 * 64];
+    private int lineCount;
+    /** Open addressing, linear probing: 0 for empty, else 1 + the latest occurrence of a distinct name. */
+    private int[] slots = new int[128];
+    private int distinctNames;
+    private volatile List<TagRecord> records;
+    private volatile Map<String, Digest> byName;
+
+    private TagFile(String content, String source) {
+        this.content = content;
+        List<String> found = new ArrayList<>();
+        index(source, found);
+        this.problems = List.copyOf(found);
     }
 
     public static TagFile parse(String content, String source) {
-        List<TagRecord> records = new ArrayList<>();
-        Map<String, Digest> byName = new LinkedHashMap<>();
-        List<String> problems = new ArrayList<>();
-        String[] lines = content.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i];
-            int hash = line.indexOf('#');
-            String body = (hash >= 0 ? line.substring(0, hash) : line).strip();
-            if (body.isEmpty()) {
-                continue;
+        return new TagFile(content, source);
+    }
+
+    /** The manifest the name points at (the last line naming it wins), or null. */
+    public Digest manifestOf(String name) {
+        int mask = slots.length - 1;
+        for (int slot = spread(name.hashCode()) & mask; ; slot = (slot + 1) & mask) {
+            int entry = slots[slot];
+            if (entry == 0) {
+                return null;
             }
-            int colon = body.lastIndexOf(':');
-            if (colon < 0) {
-                problems.add(where(source, i) + ": '" + body + "' has no ':<manifest hash>'");
-                continue;
-            }
-            String hex = body.substring(colon + 1).strip();
-            if (!Digest.isHex(hex)) {
-                problems.add(where(source, i) + ": manifest hash '" + hex + "' is not 64 lowercase hex digits");
-                continue;
-            }
-            List<String> names = new ArrayList<>(2);
-            boolean bad = false;
-            for (String name : body.substring(0, colon).split(",", -1)) {
-                String trimmed = name.strip();
-                if (trimmed.isEmpty() || hasWhitespace(trimmed)) {
-                    problems.add(where(source, i) + ": image name '" + trimmed + "' is empty or has white space");
-                    bad = true;
-                    break;
-                }
-                names.add(trimmed);
-            }
-            if (bad) {
-                continue;
-            }
-            Digest digest = new Digest(Digest.SHA256, hex);
-            records.add(new TagRecord(names, digest));
-            // A later line wins, as when Storm's tooling appends a newer line for a moved tag.
-            for (String name : names) {
-                byName.put(name, digest);
+            int at = 3 * (entry - 1);
+            int start = occurrences[at];
+            int length = occurrences[at + 1] - start;
+            if (length == name.length() && content.regionMatches(start, name, 0, length)) {
+                return digestAt(occurrences[at + 2]);
             }
         }
-        return new TagFile(records, byName, problems);
     }
 
-    private static String where(String source, int index) {
-        return source + " line " + (index + 1);
+    /** How many distinct names the file gives. */
+    public int nameCount() {
+        return distinctNames;
     }
 
-    private static boolean hasWhitespace(String text) {
-        for (int i = 0; i < text.length(); i++) {
+    /** One message per bad line, naming the source and line number. */
+    public List<String> problems() {
+        return problems;
+    }
+
+    /** Every valid line, in file order. */
+    public List<TagRecord> records() {
+        List<TagRecord> built = records;
+        if (built == null) {
+            List<TagRecord> list = new ArrayList<>(lineCount);
+            for (int line = 0; line < lineCount; line++) {
+                int first = lines[2 * line];
+                int count = lines[2 * line + 1];
+                String[] names = new String[count];
+                for (int i = 0; i < count; i++) {
+                    names[i] = nameAt(first + i);
+                }
+                list.add(new TagRecord(List.of(names), digestAt(occurrences[3 * first + 2])));
+            }
+            built = Collections.unmodifiableList(list);
+            records = built;
+        }
+        return built;
+    }
+
+    /** Each name to the manifest its last line gives. */
+    public Map<String, Digest> byName() {
+        Map<String, Digest> built = byName;
+        if (built == null) {
+            Map<String, Digest> map = new HashMap<>(Math.max(16, distinctNames * 2));
+            for (int entry : slots) {
+                if (entry != 0) {
+                    map.put(nameAt(entry - 1), digestAt(occurrences[3 * (entry - 1) + 2]));
+                }
+            }
+            built = Collections.unmodifiableMap(map);
+            byName = built;
+        }
+        return built;
+    }
+
+    private String nameAt(int occurrence) {
+        return content.substring(occurrences[3 * occurrence], occurrences[3 * occurrence + 1]);
+    }
+
+    private Digest digestAt(int hexStart) {
+        return new Digest(Digest.SHA256, content.substring(hexStart, hexStart + 64));
+    }
+
+    private void index(String source, List<String> found) {
+        int length = content.length();
+        int lineNumber = 0;
+        int hash = content.indexOf('#');
+        for (int start = 0; start <= length; lineNumber++) {
+            int newline = content.indexOf('\n', start);
+            int end = newline < 0 ? length : newline;
+            int lineStart = start;
+            start = end + 1;
+            if (hash >= 0 && hash < lineStart) {
+                hash = content.indexOf('#', lineStart);
+            }
+            int bodyEnd = trimEnd(content, lineStart, hash >= 0 && hash < end ? hash : end);
+            int bodyStart = trimStart(content, lineStart, bodyEnd);
+            if (bodyStart == bodyEnd) {
+                continue;
+            }
+            int colon = lastIndexOf(content, ':', bodyStart, bodyEnd);
+            if (colon < 0) {
+                found.add(where(source, lineNumber) + ": '" + content.substring(bodyStart, bodyEnd)
+                        + "' has no ':<manifest hash>'");
+                continue;
+            }
+            int hexStart = trimStart(content, colon + 1, bodyEnd);
+            if (!isHex(content, hexStart, bodyEnd)) {
+                found.add(where(source, lineNumber) + ": manifest hash '" + content.substring(hexStart, bodyEnd)
+                        + "' is not 64 lowercase hex digits");
+                continue;
+            }
+            int first = occurrenceCount;
+            if (!addNames(bodyStart, colon, hexStart)) {
+                occurrenceCount = first;
+                found.add(where(source, lineNumber) + ": image name '" + badName(bodyStart, colon)
+                        + "' is empty or has white space");
+                continue;
+            }
+            if (2 * lineCount + 2 > lines.length) {
+                lines = Arrays.copyOf(lines, lines.length * 2);
+            }
+            lines[2 * lineCount] = first;
+            lines[2 * lineCount + 1] = occurrenceCount - first;
+            lineCount++;
+            // A later line wins, as when Storm's tooling appends a newer line for a moved tag.
+            for (int occurrence = first; occurrence < occurrenceCount; occurrence++) {
+                insert(occurrence);
+            }
+        }
+    }
+
+    /** Records the comma-separated names in [from, to) as occurrences; false if one is empty or has white space. */
+    private boolean addNames(int from, int to, int hexStart) {
+        for (int nameStart = from; nameStart <= to; ) {
+            int comma = indexOf(content, ',', nameStart, to);
+            int nameEnd = comma < 0 ? to : comma;
+            int end = trimEnd(content, nameStart, nameEnd);
+            int begin = trimStart(content, nameStart, end);
+            if (begin == end || hasWhitespace(content, begin, end)) {
+                return false;
+            }
+            if (3 * occurrenceCount + 3 > occurrences.length) {
+                occurrences = Arrays.copyOf(occurrences, occurrences.length * 2);
+            }
+            occurrences[3 * occurrenceCount] = begin;
+            occurrences[3 * occurrenceCount + 1] = end;
+            occurrences[3 * occurrenceCount + 2] = hexStart;
+            occurrenceCount++;
+            nameStart = nameEnd + 1;
+        }
+        return true;
+    }
+
+    /** The first bad name in [from, to), for the problem message. */
+    private String badName(int from, int to) {
+        for (int nameStart = from; nameStart <= to; ) {
+            int comma = indexOf(content, ',', nameStart, to);
+            int nameEnd = comma < 0 ? to : comma;
+            int end = trimEnd(content, nameStart, nameEnd);
+            int begin = trimStart(content, nameStart, end);
+            if (begin == end || hasWhitespace(content, begin, end)) {
+                return content.substring(begin, end);
+            }
+            nameStart = nameEnd + 1;
+        }
+        return "";
+    }
+
+    private void insert(int occurrence) {
+        if (2 * (distinctNames + 1) > slots.length) {
+            rehash(slots.length * 2);
+        }
+        int start = occurrences[3 * occurrence];
+        int length = occurrences[3 * occurrence + 1] - start;
+        int mask = slots.length - 1;
+        for (int slot = spread(hashOf(start, length)) & mask; ; slot = (slot + 1) & mask) {
+            int entry = slots[slot];
+            if (entry == 0) {
+                slots[slot] = occurrence + 1;
+                distinctNames++;
+                return;
+            }
+            int other = occurrences[3 * (entry - 1)];
+            if (occurrences[3 * (entry - 1) + 1] - other == length
+                    && content.regionMatches(other, content, start, length)) {
+                slots[slot] = occurrence + 1;
+                return;
+            }
+        }
+    }
+
+    private void rehash(int size) {
+        int[] old = slots;
+        slots = new int[size];
+        int mask = size - 1;
+        for (int entry : old) {
+            if (entry != 0) {
+                int start = occurrences[3 * (entry - 1)];
+                int slot = spread(hashOf(start, occurrences[3 * (entry - 1) + 1] - start)) & mask;
+                while (slots[slot] != 0) {
+                    slot = (slot + 1) & mask;
+                }
+                slots[slot] = entry;
+            }
+        }
+    }
+
+    /** The same value as {@link String#hashCode()} of the region, so a lookup can use the name's cached hash. */
+    private int hashOf(int start, int length) {
+        int h = 0;
+        for (int i = start; i < start + length; i++) {
+            h = 31 * h + content.charAt(i);
+        }
+        return h;
+    }
+
+    /** Fibonacci hashing: names that differ only in their last characters still land far apart. */
+    private static int spread(int h) {
+        int mixed = h * 0x9E3779B9;
+        return mixed ^ (mixed >>> 16);
+    }
+
+    private static int indexOf(String text, char wanted, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (text.charAt(i) == wanted) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int lastIndexOf(String text, char wanted, int from, int to) {
+        for (int i = to - 1; i >= from; i--) {
+            if (text.charAt(i) == wanted) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int trimStart(String text, int from, int to) {
+        while (from < to && Character.isWhitespace(text.charAt(from))) {
+            from++;
+        }
+        return from;
+    }
+
+    private static int trimEnd(String text, int from, int to) {
+        while (to > from && Character.isWhitespace(text.charAt(to - 1))) {
+            to--;
+        }
+        return to;
+    }
+
+    private static boolean isHex(String text, int from, int to) {
+        if (to - from != 64) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            char c = text.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean hasWhitespace(String text, int from, int to) {
+        for (int i = from; i < to; i++) {
             if (Character.isWhitespace(text.charAt(i))) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static String where(String source, int index) {
+        return source + " line " + (index + 1);
     }
 
     /** The file's text with each name in {@code names} moved to {@code manifest}, other lines kept as they are. */

@@ -32,6 +32,51 @@ class TagFileTest {
         assertThat(tags.byName().get("app:1").hex()).isEqualTo(B);
     }
 
+    @Test
+    void toleratesCarriageReturnsTabsAndAMissingFinalNewline() {
+        TagFile tags = TagFile.parse("\tone , two :" + A + " \r\n# only a comment: " + B + "\r\nthree:" + B, "f");
+        assertThat(tags.problems()).isEmpty();
+        assertThat(tags.records()).extracting(TagRecord::names)
+                .containsExactly(java.util.List.of("one", "two"), java.util.List.of("three"));
+        assertThat(tags.byName()).containsEntry("one", new Digest("sha256", A)).containsEntry("three",
+                new Digest("sha256", B));
+    }
+
+    @Test
+    void aCommentOnALaterLineDoesNotCutAnEarlierOne() {
+        // The parser looks for '#' and ',' by index; neither may be taken from a line after the current one.
+        TagFile tags = TagFile.parse("app:1:" + A + "\nx,y:" + B + "#note\n", "f");
+        assertThat(tags.problems()).isEmpty();
+        assertThat(tags.byName()).containsOnlyKeys("app:1", "x", "y");
+        assertThat(tags.records().get(0).names()).containsExactly("app:1");
+    }
+
+    @Test
+    void lookupsThroughTheIndexAgreeWithAPlainMapOverThousandsOfLines() {
+        java.util.Random random = new java.util.Random(7);
+        java.util.Map<String, String> expected = new java.util.HashMap<>();
+        StringBuilder text = new StringBuilder();
+        for (int line = 0; line < 20_000; line++) {
+            // Few distinct names, so later lines move many of them, and the table grows several times.
+            String first = "team" + random.nextInt(50) + "/app" + random.nextInt(400) + ":" + random.nextInt(3);
+            String second = "app" + random.nextInt(5000);
+            String hex = String.format("%064x", random.nextLong() & Long.MAX_VALUE);
+            text.append(first).append(',').append(second).append(':').append(hex).append('\n');
+            expected.put(first, hex);
+            expected.put(second, hex);
+        }
+        TagFile tags = TagFile.parse(text.toString(), "f");
+        assertThat(tags.problems()).isEmpty();
+        assertThat(tags.nameCount()).isEqualTo(expected.size());
+        expected.forEach((name, hex) -> assertThat(tags.manifestOf(name)).as(name).isEqualTo(new Digest("sha256", hex)));
+        assertThat(tags.manifestOf("team1/app1:9")).isNull();
+        assertThat(tags.manifestOf("app")).isNull();
+        assertThat(tags.byName()).hasSize(expected.size()).containsAllEntriesOf(
+                expected.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                        java.util.Map.Entry::getKey, e -> new Digest("sha256", e.getValue()))));
+        assertThat(tags.records()).hasSize(20_000);
+    }
+
     @ParameterizedTest(name = "[{index}] {0}")
     @CsvSource(delimiter = '|', value = {
             "no-hash-here|has no ':<manifest hash>'",

@@ -67,7 +67,7 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         }
         TagFile tags = tags();
         for (String name : reference.storeNames()) {
-            Digest digest = tags.byName().get(name);
+            Digest digest = tags.manifestOf(name);
             if (digest != null) {
                 return read(digest, name);
             }
@@ -76,7 +76,7 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         String skipped = tags.problems().isEmpty() ? ""
                 : "; " + tags.problems().size() + " malformed line(s) were skipped, first: " + tags.problems().get(0);
         throw new ImageNotFoundException("No image '" + reference.familiarName() + "' in the store at "
-                + layout.root() + " (" + layout.tagFile().getFileName() + " lists " + tags.byName().size()
+                + layout.root() + " (" + layout.tagFile().getFileName() + " lists " + tags.nameCount()
                 + " names" + skipped + "). Import it with 'runcible import' or check the name with 'runcible images'.");
     }
 
