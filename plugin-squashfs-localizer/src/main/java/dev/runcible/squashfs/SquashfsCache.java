@@ -271,7 +271,7 @@ final class SquashfsCache implements ResourcesLocalizer {
             } catch (FileAlreadyExistsException e) {
                 // Published by someone who did not take the lock; the content is the same digest.
             }
-            return new LocalizedResource(resource, target, Optional.of(fileDigest));
+            return new LocalizedResource(resource, target, Optional.of(fileDigest), true);
         } finally {
             Files.deleteIfExists(temp);
             if (record != null) {

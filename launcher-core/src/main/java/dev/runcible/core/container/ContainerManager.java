@@ -115,17 +115,20 @@ public final class ContainerManager {
                 request.image().familiarName(), image.manifest().digest().toString(),
                 image.layers().stream().map(l -> l.resource().digest().hex()).toList(), Instant.now().toString(),
                 request.command(), "/runcible/" + id, SELF.format().strip());
+        List<Path> lowers = locked("create container", () -> register(record, files, image));
+        prepare(record, files, image, request, binds, lowers);
+        return start(record, files);
+    }
+
+    /** Runs a step under the run directory lock, with its failures as runcible's own. */
+    private <T> T locked(String what, RunDirectory.LockedAction<T> action) throws RuncibleException {
         try {
-            runDir.locked(() -> {
-                create(record, files, image, request, binds);
-                return null;
-            });
+            return runDir.locked(action);
         } catch (RuncibleException e) {
             throw e;
         } catch (Exception e) {
-            throw new ContainerRuntimeException("Cannot create container: " + e.getMessage(), e);
+            throw new ContainerRuntimeException("Cannot " + what + ": " + e.getMessage(), e);
         }
-        return start(record, files);
     }
 
     private static byte[] randomBytes() {
@@ -134,10 +137,16 @@ public final class ContainerManager {
         return bytes;
     }
 
-    private void create(ContainerRecord record, ContainerFiles files, ResolvedImage image, RunRequest request,
-            List<BindMount> binds) throws RuncibleException {
-        removeHalfMade();
-        for (ContainerInfo other : list()) {
+    /**
+     * The part of a launch that needs the run directory lock, kept short so concurrent launches do not queue: the
+     * name check, the record (which is what holds the image's layers mounted), and the layer mounts themselves.
+     * Caller holds the lock. Returns the layer mount points, top first.
+     */
+    private List<Path> register(ContainerRecord record, ContainerFiles files, ResolvedImage image)
+            throws RuncibleException {
+        List<ContainerInfo> others = list();
+        removeHalfMade(others);
+        for (ContainerInfo other : others) {
             if (other.record().name().equals(record.name())) {
                 throw new InvalidRequestException("The container name '" + record.name() + "' is in use by "
                         + other.record().shortId() + "; remove it with 'runcible rm " + record.name()
@@ -154,7 +163,22 @@ public final class ContainerManager {
             throw new ContainerRuntimeException("Cannot create " + files.dir() + ": " + e.getMessage(), e);
         }
         try {
-            List<Path> lowers = layerMounts.acquire(image.layers());
+            return layerMounts.acquire(image.layers());
+        } catch (RuncibleException | RuntimeException e) {
+            dismantle(record, files);
+            forget(record, files);
+            throw e;
+        }
+    }
+
+    /**
+     * The rest of a launch, outside the lock: the container's own root filesystem and runtime config. The record
+     * is written, so a concurrent collection leaves this container's layers alone; a failure here undoes it all.
+     */
+    private void prepare(ContainerRecord record, ContainerFiles files, ResolvedImage image, RunRequest request,
+            List<BindMount> binds, List<Path> lowers) throws RuncibleException {
+        try {
+            layerMounts.markUsed(image.layers());
             mounter.mountOverlay(layerMounts.directory(), lowers, files.upper(), files.work(), files.rootfs());
             UserIds user = UserResolver.resolve(files.rootfs(), request.user().or(() -> image.config().user()));
             if (user.uid() == 0 && !allowRoot) {
@@ -178,7 +202,11 @@ public final class ContainerManager {
                     record.cgroupsPath(), HostLimits.openFiles(), seccomp);
             writeAtomically(files.config(), Json.MAPPER.writeValueAsBytes(RuntimeConfigBuilder.build(spec)));
         } catch (RuncibleException | IOException | RuntimeException e) {
-            cleanUp(record, files);
+            dismantle(record, files);
+            locked("remove container " + record.shortId(), () -> {
+                forget(record, files);
+                return null;
+            });
             if (e instanceof RuncibleException r) {
                 throw r;
             }
@@ -315,6 +343,12 @@ public final class ContainerManager {
 
     public void remove(String idOrName, boolean force) throws RuncibleException {
         ContainerInfo info = find(idOrName);
+        if (info.state() == ContainerState.CREATED && !Files.exists(runDir.container(info.record().id()).shimPid())
+                && creatorAlive(info.record())) {
+            // Its launcher is mounting and configuring it outside the run directory lock: even --force waits.
+            throw new InvalidRequestException("Container " + info.record().name() + " is being created by process "
+                    + info.record().creator().split(" ")[0] + "; try again in a moment");
+        }
         if (info.state() == ContainerState.CREATED && Files.exists(runDir.container(info.record().id()).shimPid())
                 && !force) {
             throw new InvalidRequestException("Container " + info.record().name() + " is starting; wait or use "
@@ -345,30 +379,26 @@ public final class ContainerManager {
                 }
             }
         }
-        try {
-            runDir.locked(() -> {
-                cleanUp(record, files);
-                return null;
-            });
-        } catch (RuncibleException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new ContainerRuntimeException("Cannot remove " + record.shortId() + ": " + e.getMessage(), e);
-        }
+        dismantle(record, files);
+        locked("remove " + record.shortId(), () -> {
+            forget(record, files);
+            return null;
+        });
     }
 
     /**
      * Removes containers whose creating launcher died before starting them (killed mid-launch): they have a record
      * but no supervisor, and their creator is gone. Caller holds the lock. Returns how many went.
      */
-    int removeHalfMade() throws RuncibleException {
+    int removeHalfMade(List<ContainerInfo> containers) throws RuncibleException {
         int removed = 0;
-        for (ContainerInfo info : list()) {
+        for (ContainerInfo info : containers) {
             ContainerFiles files = runDir.container(info.record().id());
             if (info.state() == ContainerState.CREATED && !Files.exists(files.shimPid())
                     && !creatorAlive(info.record())) {
                 LOG.warn("Removing container {}: its launcher died before starting it", info.record().shortId());
-                cleanUp(info.record(), files);
+                dismantle(info.record(), files);
+                forget(info.record(), files);
                 removed++;
             }
         }
@@ -395,7 +425,7 @@ public final class ContainerManager {
     public Collected collect(int keep) throws RuncibleException {
         try {
             return runDir.locked(() -> {
-                int halfMade = removeHalfMade();
+                int halfMade = removeHalfMade(list());
                 Set<Digest> referenced = referencedLayers();
                 return new Collected(halfMade, layerMounts.trim(referenced, keep));
             });
@@ -409,16 +439,19 @@ public final class ContainerManager {
     /** Layers that some container record lists: they must stay mounted and cached. */
     public Set<Digest> referencedLayers() throws RuncibleException {
         Set<Digest> referenced = new HashSet<>();
-        for (ContainerInfo other : list()) {
-            for (String hex : other.record().layers()) {
+        for (ContainerRecord other : states.records()) {
+            for (String hex : other.layers()) {
                 referenced.add(new Digest(Digest.SHA256, hex));
             }
         }
         return referenced;
     }
 
-    /** Undoes a container: runc state, rootfs mount, directory, layer references. Caller holds the lock. */
-    private void cleanUp(ContainerRecord record, ContainerFiles files) throws RuncibleException {
+    /**
+     * Undoes what is the container's alone: runc's state, the root filesystem mount and the writable layer. Needs
+     * no lock; the record stays, so the image's layers stay mounted until {@link #forget}.
+     */
+    private void dismantle(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         runc.delete(record.id());
         mounter.unmount(files.rootfs());
         try {
@@ -429,6 +462,12 @@ public final class ContainerManager {
         } catch (IOException e) {
             throw new ContainerRuntimeException("Cannot read the mount table: " + e.getMessage(), e);
         }
+        deleteTree(files.upper());
+        deleteTree(files.work());
+    }
+
+    /** Deletes the record and directory, then releases the layers no one else uses. Caller holds the lock. */
+    private void forget(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         deleteTree(files.dir());
         List<Digest> mine = record.layers().stream().map(hex -> new Digest(Digest.SHA256, hex)).toList();
         layerMounts.release(mine, referencedLayers(), keepLayerMounts);

@@ -14,8 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +31,7 @@ final class ContainerStates {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerStates.class);
 
     private final RunDirectory runDir;
+    private final Map<String, ContainerRecord> parsed = new ConcurrentHashMap<>();
 
     ContainerStates(RunDirectory runDir) {
         this.runDir = runDir;
@@ -34,9 +39,24 @@ final class ContainerStates {
 
     List<ContainerInfo> list() throws RuncibleException {
         List<ContainerInfo> out = new ArrayList<>();
+        for (ContainerRecord record : records()) {
+            out.add(inspect(record, runDir.container(record.id())));
+        }
+        out.sort(Comparator.comparing((ContainerInfo i) -> i.record().created()).reversed());
+        return out;
+    }
+
+    /**
+     * The records of every container directory, without looking at their state. A record is written once, before
+     * anything else in its directory, and never changed, so each is parsed once per launcher and kept by id.
+     */
+    List<ContainerRecord> records() throws RuncibleException {
+        List<ContainerRecord> out = new ArrayList<>();
         if (!Files.isDirectory(runDir.containers())) {
+            parsed.clear();
             return out;
         }
+        Set<String> present = new HashSet<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(runDir.containers())) {
             for (Path dir : dirs) {
                 // Only directories the launcher made: named by an id, holding a record of that same id.
@@ -44,16 +64,21 @@ final class ContainerStates {
                 if (!Digest.isHex(name)) {
                     continue;
                 }
-                ContainerFiles files = runDir.container(name);
-                ContainerRecord record = readRecord(files);
-                if (record != null && record.id().equals(name)) {
-                    out.add(inspect(record, files));
+                present.add(name);
+                ContainerRecord record = parsed.get(name);
+                if (record == null) {
+                    record = readRecord(runDir.container(name));
+                    if (record == null || !record.id().equals(name)) {
+                        continue;
+                    }
+                    parsed.put(name, record);
                 }
+                out.add(record);
             }
         } catch (IOException e) {
             throw new ContainerRuntimeException("Cannot list " + runDir.containers() + ": " + e.getMessage(), e);
         }
-        out.sort(Comparator.comparing((ContainerInfo i) -> i.record().created()).reversed());
+        parsed.keySet().retainAll(present);
         return out;
     }
 

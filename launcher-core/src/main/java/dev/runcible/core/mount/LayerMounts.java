@@ -47,6 +47,8 @@ public final class LayerMounts {
      * Makes sure each layer is mounted; returns the mount points top layer first, as overlay wants them. A layer
      * about to be mounted is checked against its recorded squashfs digest first: the cache is trusted for
      * lookups, not for what the kernel will read. A damaged file is dropped from the cache, to be fetched again.
+     * A layer this launch has just fetched was hashed as it was written (read-only, in a root-only cache), so it
+     * is not read a second time.
      */
     public List<Path> acquire(List<LocalizedResource> layersBaseFirst) throws RuncibleException {
         Set<String> mounted;
@@ -70,14 +72,13 @@ public final class LayerMounts {
                 mounter.mountSquashfs(layer.path(), target);
                 mounted.add(target.toString());
             }
-            markUsed(layer.resource().digest());
             topFirst.add(0, target);
         }
         return topFirst;
     }
 
     private void verify(LocalizedResource layer) throws RuncibleException {
-        if (layer.fileDigest().isEmpty()) {
+        if (layer.fileDigest().isEmpty() || layer.hashedNow()) {
             return;
         }
         Digest actual;
@@ -97,6 +98,16 @@ public final class LayerMounts {
     /** Where the last use of a layer mount is stamped (the mount point itself is a read-only filesystem). */
     private Path usedStamp(Digest layer) {
         return directory.resolve(layer.hex() + ".used");
+    }
+
+    /**
+     * Stamps each layer's mount as just used, for {@link #trim}'s least-recently-used order. Needs no lock: a
+     * container's record, written before its layers are acquired, is what keeps them mounted.
+     */
+    public void markUsed(List<LocalizedResource> layers) throws ContainerRuntimeException {
+        for (LocalizedResource layer : layers) {
+            markUsed(layer.resource().digest());
+        }
     }
 
     private void markUsed(Digest layer) throws ContainerRuntimeException {

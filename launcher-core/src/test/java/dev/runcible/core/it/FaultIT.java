@@ -101,6 +101,15 @@ class FaultIT {
             Thread.sleep(50);
         }
         Thread.sleep(300);
+        // The overlay mount is made outside the run directory lock: another launch goes on meanwhile...
+        // (The hung mount lasts 60 s; a launch queued behind it would miss this 30 s bound.)
+        Cli other = java.util.concurrent.CompletableFuture.supplyAsync(() -> Cli.run(config, "run", "--rm",
+                RealNode.IMAGE, "--", "echo", "not queued")).get(30, TimeUnit.SECONDS);
+        assertThat(other.out()).as(other.err()).isEqualTo("not queued\n");
+        // ...and a container being created cannot be removed from under its live launcher, even with --force.
+        Cli early = Cli.run(config, "rm", "--force", "half");
+        assertThat(early.exitCode()).isEqualTo(125);
+        assertThat(early.err()).contains("Container half is being created by process " + launcher.pid());
         launcher.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         Commands.run(List.of("pkill", "-f", bin.toString()), 5); // the hung mount helper, whose parent is gone
         assertThat(node.containerDirs()).hasSize(1);
