@@ -3,6 +3,7 @@ package dev.runcible.benchmarks;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runcible.api.ImageReference;
 import dev.runcible.api.ImageStore;
+import dev.runcible.client.AgentProtocol;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.config.Settings;
 import dev.runcible.core.container.ContainerManager;
@@ -12,6 +13,7 @@ import dev.runcible.core.image.ImageChanges;
 import dev.runcible.core.image.Json;
 import dev.runcible.core.image.RootfsImporter;
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -33,6 +35,9 @@ import java.util.concurrent.TimeUnit;
  * Needs root. Usage: {@code sudo bin/benchmark launch [--runs 30]}
  */
 public final class LaunchBenchmark {
+    /** Launches through the agent before measuring: a resident agent has compiled its hot paths by then. */
+    private static final int AGENT_WARMUP = 30;
+
     public static void main(String[] args) throws Exception {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         int runs = 30;
@@ -63,7 +68,11 @@ public final class LaunchBenchmark {
         List<Double> bare = new ArrayList<>();
         List<Double> cli = new ArrayList<>();
         List<Double> podman = new ArrayList<>();
+        List<Double> viaAgentSeconds = new ArrayList<>();
         long cliPeakKb = 0;
+        long clientPeakKb = 0;
+        long agentPeakKb = 0;
+        Process agent = null;
         Optional<String> podmanBinary = Executables.find("podman").map(Path::toString);
         try (Runcible runcible = Runcible.open(Settings.of(settings, Map.of()),
                 LaunchBenchmark.class.getClassLoader())) {
@@ -77,20 +86,39 @@ public final class LaunchBenchmark {
             }
             ContainerManager containers = runcible.containers();
             ImageReference image = ImageReference.parse("bench/true:1");
+            List<String> cliRun = List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(),
+                    "run", "--rm", "bench/true:1", "--", "/bin/true");
+            // The plain CLI must not find an agent (a node may run one at the default socket); the other runs
+            // use the agent this benchmark starts.
+            Map<String, String> noAgent = Map.of(AgentProtocol.SOCKET_ENV, work.resolve("no-agent.sock").toString());
+            Path socket = work.resolve("agent.sock");
+            Map<String, String> viaAgent = Map.of(AgentProtocol.SOCKET_ENV, socket.toString());
+            agent = new ProcessBuilder(home.resolve("bin/runcible").toString(), "agent", "--socket",
+                    socket.toString()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            for (long deadline = System.currentTimeMillis() + 30_000; !Files.exists(socket); Thread.sleep(20)) {
+                if (System.currentTimeMillis() > deadline || !agent.isAlive()) {
+                    throw new IllegalStateException("The agent did not start; see " + log);
+                }
+            }
             for (int i = 0; i < 3; i++) { // warm: layer cached and mounted, JIT and page cache warm
                 launch(containers, image);
-                Measure.run(List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(), "run",
-                        "--rm", "bench/true:1", "--", "/bin/true"), log);
+                Measure.seconds(cliRun, noAgent, log);
+            }
+            for (int i = 0; i < AGENT_WARMUP; i++) { // a resident agent is warm after its first launches
+                Measure.seconds(cliRun, viaAgent, log);
             }
             for (int run = 0; run < runs; run++) {
                 library.add(launch(containers, image));
                 bare.add(Measure.seconds(List.of(runc, "--root", work.resolve("runc-bare").toString(), "run",
                         "--bundle", bundle.toString(), "bare-" + run), log));
-                List<String> timed = List.of("/usr/bin/time", "-f", "%M", "-o", work.resolve("rss").toString(),
-                        home.resolve("bin/runcible").toString(), "--config", config.toString(), "run", "--rm",
-                        "bench/true:1", "--", "/bin/true");
-                cli.add(Measure.seconds(timed, log));
+                List<String> timed = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M", "-o",
+                        work.resolve("rss").toString()));
+                timed.addAll(cliRun);
+                cli.add(Measure.seconds(timed, noAgent, log));
                 cliPeakKb = Math.max(cliPeakKb, Long.parseLong(Files.readString(work.resolve("rss")).strip()));
+                viaAgentSeconds.add(Measure.seconds(timed, viaAgent, log));
+                clientPeakKb = Math.max(clientPeakKb, Long.parseLong(Files.readString(work.resolve("rss")).strip()));
                 if (podmanBinary.isPresent()) {
                     podman.add(Measure.seconds(List.of(podmanBinary.get(), "--runtime", runc, "run", "--rm",
                             "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "localhost/bench-true:1",
@@ -98,40 +126,58 @@ public final class LaunchBenchmark {
                 }
             }
             runcible.collect();
+            agentPeakKb = peakKb(agent.pid());
+        } finally {
+            if (agent != null) {
+                agent.destroy();
+                agent.waitFor(30, TimeUnit.SECONDS);
+            }
         }
         Measure.Summary lib = Measure.summarize(library);
         Measure.Summary runcSummary = Measure.summarize(bare);
         Measure.Summary cliSummary = Measure.summarize(cli);
-        String podmanRow = podman.isEmpty() ? "| `podman --runtime runc run --rm` | not installed | |"
-                : "| `podman --runtime runc run --rm` | %s | |".formatted(Measure.summarize(podman).format());
-        String cliRatio = podman.isEmpty() ? "n/a (no podman)" : String.format(Locale.ROOT, "**%.2f**",
-                cliSummary.median() / Measure.summarize(podman).median());
+        Measure.Summary agentSummary = Measure.summarize(viaAgentSeconds);
+        Optional<Measure.Summary> podmanSummary = podman.isEmpty() ? Optional.empty()
+                : Optional.of(Measure.summarize(podman));
+        String podmanRow = podmanSummary.map(p -> "| `podman --runtime runc run --rm` | %s | |".formatted(p.format()))
+                .orElse("| `podman --runtime runc run --rm` | not installed | |");
+        String agentRatio = podmanSummary.map(p -> String.format(Locale.ROOT, "**%.2f**",
+                agentSummary.median() / p.median())).orElse("n/a (no podman)");
+        String cliRatio = podmanSummary.map(p -> String.format(Locale.ROOT, "%.2f", cliSummary.median() / p.median()))
+                .orElse("n/a (no podman)");
         String report = """
                 # Warm launch of /bin/true
 
-                %s, %d cores, %d interleaved runs each after 3 warm-up runs.
+                %s, %d cores, %d interleaved runs each after 3 warm-up runs (%d for the agent).
 
                 | | median (min–max) | |
                 |---|---|---|
                 | library mode: `ContainerManager.run` + wait + `rm` (layer cached and mounted) | %s | |
                 | bare `runc run` of a prepared bundle | %s | |
                 | **ratio, library mode / runc** (goal ≤ 1.25) | **%.2f** | |
-                | CLI: `bin/runcible run --rm`, JVM start included | %s | peak RSS %d MiB |
+                | CLI with the node agent: `bin/runcible run --rm`, client JVM start included | %s | client peak RSS %d MiB; agent %d MiB |
                 %s
-                | **ratio, CLI / podman** (goal ≤ 0.40) | %s | |
-                """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, lib.format(),
-                runcSummary.format(), lib.median() / runcSummary.median(), cliSummary.format(), cliPeakKb / 1024,
-                podmanRow, cliRatio);
+                | **ratio, CLI with the agent / podman** (goal ≤ 0.40) | %s | |
+                | CLI without an agent: one launcher JVM per command | %s | peak RSS %d MiB |
+                | ratio, CLI without an agent / podman | %s | |
+                """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, AGENT_WARMUP,
+                lib.format(), runcSummary.format(), lib.median() / runcSummary.median(), agentSummary.format(),
+                clientPeakKb / 1024, agentPeakKb / 1024, podmanRow, agentRatio, cliSummary.format(),
+                cliPeakKb / 1024, cliRatio);
         System.out.println(report);
         Files.createDirectories(home.resolve("benchmarks/results"));
         Files.writeString(home.resolve("benchmarks/results/launch.md"), report);
         List<Results.Figure> figures = new ArrayList<>(List.of(
                 new Results.Figure("warm launch, library / bare runc", lib.median() / runcSummary.median(), 1.25,
                         true, "x"),
-                new Results.Figure("CLI peak RSS for run", cliPeakKb / 1024.0, 128, true, "MiB")));
-        if (!podman.isEmpty()) {
-            figures.add(new Results.Figure("warm launch, CLI / podman", cliSummary.median()
-                    / Measure.summarize(podman).median(), 0.40, true, "x"));
+                new Results.Figure("CLI peak RSS for run, no agent", cliPeakKb / 1024.0, 128, true, "MiB"),
+                new Results.Figure("CLI client peak RSS for run, with the agent", clientPeakKb / 1024.0, 64, true,
+                        "MiB")));
+        if (podmanSummary.isPresent()) {
+            figures.add(new Results.Figure("warm launch, CLI with the agent / podman", agentSummary.median()
+                    / podmanSummary.get().median(), 0.40, true, "x"));
+            figures.add(new Results.Figure("warm launch, CLI without an agent / podman", cliSummary.median()
+                    / podmanSummary.get().median(), 0.40, true, "x"));
         }
         Results.write(home, "launch", figures);
         if (podmanBinary.isPresent()) {
@@ -139,6 +185,20 @@ public final class LaunchBenchmark {
         }
         RegistryPullBenchmark.delete(work.resolve("rootfs"));
         RegistryPullBenchmark.delete(work.resolve("bundle"));
+    }
+
+    /** The peak resident set of a live process, from /proc (VmHWM), in KiB; 0 if it cannot be read. */
+    private static long peakKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // reported as 0
+        }
+        return 0;
     }
 
     /** Launch to exit to removal, as a scheduler sees one short task. */

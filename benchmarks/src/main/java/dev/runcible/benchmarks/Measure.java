@@ -15,8 +15,16 @@ final class Measure {
 
     /** Runs a command to completion (output to a log file) and returns its wall time in seconds. */
     static double seconds(List<String> command, Path log) throws IOException, InterruptedException {
+        return seconds(command, java.util.Map.of(), log);
+    }
+
+    /** As {@link #seconds(List, Path)}, with extra environment variables. */
+    static double seconds(List<String> command, java.util.Map<String, String> environment, Path log)
+            throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
         long start = System.nanoTime();
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+        Process process = builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         int exit = process.waitFor();

@@ -43,6 +43,7 @@ public final class Runcible implements AutoCloseable {
     private final ExecutorService executor;
     private final ImageResolver resolver;
     private final Path localStore;
+    private final AtomicInteger references = new AtomicInteger(1);
     private ContainerManager containers;
 
     private Runcible(Settings settings, ClassLoader loader) {
@@ -147,8 +148,22 @@ public final class Runcible implements AutoCloseable {
         return plugins.openStore(location);
     }
 
+    /**
+     * Takes another reference to this open launcher, for a holder that closes it on its own (the node agent lends
+     * one launcher to many commands): each {@link #close} gives one back, and the last one closes it.
+     */
+    public Runcible retain() {
+        if (references.getAndUpdate(n -> n == 0 ? 0 : n + 1) == 0) {
+            throw new IllegalStateException("This launcher is closed");
+        }
+        return this;
+    }
+
     @Override
     public void close() {
+        if (references.getAndUpdate(n -> Math.max(0, n - 1)) != 1) {
+            return;
+        }
         executor.shutdownNow();
         for (AutoCloseable closeable : new AutoCloseable[] {tagToManifest, manifestToResources, localizer}) {
             if (closeable != null) {

@@ -53,7 +53,7 @@ final class DoctorCommand implements Callable<Integer> {
             check(Executables.find("tar2sqfs").isPresent(), "tar2sqfs (needed by import)",
                     "apt-get install squashfs-tools-ng");
         }
-        System.out.println(failures == 0 ? "All checks passed." : failures + " check(s) failed.");
+        main.out().println(failures == 0 ? "All checks passed." : failures + " check(s) failed.");
         return failures == 0 ? 0 : 1;
     }
 
@@ -80,10 +80,10 @@ final class DoctorCommand implements Callable<Integer> {
 
     private void check(boolean ok, String what, String fix) {
         if (ok) {
-            System.out.println("[ OK ] " + what);
+            main.out().println("[ OK ] " + what);
         } else {
             failures++;
-            System.out.println("[FAIL] " + what + " -- fix: " + fix);
+            main.out().println("[FAIL] " + what + " -- fix: " + fix);
         }
     }
 }

@@ -36,7 +36,7 @@ final class GcCommand implements Callable<Integer> {
             Main.requireRoot("gc");
             try (Runcible runcible = main.open()) {
                 Runcible.NodeCollected collected = runcible.collect();
-                System.out.println("Removed " + collected.halfMadeContainers() + " half-made container(s), "
+                main.out().println("Removed " + collected.halfMadeContainers() + " half-made container(s), "
                         + collected.layerMounts() + " layer mount(s), " + Sizes.format(collected.cacheBytes())
                         + " of cache");
                 return 0;
@@ -46,7 +46,7 @@ final class GcCommand implements Callable<Integer> {
         try (Runcible runcible = main.open();
                 ImageStore target = runcible.openStore(StoreOption.resolve(runcible, store, "--store"))) {
             ImageStore.Collected collected = target.collect(keep);
-            System.out.println("Removed " + collected.files() + " file(s), " + Sizes.format(collected.bytes())
+            main.out().println("Removed " + collected.files() + " file(s), " + Sizes.format(collected.bytes())
                     + ", from " + target.location());
             return 0;
         }

@@ -23,7 +23,7 @@ final class ImagesCommand implements Callable<Integer> {
                     rows.add(List.of(name, record.manifest().shortHex()));
                 }
             }
-            Table.print(rows, System.out);
+            Table.print(rows, main.out());
             return 0;
         }
     }

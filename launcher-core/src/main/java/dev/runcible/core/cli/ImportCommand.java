@@ -77,7 +77,7 @@ final class ImportCommand implements Callable<Integer> {
                 ImageStore store = runcible.openStore(StoreOption.resolve(runcible, to, "--to"))) {
             RootfsImporter.Imported imported = new RootfsImporter().importDirectory(rootfs, names, imageChanges,
                     store);
-            System.out.println("Imported " + String.join(", ", names) + " into " + store.location()
+            main.out().println("Imported " + String.join(", ", names) + " into " + store.location()
                     + ": manifest " + imported.manifest() + ", one layer ("
                     + Sizes.format(imported.squashfsSize()) + " squashfs)");
             return 0;
@@ -87,12 +87,12 @@ final class ImportCommand implements Callable<Integer> {
     private int fromRegistry(ImageReference reference, List<String> names) throws Exception {
         try (Runcible runcible = main.open();
                 ImageStore store = runcible.openStore(StoreOption.resolve(runcible, to, "--to"))) {
-            Progress progress = Progress.forConsole();
+            Progress progress = Progress.forConsole(main);
             runcible.plugins().observeTransfers(progress);
             ResolvedImage image = runcible.pullFromRegistry(reference);
             progress.done();
             new ImagePublisher().publish(image, names, store);
-            System.out.println("Imported " + String.join(", ", names) + " into " + store.location()
+            main.out().println("Imported " + String.join(", ", names) + " into " + store.location()
                     + ": manifest " + image.manifest().digest() + ", " + image.layers().size() + " layer(s)");
             return 0;
         }

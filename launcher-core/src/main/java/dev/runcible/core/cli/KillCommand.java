@@ -23,7 +23,7 @@ final class KillCommand implements Callable<Integer> {
         Main.requireRoot("kill");
         try (Runcible runcible = main.open()) {
             runcible.containers().kill(container, signal);
-            System.out.println(container);
+            main.out().println(container);
             return 0;
         }
     }

@@ -26,7 +26,7 @@ final class LogsCommand implements Callable<Integer> {
             ContainerManager containers = runcible.containers();
             ContainerInfo info = containers.find(container);
             var files = containers.files(info);
-            LogFollower follower = new LogFollower(files.stdout(), files.stderr(), System.out, System.err);
+            LogFollower follower = new LogFollower(files.stdout(), files.stderr(), main.out(), main.err());
             follower.pump();
             while (follow && containers.find(info.record().id()).isActive()) {
                 Thread.sleep(50);

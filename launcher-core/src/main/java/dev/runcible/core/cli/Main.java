@@ -5,7 +5,10 @@ import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.config.Settings;
 import dev.runcible.core.plugin.PluginLoader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine;
@@ -17,7 +20,7 @@ import picocli.CommandLine.Option;
         description = "Launches OCI containers with runc from squashfs image layers.",
         subcommands = {RunCommand.class, PsCommand.class, KillCommand.class, RmCommand.class, WaitCommand.class,
                 LogsCommand.class, ImagesCommand.class, PullCommand.class, ImportCommand.class, TagCommand.class,
-                UntagCommand.class, GcCommand.class, StatsCommand.class, DoctorCommand.class})
+                UntagCommand.class, GcCommand.class, StatsCommand.class, DoctorCommand.class, AgentCommand.class})
 public final class Main {
     public static final int LAUNCHER_ERROR = 125;
     public static final String CONFIG_ENV = "RUNCIBLE_CONFIG";
@@ -29,10 +32,14 @@ public final class Main {
     @Option(names = "--debug", description = "Log debug messages and print stack traces.")
     boolean debug;
 
-    private final Map<String, String> environment;
+    private final Invocation invocation;
 
     public Main(Map<String, String> environment) {
-        this.environment = environment;
+        this(Invocation.local(environment));
+    }
+
+    Main(Invocation invocation) {
+        this.invocation = invocation;
     }
 
     public static void main(String[] args) {
@@ -55,8 +62,15 @@ public final class Main {
 
     /** Runs one command line and returns its exit code (for tests and embedding). */
     public static int execute(Map<String, String> environment, String... args) {
-        Main main = new Main(environment);
+        return execute(Invocation.local(environment), args);
+    }
+
+    /** Runs one command line for an invocation: this process's, or one the agent serves for a client. */
+    static int execute(Invocation invocation, String... args) {
+        Main main = new Main(invocation);
         CommandLine commandLine = new CommandLine(main);
+        commandLine.setOut(new PrintWriter(new OutputStreamWriter(invocation.out(), StandardCharsets.UTF_8), true));
+        commandLine.setErr(new PrintWriter(new OutputStreamWriter(invocation.err(), StandardCharsets.UTF_8), true));
         // Everything after the image is the container's command, options included, as with docker run.
         commandLine.getSubcommands().get("run").setStopAtPositional(true);
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
@@ -86,20 +100,31 @@ public final class Main {
 
     /** Loads the configuration and plugins. */
     Runcible open() throws RuncibleException {
-        Settings settings;
+        Map<String, String> environment = invocation.environment();
         Path file = config;
         if (file == null && environment.get(CONFIG_ENV) != null && !environment.get(CONFIG_ENV).isBlank()) {
             file = Path.of(environment.get(CONFIG_ENV));
         }
-        settings = file == null ? Settings.of(Map.of(), environment) : Settings.load(file, environment);
-        String home = System.getProperty("runcible.home");
-        ClassLoader loader = PluginLoader.create(home == null ? null : Path.of(home, "plugins"),
-                environment.get(PluginLoader.PLUGIN_PATH_ENV));
-        return Runcible.open(settings, loader);
+        Settings settings = file == null ? Settings.of(Map.of(), environment) : Settings.load(file, environment);
+        return invocation.opener().open(settings, environment.get(PluginLoader.PLUGIN_PATH_ENV));
     }
 
     Map<String, String> environment() {
-        return environment;
+        return invocation.environment();
+    }
+
+    /** This command line's standard output (the client's, when the agent runs it). */
+    PrintStream out() {
+        return invocation.out();
+    }
+
+    /** This command line's standard error (the client's, when the agent runs it). */
+    PrintStream err() {
+        return invocation.err();
+    }
+
+    Invocation invocation() {
+        return invocation;
     }
 
     static void requireRoot(String what) throws ContainerRuntimeException {

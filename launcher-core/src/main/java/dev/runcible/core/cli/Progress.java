@@ -28,8 +28,8 @@ final class Progress implements TransferListener {
         this.terminal = terminal;
     }
 
-    static Progress forConsole() {
-        return new Progress(System.err, System.console() != null);
+    static Progress forConsole(Main main) {
+        return new Progress(main.err(), main.invocation().terminal());
     }
 
     @Override

@@ -43,7 +43,7 @@ final class PsCommand implements Callable<Integer> {
                     }
                     node.put("created", c.record().created());
                 }
-                System.out.println(Json.MAPPER.writeValueAsString(array));
+                main.out().println(Json.MAPPER.writeValueAsString(array));
                 return 0;
             }
             List<List<String>> rows = new ArrayList<>();
@@ -53,7 +53,7 @@ final class PsCommand implements Callable<Integer> {
                         c.exitCode().isPresent() ? Integer.toString(c.exitCode().getAsInt()) : "-",
                         c.record().created()));
             }
-            Table.print(rows, System.out);
+            Table.print(rows, main.out());
             return 0;
         }
     }

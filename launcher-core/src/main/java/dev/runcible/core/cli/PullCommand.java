@@ -22,7 +22,7 @@ final class PullCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ImageReference reference = ImageReference.parse(image);
         try (Runcible runcible = main.open()) {
-            Progress progress = Progress.forConsole();
+            Progress progress = Progress.forConsole(main);
             runcible.plugins().observeTransfers(progress);
             ResolvedImage resolved = runcible.pull(reference);
             progress.done();
@@ -30,7 +30,7 @@ final class PullCommand implements Callable<Integer> {
             for (var layer : resolved.layers()) {
                 bytes += java.nio.file.Files.size(layer.path());
             }
-            System.out.println("Pulled " + reference.familiarName() + ": manifest " + resolved.manifest().digest()
+            main.out().println("Pulled " + reference.familiarName() + ": manifest " + resolved.manifest().digest()
                     + ", " + resolved.layers().size() + " layer(s), " + Sizes.format(bytes) + " squashfs");
             return 0;
         }

@@ -25,7 +25,7 @@ final class RmCommand implements Callable<Integer> {
         try (Runcible runcible = main.open()) {
             for (String container : containers) {
                 runcible.containers().remove(container, force);
-                System.out.println(container);
+                main.out().println(container);
             }
             return 0;
         }

@@ -76,12 +76,12 @@ final class RunCommand implements Callable<Integer> {
             ContainerManager.Started started = containers.run(request);
             String id = started.record().id();
             if (detach) {
-                System.out.println(id);
+                main.out().println(id);
                 return 0;
             }
-            SignalForwarding.install(containers, id);
-            LogFollower follower = new LogFollower(started.files().stdout(), started.files().stderr(), System.out,
-                    System.err);
+            main.invocation().signals().forward(containers, id);
+            LogFollower follower = new LogFollower(started.files().stdout(), started.files().stderr(), main.out(),
+                    main.err());
             while (!started.shim().waitFor(20, TimeUnit.MILLISECONDS)) {
                 follower.pump();
             }

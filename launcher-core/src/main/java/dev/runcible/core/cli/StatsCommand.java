@@ -48,7 +48,7 @@ final class StatsCommand implements Callable<Integer> {
                 node.put("cpuNanos", stats.cpuNanos());
                 node.put("pids", stats.pids());
                 stats.pidsLimit().ifPresentOrElse(l -> node.put("pidsLimit", l), () -> node.putNull("pidsLimit"));
-                System.out.println(Json.MAPPER.writeValueAsString(node));
+                main.out().println(Json.MAPPER.writeValueAsString(node));
                 return 0;
             }
             Table.print(List.of(List.of("CONTAINER ID", "NAME", "MEM USAGE / LIMIT", "CPU TIME", "PIDS"),
@@ -57,7 +57,7 @@ final class StatsCommand implements Callable<Integer> {
                                     ? Sizes.format(stats.memoryLimit().getAsLong()) : "unlimited"),
                             String.format(Locale.ROOT, "%.2f s", stats.cpuNanos() / 1e9),
                             stats.pids() + (stats.pidsLimit().isPresent() ? " / " + stats.pidsLimit().getAsLong()
-                                    : ""))), System.out);
+                                    : ""))), main.out());
             return 0;
         }
     }

@@ -40,7 +40,7 @@ final class TagCommand implements Callable<Integer> {
                 ImageStore target = runcible.openStore(StoreOption.resolve(runcible, store, "--store"))) {
             Digest manifest = find(target, sourceReference);
             target.tag(newNames, manifest);
-            System.out.println("Tagged " + manifest.shortHex() + " as " + String.join(", ", newNames));
+            main.out().println("Tagged " + manifest.shortHex() + " as " + String.join(", ", newNames));
             return 0;
         }
     }

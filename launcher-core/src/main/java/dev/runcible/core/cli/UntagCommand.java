@@ -32,7 +32,7 @@ final class UntagCommand implements Callable<Integer> {
             for (String name : names) {
                 stored.add(TagCommand.find(tags, target, ImageReference.parse(name)).names().get(0));
             }
-            System.out.println("Untagged " + String.join(", ", target.untag(stored)));
+            main.out().println("Untagged " + String.join(", ", target.untag(stored)));
             return 0;
         }
     }

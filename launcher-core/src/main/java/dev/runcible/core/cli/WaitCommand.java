@@ -18,7 +18,7 @@ final class WaitCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (Runcible runcible = main.open()) {
             int code = runcible.containers().await(container);
-            System.out.println(code);
+            main.out().println(code);
             return code;
         }
     }

@@ -87,6 +87,11 @@ public final class Settings implements PluginConfig {
         return out.toString();
     }
 
+    /** What makes two settings the same: their source and every value after substitution. */
+    public String identity() {
+        return source + values;
+    }
+
     public String source() {
         return source;
     }

@@ -1,0 +1,152 @@
+package dev.runcible.client;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.net.StandardProtocolFamily;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code bin/runcible} starts when a node agent serves {@code RUNCIBLE_AGENT_SOCKET} (default
+ * {@code /run/runcible/agent.sock}): it sends the command line and environment to the agent, copies the agent's
+ * output to its own stdout and stderr, passes INT, TERM and HUP on for a foreground {@code run}, and exits with the
+ * agent's exit code. It loads a few dozen classes of java.base, so a command costs little more than a JVM start.
+ *
+ * <p>A command the agent does not run, or an agent that does not answer, runs in this JVM instead, as the plain CLI
+ * (the launcher's jars are on the class path behind this one).
+ */
+public final class AgentClient {
+    private static final String CLI_MAIN = "dev.runcible.core.cli.Main";
+    private static final int LAUNCHER_ERROR = 125;
+
+    private AgentClient() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<String> line = List.of(args);
+        String command = AgentProtocol.subcommand(line);
+        if (command == null || !AgentProtocol.AGENT_COMMANDS.contains(command)) {
+            runInProcess(args);
+            return;
+        }
+        String configured = System.getenv(AgentProtocol.SOCKET_ENV);
+        Path socket = configured == null || configured.isBlank() ? AgentProtocol.DEFAULT_SOCKET : Path.of(configured);
+        SocketChannel channel;
+        try {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            System.err.println("runcible: the agent at " + socket + " does not answer (" + e.getMessage()
+                    + "); running without it. Start it with 'runcible agent' or remove the stale socket.");
+            runInProcess(args);
+            return;
+        }
+        System.exit(relay(channel, absoluteConfig(line), command.equals("run")));
+    }
+
+    /** Sends the command line, relays output and signals, and returns the exit code. */
+    static int relay(SocketChannel channel, List<String> args, boolean forwardSignals) throws IOException {
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(AgentProtocol.output(channel)));
+        Map<String, String> environment = new HashMap<>(System.getenv());
+        String config = environment.get("RUNCIBLE_CONFIG");
+        if (config != null && !config.isBlank()) {
+            environment.put("RUNCIBLE_CONFIG", Path.of(config).toAbsolutePath().toString());
+        }
+        AgentProtocol.writeRequest(out, new AgentProtocol.Request(args, environment, System.console() != null));
+        if (forwardSignals) {
+            for (String name : List.of("INT", "TERM", "HUP")) {
+                try {
+                    sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> sendSignal(out, name));
+                } catch (IllegalArgumentException e) {
+                    // The JVM keeps this signal for itself here; leave its default.
+                }
+            }
+        }
+        FileOutputStream stdout = new FileOutputStream(FileDescriptor.out);
+        FileOutputStream stderr = new FileOutputStream(FileDescriptor.err);
+        DataInputStream in = new DataInputStream(new BufferedInputStream(AgentProtocol.input(channel), 64 * 1024));
+        for (AgentProtocol.Frame frame; (frame = AgentProtocol.readFrame(in)) != null; ) {
+            switch (frame.type()) {
+                case AgentProtocol.STDOUT -> stdout.write(frame.data());
+                case AgentProtocol.STDERR -> stderr.write(frame.data());
+                case AgentProtocol.EXIT -> {
+                    return frame.exitCode();
+                }
+                default -> throw new IOException("unknown frame type " + frame.type() + " from the agent");
+            }
+        }
+        stderr.write(("runcible: the agent closed the connection before the command finished; see its log\n")
+                .getBytes(StandardCharsets.UTF_8));
+        return LAUNCHER_ERROR;
+    }
+
+    private static void sendSignal(DataOutputStream out, String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
+        synchronized (out) {
+            try {
+                AgentProtocol.writeFrame(out, AgentProtocol.SIGNAL, bytes, 0, bytes.length);
+            } catch (IOException e) {
+                // The agent has gone; the read loop reports it.
+            }
+        }
+    }
+
+    /** The agent has another working directory: a relative --config becomes absolute here. */
+    static List<String> absoluteConfig(List<String> args) {
+        List<String> out = new ArrayList<>(args);
+        String command = AgentProtocol.subcommand(args);
+        for (int i = 0; i < out.size() && !out.get(i).equals(command); i++) {
+            if (out.get(i).equals("--config") && i + 1 < out.size()) {
+                out.set(i + 1, Path.of(out.get(i + 1)).toAbsolutePath().toString());
+                i++;
+            } else if (out.get(i).startsWith("--config=")) {
+                out.set(i, "--config=" + Path.of(out.get(i).substring("--config=".length())).toAbsolutePath());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Runs the plain CLI in this JVM. The client's class path holds only its own jar, so that nothing at startup
+     * scans the launcher's jars (a service lookup would open all of them); the launcher's jars are loaded from
+     * {@code runcible.home} here, on the rare path that needs them.
+     */
+    private static void runInProcess(String[] args) throws Exception {
+        String home = System.getProperty("runcible.home");
+        Path lib = home == null ? null : Path.of(home, "distribution", "target", "runcible", "lib");
+        List<URL> jars = new ArrayList<>();
+        if (lib != null && Files.isDirectory(lib)) {
+            try (DirectoryStream<Path> found = Files.newDirectoryStream(lib, "*.jar")) {
+                for (Path jar : found) {
+                    jars.add(jar.toUri().toURL());
+                }
+            }
+        }
+        ClassLoader loader = new URLClassLoader(jars.toArray(URL[]::new), AgentClient.class.getClassLoader());
+        Thread.currentThread().setContextClassLoader(loader);
+        try {
+            Class.forName(CLI_MAIN, true, loader).getMethod("main", String[].class).invoke(null, (Object) args);
+        } catch (ClassNotFoundException e) {
+            System.err.println("runcible: the launcher's jars are not under " + lib + " (runcible.home)");
+            System.exit(LAUNCHER_ERROR);
+        } catch (InvocationTargetException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+}

@@ -1,0 +1,249 @@
+package dev.runcible.core.cli;
+
+import dev.runcible.api.RuncibleException;
+import dev.runcible.client.AgentProtocol;
+import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.Runcible;
+import dev.runcible.core.config.Settings;
+import dev.runcible.core.container.ContainerManager;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: one resident launcher JVM that runs command lines sent by {@code AgentClient} over a Unix
+ * socket. Its JIT-compiled code, open plugins, parsed tag files and mounted layers serve every command, so a
+ * launch through the CLI costs a small client JVM plus the launch itself. Containers never depend on the agent:
+ * they run under their shims as with the plain CLI, and the agent may stop or restart at any time.
+ *
+ * <p>Only the agent's own user (root) may connect: the socket is mode 0600 in a 0700 directory, and the peer's
+ * credentials are checked on every connection.
+ */
+final class AgentServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentServer.class);
+    /** Launchers kept open, one per distinct configuration; the oldest is given back beyond this. */
+    private static final int OPEN_LAUNCHERS = 4;
+
+    private final Path socket;
+    private final ServerSocketChannel server;
+    private final String owner;
+    private final ExecutorService connections = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "runcible-agent-connection");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final Map<String, Runcible> launchers = new LinkedHashMap<>();
+
+    private AgentServer(Path socket, ServerSocketChannel server, String owner) {
+        this.socket = socket;
+        this.server = server;
+        this.owner = owner;
+    }
+
+    /** Binds the socket, replacing a stale one; refuses if another agent answers there. */
+    static AgentServer bind(Path socket) throws ContainerRuntimeException {
+        try {
+            Path directory = socket.toAbsolutePath().getParent();
+            Files.createDirectories(directory);
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+            if (Files.exists(socket)) {
+                try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                    probe.connect(UnixDomainSocketAddress.of(socket));
+                    throw new ContainerRuntimeException("Another agent already serves " + socket + "; stop it "
+                            + "first, or start this one with --socket PATH");
+                } catch (IOException stale) {
+                    Files.delete(socket); // left by an agent that did not stop cleanly
+                }
+            }
+            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            String owner = Files.getOwner(socket).getName();
+            return new AgentServer(socket, server, owner);
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot serve on " + socket + ": " + e.getMessage()
+                    + "; check the directory is local and writable, or pick another with --socket PATH", e);
+        }
+    }
+
+    Path socket() {
+        return socket;
+    }
+
+    /** Accepts connections until the server is closed. */
+    void serve() {
+        while (server.isOpen()) {
+            SocketChannel channel;
+            try {
+                channel = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                LOG.warn("Cannot accept a connection: {}", e.getMessage());
+                continue;
+            }
+            connections.execute(() -> handle(channel));
+        }
+    }
+
+    private void handle(SocketChannel channel) {
+        try (channel) {
+            DataOutputStream wire = new DataOutputStream(AgentProtocol.output(channel));
+            UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
+            UserPrincipal user = peer.user();
+            if (!user.getName().equals(owner)) {
+                byte[] refusal = ("runcible: the agent serves " + owner + " only, not " + user.getName() + "\n")
+                        .getBytes(StandardCharsets.UTF_8);
+                AgentProtocol.writeFrame(wire, AgentProtocol.STDERR, refusal, 0, refusal.length);
+                exit(wire, Main.LAUNCHER_ERROR);
+                return;
+            }
+            DataInputStream in = new DataInputStream(new BufferedInputStream(AgentProtocol.input(channel)));
+            AgentProtocol.Request request = AgentProtocol.readRequest(in);
+            String command = AgentProtocol.subcommand(request.args());
+            PrintStream out = new PrintStream(new FrameStream(wire, AgentProtocol.STDOUT), true, StandardCharsets.UTF_8);
+            PrintStream err = new PrintStream(new FrameStream(wire, AgentProtocol.STDERR), true, StandardCharsets.UTF_8);
+            if (command == null || !AgentProtocol.AGENT_COMMANDS.contains(command)) {
+                err.println("runcible: the agent does not run '" + command + "'; run it without the agent");
+                exit(wire, Main.LAUNCHER_ERROR);
+                return;
+            }
+            AtomicReference<ContainerManager> containers = new AtomicReference<>();
+            AtomicReference<String> container = new AtomicReference<>();
+            Thread signals = new Thread(() -> relaySignals(in, containers, container, err), "runcible-agent-signals");
+            signals.setDaemon(true);
+            signals.start();
+            Invocation invocation = new Invocation(request.environment(), out, err, request.terminal(),
+                    this::openShared, (manager, id) -> {
+                        containers.set(manager);
+                        container.set(id);
+                    });
+            long began = System.nanoTime();
+            int code = Main.execute(invocation, request.args().toArray(String[]::new));
+            LOG.debug("{} exited {} after {} ms", command, code, (System.nanoTime() - began) / 1_000_000);
+            out.flush();
+            err.flush();
+            exit(wire, code);
+        } catch (IOException e) {
+            LOG.debug("Connection ended: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warn("Connection failed", e);
+        }
+    }
+
+    /** Reads SIGNAL frames until the client goes, and sends each to the foreground container once it exists. */
+    private static void relaySignals(DataInputStream in, AtomicReference<ContainerManager> containers,
+            AtomicReference<String> container, PrintStream err) {
+        try {
+            for (AgentProtocol.Frame frame; (frame = AgentProtocol.readFrame(in)) != null; ) {
+                if (frame.type() == AgentProtocol.SIGNAL && container.get() != null) {
+                    try {
+                        containers.get().kill(container.get(), frame.text());
+                    } catch (RuncibleException e) {
+                        err.println("runcible: " + e.getMessage());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // The client went; a foreground container keeps running, as after docker's client detaches.
+        }
+    }
+
+    private static void exit(DataOutputStream wire, int code) throws IOException {
+        byte[] payload = AgentProtocol.exitPayload(code);
+        synchronized (wire) {
+            AgentProtocol.writeFrame(wire, AgentProtocol.EXIT, payload, 0, payload.length);
+        }
+    }
+
+    /** One open launcher per configuration, lent to each command (its close gives the loan back). */
+    private Runcible openShared(Settings settings, String pluginPath) throws RuncibleException {
+        String key = settings.identity() + "|" + pluginPath;
+        synchronized (launchers) {
+            Runcible open = launchers.get(key);
+            if (open == null) {
+                open = Invocation.openFresh(settings, pluginPath);
+                launchers.put(key, open);
+                if (launchers.size() > OPEN_LAUNCHERS) {
+                    Iterator<Runcible> oldest = launchers.values().iterator();
+                    oldest.next().close();
+                    oldest.remove();
+                }
+            }
+            return open.retain();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            LOG.debug("Closing the socket: {}", e.getMessage());
+        }
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            LOG.warn("Cannot remove {}: {}", socket, e.getMessage());
+        }
+        connections.shutdownNow();
+        synchronized (launchers) {
+            launchers.values().forEach(Runcible::close);
+            launchers.clear();
+        }
+    }
+
+    /** Output written as frames of one type; writes from the command's threads are serialized on the wire. */
+    private static final class FrameStream extends OutputStream {
+        private final DataOutputStream wire;
+        private final byte type;
+        private boolean gone;
+
+        FrameStream(DataOutputStream wire, byte type) {
+            this.wire = wire;
+            this.type = type;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] buffer, int offset, int length) throws IOException {
+            synchronized (wire) {
+                if (gone) {
+                    return; // the client left; the command finishes without it
+                }
+                try {
+                    AgentProtocol.writeFrame(wire, type, buffer, offset, length);
+                } catch (IOException e) {
+                    gone = true;
+                }
+            }
+        }
+    }
+}
