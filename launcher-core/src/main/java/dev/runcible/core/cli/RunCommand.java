@@ -1,8 +1,10 @@
 package dev.runcible.core.cli;
 
 import dev.runcible.api.ImageReference;
+import dev.runcible.core.InvalidRequestException;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.container.ContainerManager;
+import dev.runcible.core.container.ProcessPlan;
 import dev.runcible.core.container.RunRequest;
 import dev.runcible.core.runtime.BindMount;
 import dev.runcible.core.runtime.Limits;
@@ -71,7 +73,7 @@ final class RunCommand implements Callable<Integer> {
         Main.requireRoot("run");
         try (Runcible runcible = main.open()) {
             ContainerManager containers = runcible.containers();
-            RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args, env, limits, binds,
+            RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args, passedEnv(), limits, binds,
                     Optional.ofNullable(user));
             ContainerManager.Started started = containers.run(request);
             String id = started.record().id();
@@ -92,5 +94,22 @@ final class RunCommand implements Callable<Integer> {
             }
             return exitCode;
         }
+    }
+
+    /**
+     * The {@code --env} entries with each bare {@code NAME} given its value from this command line's environment
+     * (the client's, when the agent runs it, never the agent's own); a name that is not set there is left out.
+     */
+    private List<String> passedEnv() throws InvalidRequestException {
+        List<String> resolved = new ArrayList<>();
+        for (String entry : env) {
+            String variable = ProcessPlan.envName(entry);
+            if (entry.indexOf('=') >= 0) {
+                resolved.add(entry);
+            } else if (main.environment().containsKey(variable)) {
+                resolved.add(variable + "=" + main.environment().get(variable));
+            }
+        }
+        return resolved;
     }
 }

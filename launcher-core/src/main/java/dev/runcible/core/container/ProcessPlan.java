@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The argv, environment and working directory of a container's process, from its image config and request. */
-record ProcessPlan(List<String> args, List<String> env, String cwd) {
+public record ProcessPlan(List<String> args, List<String> env, String cwd) {
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     static ProcessPlan of(String image, ImageConfig config, RunRequest request, String home,
@@ -28,10 +28,7 @@ record ProcessPlan(List<String> args, List<String> env, String cwd) {
         env.putIfAbsent("HOME", home);
         for (String entry : request.env()) {
             int eq = entry.indexOf('=');
-            String name = eq < 0 ? entry : entry.substring(0, eq);
-            if (name.isEmpty() || !name.matches("[A-Za-z_][A-Za-z0-9_.-]*")) {
-                throw new InvalidRequestException("Invalid --env '" + entry + "': use NAME=value or NAME");
-            }
+            String name = envName(entry);
             if (eq >= 0) {
                 env.put(name, entry.substring(eq + 1));
             } else if (launcherEnv.containsKey(name)) {
@@ -46,5 +43,15 @@ record ProcessPlan(List<String> args, List<String> env, String cwd) {
                     + "', which is not absolute");
         }
         return new ProcessPlan(args, envList, cwd);
+    }
+
+    /** The variable an {@code --env} entry ({@code NAME=value} or {@code NAME}) sets; an error if malformed. */
+    public static String envName(String entry) throws InvalidRequestException {
+        int eq = entry.indexOf('=');
+        String name = eq < 0 ? entry : entry.substring(0, eq);
+        if (name.isEmpty() || !name.matches("[A-Za-z_][A-Za-z0-9_.-]*")) {
+            throw new InvalidRequestException("Invalid --env '" + entry + "': use NAME=value or NAME");
+        }
+        return name;
     }
 }

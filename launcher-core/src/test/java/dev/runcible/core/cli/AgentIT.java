@@ -1,0 +1,250 @@
+package dev.runcible.core.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.runcible.client.AgentProtocol;
+import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.Runcible;
+import dev.runcible.core.container.ContainerInfo;
+import dev.runcible.core.it.RealNode;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The node agent on a real socket, running real containers, driven over its wire protocol as the client does. */
+class AgentIT {
+    private static RealNode node;
+    private static Path config;
+    private static Path socket;
+    private static AgentServer server;
+    private static Thread serving;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        node = RealNode.create();
+        config = node.configFile("agent", Map.of());
+        socket = node.base.resolve("agent").resolve("agent.sock");
+        server = AgentServer.bind(socket);
+        serving = new Thread(server::serve, "agent-under-test");
+        serving.start();
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (server != null) {
+            server.close();
+            serving.join(10_000);
+            assertThat(socket).doesNotExist();
+        }
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    @AfterEach
+    void removeEverything() throws Exception {
+        try (Runcible runcible = node.open(Map.of())) {
+            for (ContainerInfo info : runcible.containers().list()) {
+                runcible.containers().remove(info.record().id(), true);
+            }
+        }
+        node.assertNothingLeftRunning();
+    }
+
+    private record Reply(int exitCode, String out, String err) {
+    }
+
+    /** One command line through the agent, as AgentClient sends it; output collected until the exit frame. */
+    private static Reply send(String... args) throws IOException {
+        return send(text -> false, null, args);
+    }
+
+    /** As {@link #send(String...)}, sending {@code signal} once the output so far matches {@code ready}. */
+    private static Reply send(Predicate<String> ready, String signal, String... args) throws IOException {
+        List<String> line = new ArrayList<>(List.of("--config", config.toString()));
+        line.addAll(List.of(args));
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            DataOutputStream out = new DataOutputStream(AgentProtocol.output(channel));
+            AgentProtocol.writeRequest(out, new AgentProtocol.Request(line, Map.of("PATH", "/usr/bin:/bin"), false));
+            DataInputStream in = new DataInputStream(new BufferedInputStream(AgentProtocol.input(channel)));
+            ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+            ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+            boolean signalled = false;
+            for (AgentProtocol.Frame frame; (frame = AgentProtocol.readFrame(in)) != null; ) {
+                switch (frame.type()) {
+                    case AgentProtocol.STDOUT -> stdout.writeBytes(frame.data());
+                    case AgentProtocol.STDERR -> stderr.writeBytes(frame.data());
+                    case AgentProtocol.EXIT -> {
+                        return new Reply(frame.exitCode(), stdout.toString(StandardCharsets.UTF_8),
+                                stderr.toString(StandardCharsets.UTF_8));
+                    }
+                    default -> throw new IOException("unexpected frame " + frame.type());
+                }
+                if (!signalled && signal != null && ready.test(stdout.toString(StandardCharsets.UTF_8))) {
+                    byte[] name = signal.getBytes(StandardCharsets.US_ASCII);
+                    AgentProtocol.writeFrame(out, AgentProtocol.SIGNAL, name, 0, name.length);
+                    signalled = true;
+                }
+            }
+            throw new IOException("the agent closed the connection without an exit code; err so far: " + stderr);
+        }
+    }
+
+    @Test
+    void aForegroundRunStreamsBothOutputsAndKeepsTheContainersExitCode() throws Exception {
+        Reply reply = send("run", "--rm", RealNode.IMAGE, "--", "sh", "-c", "echo to-out; echo to-err >&2; exit 7");
+        assertThat(reply).isEqualTo(new Reply(7, "to-out\n", "to-err\n"));
+        assertThat(node.containerDirs()).isEmpty();
+    }
+
+    @Test
+    void aSignalTheClientReceivesReachesTheForegroundContainer() throws Exception {
+        Reply reply = send(out -> out.contains("ready"), "TERM", "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
+                "trap 'echo got TERM; exit 42' TERM; echo ready; while true; do sleep 0.1; done");
+        assertThat(reply.exitCode()).isEqualTo(42);
+        assertThat(reply.out()).isEqualTo("ready\ngot TERM\n");
+    }
+
+    @Test
+    void theClientsEnvironmentIsTheOneThatRunPasses() throws Exception {
+        // -e NAME passes the variable from the environment of the client, not of the agent.
+        List<String> line = List.of("--config", config.toString(), "run", "--rm", "-e", "FROM_CLIENT",
+                RealNode.IMAGE, "--", "sh", "-c", "echo $FROM_CLIENT");
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            AgentProtocol.writeRequest(new DataOutputStream(AgentProtocol.output(channel)),
+                    new AgentProtocol.Request(line, Map.of("FROM_CLIENT", "client value"), false));
+            DataInputStream in = new DataInputStream(AgentProtocol.input(channel));
+            AgentProtocol.Frame frame = AgentProtocol.readFrame(in);
+            assertThat(frame.text()).isEqualTo("client value\n");
+            assertThat(AgentProtocol.readFrame(in).exitCode()).isZero();
+        }
+    }
+
+    @Test
+    void launchesFromManyClientsAtOnceShareOneAgent() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<Reply>> replies = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                int n = i;
+                replies.add(pool.submit(() -> send("run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
+                        "echo client " + n + "; exit " + n)));
+            }
+            for (int i = 0; i < 6; i++) {
+                assertThat(replies.get(i).get(60, TimeUnit.SECONDS)).isEqualTo(new Reply(i, "client " + i + "\n", ""));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(node.containerDirs()).isEmpty();
+    }
+
+    @Test
+    void errorsComeBackAsTheyWouldFromThePlainCli() throws Exception {
+        Reply missing = send("run", "--rm", "no/such:image", "--", "true");
+        assertThat(missing.exitCode()).isEqualTo(125);
+        assertThat(missing.err()).startsWith("runcible: No image 'no/such:image'");
+        Reply typo = send("run", "--memroy", "1g", RealNode.IMAGE);
+        assertThat(typo.exitCode()).isEqualTo(125);
+        assertThat(typo.err()).contains("Unknown option: '--memroy'");
+        Reply notFound = send("run", "--rm", RealNode.IMAGE, "--", "/no/such/command");
+        assertThat(notFound.exitCode()).isEqualTo(127);
+    }
+
+    @Test
+    void commandsThatNameHostPathsAreNotRunByTheAgent() throws Exception {
+        Reply reply = send("import", "dir:relative/rootfs", "--tag", "x:1");
+        assertThat(reply.exitCode()).isEqualTo(125);
+        assertThat(reply.err()).contains("the agent does not run 'import'");
+    }
+
+    @Test
+    void somethingThatIsNotAClientIsDroppedAndTheAgentServesOn() throws Exception {
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            channel.write(ByteBuffer.wrap("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+            assertThat(AgentProtocol.readFrame(new DataInputStream(AgentProtocol.input(channel)))).isNull();
+        }
+        assertThat(send("ps").exitCode()).isZero();
+    }
+
+    /** The real client, in a JVM of its own as bin/runcible starts it. */
+    private static Reply client(Path agentSocket, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), "dev.runcible.client.AgentClient",
+                "--config", config.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put(AgentProtocol.SOCKET_ENV, agentSocket.toString());
+        Process process = builder.start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Reply(process.exitValue(), out, err);
+    }
+
+    @Test
+    void theClientProcessRelaysOutputAndExitCode() throws Exception {
+        Reply reply = client(socket, "run", "--rm", RealNode.IMAGE, "--", "sh", "-c", "echo via agent; exit 3");
+        assertThat(reply).isEqualTo(new Reply(3, "via agent\n", ""));
+    }
+
+    @Test
+    void withoutAnAgentTheClientSaysSoAndRunsTheCommandItself() throws Exception {
+        Reply reply = client(node.base.resolve("no-agent.sock"), "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
+                "echo in-process; exit 4");
+        assertThat(reply.exitCode()).isEqualTo(4);
+        assertThat(reply.out()).isEqualTo("in-process\n");
+        assertThat(reply.err()).contains("the agent at " + node.base.resolve("no-agent.sock") + " does not answer")
+                .contains("running without it");
+    }
+
+    @Test
+    void theSocketIsForItsOwnerOnly() throws Exception {
+        assertThat(Files.getPosixFilePermissions(socket)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.getPosixFilePermissions(socket.getParent()))
+                .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+    }
+
+    @Test
+    void aSecondAgentOnTheSameSocketIsRefusedAndAStaleSocketIsReplaced() throws Exception {
+        assertThatThrownBy(() -> AgentServer.bind(socket)).isInstanceOf(ContainerRuntimeException.class)
+                .hasMessageContaining("Another agent already serves " + socket);
+        Path stale = node.base.resolve("stale").resolve("agent.sock");
+        Files.createDirectories(stale.getParent());
+        ServerSocketChannel crashed = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        crashed.bind(UnixDomainSocketAddress.of(stale));
+        crashed.close(); // as after a crash: the socket file stays, nobody answers
+        assertThat(stale).exists();
+        try (AgentServer replacement = AgentServer.bind(stale)) {
+            assertThat(replacement.socket()).isEqualTo(stale);
+        }
+        assertThat(stale).doesNotExist();
+    }
+}
