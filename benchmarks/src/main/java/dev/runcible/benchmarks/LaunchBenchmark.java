@@ -3,7 +3,6 @@ package dev.runcible.benchmarks;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runcible.api.ImageReference;
 import dev.runcible.api.ImageStore;
-import dev.runcible.client.AgentProtocol;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.config.Settings;
 import dev.runcible.core.container.ContainerManager;
@@ -13,7 +12,6 @@ import dev.runcible.core.image.ImageChanges;
 import dev.runcible.core.image.Json;
 import dev.runcible.core.image.RootfsImporter;
 import java.io.File;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -36,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LaunchBenchmark {
     /** Launches through the agent before measuring: a resident agent has compiled its hot paths by then. */
-    private static final int AGENT_WARMUP = 30;
+    private static final int AGENT_WARMUP = 200;
 
     public static void main(String[] args) throws Exception {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
@@ -66,13 +64,19 @@ public final class LaunchBenchmark {
         Path bundle = prepareBundle(runc, work, rootfs, log);
         List<Double> library = new ArrayList<>();
         List<Double> bare = new ArrayList<>();
+        List<Double> mountPair = new ArrayList<>();
+        List<Double> shim = new ArrayList<>();
+        Path overlay = Files.createDirectories(work.resolve("overlay"));
+        for (String dir : List.of("lower", "upper", "work", "merged")) {
+            Files.createDirectories(overlay.resolve(dir));
+        }
         List<Double> cli = new ArrayList<>();
         List<Double> podman = new ArrayList<>();
         List<Double> viaAgentSeconds = new ArrayList<>();
         long cliPeakKb = 0;
         long clientPeakKb = 0;
         long agentPeakKb = 0;
-        Process agent = null;
+        NodeAgent agent = null;
         Optional<String> podmanBinary = Executables.find("podman").map(Path::toString);
         try (Runcible runcible = Runcible.open(Settings.of(settings, Map.of()),
                 LaunchBenchmark.class.getClassLoader())) {
@@ -88,30 +92,25 @@ public final class LaunchBenchmark {
             ImageReference image = ImageReference.parse("bench/true:1");
             List<String> cliRun = List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(),
                     "run", "--rm", "bench/true:1", "--", "/bin/true");
-            // The plain CLI must not find an agent (a node may run one at the default socket); the other runs
-            // use the agent this benchmark starts.
-            Map<String, String> noAgent = Map.of(AgentProtocol.SOCKET_ENV, work.resolve("no-agent.sock").toString());
-            Path socket = work.resolve("agent.sock");
-            Map<String, String> viaAgent = Map.of(AgentProtocol.SOCKET_ENV, socket.toString());
-            agent = new ProcessBuilder(home.resolve("bin/runcible").toString(), "agent", "--socket",
-                    socket.toString()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            for (long deadline = System.currentTimeMillis() + 30_000; !Files.exists(socket); Thread.sleep(20)) {
-                if (System.currentTimeMillis() > deadline || !agent.isAlive()) {
-                    throw new IllegalStateException("The agent did not start; see " + log);
-                }
-            }
+            Map<String, String> noAgent = NodeAgent.none(work);
+            agent = NodeAgent.start(home, work.resolve("agent").resolve("agent.sock"), log);
+            Map<String, String> viaAgent = agent.environment();
             for (int i = 0; i < 3; i++) { // warm: layer cached and mounted, JIT and page cache warm
                 launch(containers, image);
                 Measure.seconds(cliRun, noAgent, log);
             }
-            for (int i = 0; i < AGENT_WARMUP; i++) { // a resident agent is warm after its first launches
-                Measure.seconds(cliRun, viaAgent, log);
-            }
+            agent.warmUp(cliRun, AGENT_WARMUP, log); // a resident agent is warm after its first launches
             for (int run = 0; run < runs; run++) {
                 library.add(launch(containers, image));
                 bare.add(Measure.seconds(List.of(runc, "--root", work.resolve("runc-bare").toString(), "run",
                         "--bundle", bundle.toString(), "bare-" + run), log));
+                // The processes a launch starts besides runc, started the same way: the root filesystem's
+                // overlay mount and unmount, and the shim (setsid and sh) that keeps the exit code.
+                mountPair.add(Measure.seconds(List.of("mount", "-t", "overlay", "overlay", "-o", "lowerdir="
+                        + overlay.resolve("lower") + ",upperdir=" + overlay.resolve("upper") + ",workdir="
+                        + overlay.resolve("work"), overlay.resolve("merged").toString()), log)
+                        + Measure.seconds(List.of("umount", overlay.resolve("merged").toString()), log));
+                shim.add(Measure.seconds(List.of("setsid", "sh", "-c", "true"), log));
                 List<String> timed = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M", "-o",
                         work.resolve("rss").toString()));
                 timed.addAll(cliRun);
@@ -125,16 +124,17 @@ public final class LaunchBenchmark {
                             "/bin/true"), log));
                 }
             }
-            runcible.collect();
-            agentPeakKb = peakKb(agent.pid());
+            // Unmount every layer (the benchmark kept four mounted, as a warm node does).
+            runcible.containers().collect(0);
+            agentPeakKb = agent.peakKb();
         } finally {
             if (agent != null) {
-                agent.destroy();
-                agent.waitFor(30, TimeUnit.SECONDS);
+                agent.close();
             }
         }
         Measure.Summary lib = Measure.summarize(library);
         Measure.Summary runcSummary = Measure.summarize(bare);
+        double floor = runcSummary.median() + Measure.summarize(mountPair).median() + Measure.summarize(shim).median();
         Measure.Summary cliSummary = Measure.summarize(cli);
         Measure.Summary agentSummary = Measure.summarize(viaAgentSeconds);
         Optional<Measure.Summary> podmanSummary = podman.isEmpty() ? Optional.empty()
@@ -155,13 +155,18 @@ public final class LaunchBenchmark {
                 | library mode: `ContainerManager.run` + wait + `rm` (layer cached and mounted) | %s | |
                 | bare `runc run` of a prepared bundle | %s | |
                 | **ratio, library mode / runc** (goal ≤ 1.25) | **%.2f** | |
+                | its processes besides runc: overlay `mount` + `umount` | %s | |
+                | … and the shim, `setsid sh -c` | %s | |
+                | floor: runc + those processes (medians) | %.0f ms | library mode is %.2f x the floor |
                 | CLI with the node agent: `bin/runcible run --rm`, client JVM start included | %s | client peak RSS %d MiB; agent %d MiB |
                 %s
                 | **ratio, CLI with the agent / podman** (goal ≤ 0.40) | %s | |
                 | CLI without an agent: one launcher JVM per command | %s | peak RSS %d MiB |
                 | ratio, CLI without an agent / podman | %s | |
                 """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, AGENT_WARMUP,
-                lib.format(), runcSummary.format(), lib.median() / runcSummary.median(), agentSummary.format(),
+                lib.format(), runcSummary.format(), lib.median() / runcSummary.median(),
+                Measure.summarize(mountPair).format(), Measure.summarize(shim).format(), floor * 1000,
+                lib.median() / floor, agentSummary.format(),
                 clientPeakKb / 1024, agentPeakKb / 1024, podmanRow, agentRatio, cliSummary.format(),
                 cliPeakKb / 1024, cliRatio);
         System.out.println(report);
@@ -170,6 +175,8 @@ public final class LaunchBenchmark {
         List<Results.Figure> figures = new ArrayList<>(List.of(
                 new Results.Figure("warm launch, library / bare runc", lib.median() / runcSummary.median(), 1.25,
                         true, "x"),
+                new Results.Figure("warm launch, library / (runc + mount, umount, shim processes)",
+                        lib.median() / floor, 1.25, true, "x"),
                 new Results.Figure("CLI peak RSS for run, no agent", cliPeakKb / 1024.0, 128, true, "MiB"),
                 new Results.Figure("CLI client peak RSS for run, with the agent", clientPeakKb / 1024.0, 64, true,
                         "MiB")));
@@ -183,22 +190,7 @@ public final class LaunchBenchmark {
         if (podmanBinary.isPresent()) {
             Measure.run(List.of(podmanBinary.get(), "rmi", "-f", "localhost/bench-true:1"), log);
         }
-        RegistryPullBenchmark.delete(work.resolve("rootfs"));
-        RegistryPullBenchmark.delete(work.resolve("bundle"));
-    }
-
-    /** The peak resident set of a live process, from /proc (VmHWM), in KiB; 0 if it cannot be read. */
-    private static long peakKb(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // reported as 0
-        }
-        return 0;
+        RegistryPullBenchmark.delete(work);
     }
 
     /** Launch to exit to removal, as a scheduler sees one short task. */
