@@ -203,7 +203,7 @@ public final class LaunchBenchmark {
     }
 
     /** A runc bundle of the same root filesystem, from runc's own default spec, running /bin/true. */
-    private static Path prepareBundle(String runc, Path work, Path rootfs, Path log) throws Exception {
+    static Path prepareBundle(String runc, Path work, Path rootfs, Path log) throws Exception {
         Path bundle = Files.createDirectories(work.resolve("bundle"));
         Measure.run(List.of("cp", "-a", rootfs.toString(), bundle.resolve("rootfs").toString()), log);
         Process spec = new ProcessBuilder(runc, "spec").directory(bundle.toFile())

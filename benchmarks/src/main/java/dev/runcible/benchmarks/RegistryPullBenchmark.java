@@ -64,6 +64,7 @@ public final class RegistryPullBenchmark {
         Path work = Files.createTempDirectory("runcible-bench-registry-");
         Path log = work.resolve("bench.log");
         Process registry = null;
+        NodeAgent agent = null;
         try {
             int port = freePort();
             registry = startRegistry(work, port, log);
@@ -79,6 +80,7 @@ public final class RegistryPullBenchmark {
                     "squashfs.cache.dir=" + work.resolve("cache")) + "\n");
             int jobs = Runtime.getRuntime().availableProcessors();
             List<Double> ours = new ArrayList<>();
+            List<Double> viaAgent = new ArrayList<>();
             List<Double> library = new ArrayList<>();
             List<Double> reference = new ArrayList<>();
             Map<String, String> settings = new HashMap<>();
@@ -97,10 +99,21 @@ public final class RegistryPullBenchmark {
                     library.add((System.nanoTime() - start) / 1e9);
                 }
             }
+            // The CLI through a node agent (root only): the pull runs in the agent's warm JVM.
+            List<String> pull = List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(),
+                    "pull", image);
+            if ("root".equals(System.getProperty("user.name"))) {
+                agent = NodeAgent.start(home, work.resolve("agent").resolve("agent.sock"), log);
+                delete(work.resolve("cache"));
+                agent.warmUp(pull, 1, log);
+            }
             for (int run = 0; run < runs; run++) {
                 delete(work.resolve("cache"));
-                ours.add(Measure.seconds(List.of(home.resolve("bin/runcible").toString(), "--config",
-                        config.toString(), "pull", image), log));
+                ours.add(Measure.seconds(pull, NodeAgent.none(work), log));
+                if (agent != null) {
+                    delete(work.resolve("cache"));
+                    viaAgent.add(Measure.seconds(pull, agent.environment(), log));
+                }
                 Path copy = work.resolve("reference");
                 delete(copy);
                 long start = System.nanoTime();
@@ -114,8 +127,9 @@ public final class RegistryPullBenchmark {
                     Measure.run(convert, log);
                 }
                 reference.add((System.nanoTime() - start) / 1e9);
-                System.out.printf(Locale.ROOT, "run %d: runcible pull %.2f s, skopeo copy + tar2sqfs %.2f s%n",
-                        run + 1, ours.get(run), reference.get(run));
+                System.out.printf(Locale.ROOT, "run %d: runcible pull %.2f s (with the agent %s), skopeo copy + "
+                        + "tar2sqfs %.2f s%n", run + 1, ours.get(run), viaAgent.isEmpty() ? "-"
+                        : String.format(Locale.ROOT, "%.2f s", viaAgent.get(run)), reference.get(run));
             }
             Measure.Summary a = Measure.summarize(ours);
             Measure.Summary b = Measure.summarize(reference);
@@ -130,24 +144,37 @@ public final class RegistryPullBenchmark {
 
                     | | median (min–max) |
                     |---|---|
-                    | `runcible pull`, a new JVM each time | %s |
+                    | `runcible pull` through the node agent | %s |
+                    | `runcible pull` without an agent, a new JVM each time | %s |
                     | `Runcible.pull` in a warm JVM (library mode) | %s |
                     | `skopeo copy` + `tar2sqfs` per layer | %s |
-                    | **ratio, CLI** (goal ≤ 0.8) | **%.2f** |
+                    | **ratio, CLI with the agent** (goal ≤ 0.8) | **%s** |
+                    | ratio, CLI without an agent | %.2f |
                     | **ratio, library mode** (goal ≤ 0.8) | **%.2f** |
-                    """.formatted(LocalDate.now(), jobs, layers, blobBytes / 1e6, jobs, runs, a.format(),
-                    c.format(), b.format(), ratio, libraryRatio);
+                    """.formatted(LocalDate.now(), jobs, layers, blobBytes / 1e6, jobs, runs,
+                    viaAgent.isEmpty() ? "not run (needs root)" : Measure.summarize(viaAgent).format(), a.format(),
+                    c.format(), b.format(), viaAgent.isEmpty() ? "n/a" : String.format(Locale.ROOT, "%.2f",
+                            Measure.summarize(viaAgent).median() / b.median()), ratio, libraryRatio);
             System.out.println();
             System.out.println(report);
             Path results = home.resolve("benchmarks/results");
             Files.createDirectories(results);
             Files.writeString(results.resolve("registry-pull.md"), report);
-            Results.write(home, "registry-pull", List.of(
-                    new Results.Figure("registry pull + convert, CLI / skopeo + tar2sqfs", ratio, 0.8, true, "x"),
+            List<Results.Figure> figures = new ArrayList<>(List.of(
+                    new Results.Figure("registry pull + convert, CLI without an agent / skopeo + tar2sqfs", ratio,
+                            0.8, true, "x"),
                     new Results.Figure("registry pull + convert, library / skopeo + tar2sqfs", libraryRatio, 0.8,
                             true, "x")));
+            if (!viaAgent.isEmpty()) {
+                figures.add(new Results.Figure("registry pull + convert, CLI with the agent / skopeo + tar2sqfs",
+                        Measure.summarize(viaAgent).median() / b.median(), 0.8, true, "x"));
+            }
+            Results.write(home, "registry-pull", figures);
             System.out.println("Written to " + results.resolve("registry-pull.md"));
         } finally {
+            if (agent != null) {
+                agent.close();
+            }
             if (registry != null) {
                 registry.destroy();
                 registry.waitFor();
