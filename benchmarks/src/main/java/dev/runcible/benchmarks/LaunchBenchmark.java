@@ -175,8 +175,6 @@ public final class LaunchBenchmark {
         List<Results.Figure> figures = new ArrayList<>(List.of(
                 new Results.Figure("warm launch, library / bare runc", lib.median() / runcSummary.median(), 1.25,
                         true, "x"),
-                new Results.Figure("warm launch, library / (runc + mount, umount, shim processes)",
-                        lib.median() / floor, 1.25, true, "x"),
                 new Results.Figure("CLI peak RSS for run, no agent", cliPeakKb / 1024.0, 128, true, "MiB"),
                 new Results.Figure("CLI client peak RSS for run, with the agent", clientPeakKb / 1024.0, 64, true,
                         "MiB")));

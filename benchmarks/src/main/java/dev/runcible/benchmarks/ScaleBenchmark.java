@@ -123,8 +123,6 @@ public final class ScaleBenchmark {
         Results.write(home, "scale", List.of(
                 new Results.Figure(concurrent + " concurrent cold launches / one", manySeconds / one, 1.5, true,
                         "x"),
-                new Results.Figure(concurrent + " concurrent cold launches / (one + runc's own cost of "
-                        + concurrent + " at once)", manySeconds / floor, 1.5, true, "x"),
                 new Results.Figure("fetches of the busiest blob in " + concurrent + " launches", many.maxPerBlob(),
                         1, true, ""),
                 new Results.Figure("loop mounts for " + containersWanted + " containers of a 5-layer image",
