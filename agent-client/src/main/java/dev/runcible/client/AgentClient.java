@@ -57,7 +57,10 @@ public final class AgentClient {
             runInProcess(args);
             return;
         }
-        System.exit(relay(channel, absoluteConfig(line), command.equals("run")));
+        int code = relay(channel, absoluteConfig(line), command.equals("run"));
+        // Everything is written (stdout and stderr are unbuffered here) and no hook is registered: halt skips the
+        // orderly shutdown a client has no use for.
+        Runtime.getRuntime().halt(code);
     }
 
     /** Sends the command line, relays output and signals, and returns the exit code. */
