@@ -31,6 +31,7 @@ public final class TagFile {
     /** Open addressing, linear probing: 0 for empty, else 1 + the latest occurrence of a distinct name. */
     private int[] slots = new int[128];
     private int distinctNames;
+    private volatile Digest[] digests;
     private volatile List<TagRecord> records;
     private volatile Map<String, Digest> byName;
 
@@ -57,7 +58,7 @@ public final class TagFile {
             int start = occurrences[at];
             int length = occurrences[at + 1] - start;
             if (length == name.length() && content.regionMatches(start, name, 0, length)) {
-                return digestAt(occurrences[at + 2]);
+                return cachedDigest(entry - 1);
             }
         }
     }
@@ -106,6 +107,21 @@ public final class TagFile {
             byName = built;
         }
         return built;
+    }
+
+    /** The digest of an occurrence's line, made once: a warm store resolves the same few names again and again. */
+    private Digest cachedDigest(int occurrence) {
+        Digest[] made = digests;
+        if (made == null) {
+            made = new Digest[occurrenceCount];
+            digests = made;
+        }
+        Digest digest = made[occurrence];
+        if (digest == null) {
+            digest = digestAt(occurrences[3 * occurrence + 2]);
+            made[occurrence] = digest; // a race makes an equal digest twice, which is harmless
+        }
+        return digest;
     }
 
     private String nameAt(int occurrence) {

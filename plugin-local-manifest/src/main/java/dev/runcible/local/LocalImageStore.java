@@ -40,7 +40,9 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
 
     private final StoreLayout layout;
     private final long refreshNanos;
-    private final Map<Digest, byte[]> manifests = new ConcurrentHashMap<>();
+    private final Map<Digest, ManifestBlob> manifests = new ConcurrentHashMap<>();
+    /** The tag-file names each looked-up reference goes by, so a warm lookup allocates nothing. */
+    private final Map<ImageReference, List<String>> storeNames = new ConcurrentHashMap<>();
     private volatile Snapshot snapshot;
 
     /**
@@ -66,7 +68,15 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
             return read(reference.digest().get(), reference.toString());
         }
         TagFile tags = tags();
-        for (String name : reference.storeNames()) {
+        List<String> names = storeNames.get(reference);
+        if (names == null) {
+            if (storeNames.size() >= MAX_CACHED_MANIFESTS) {
+                storeNames.clear();
+            }
+            names = reference.storeNames();
+            storeNames.put(reference, names);
+        }
+        for (String name : names) {
             Digest digest = tags.manifestOf(name);
             if (digest != null) {
                 return read(digest, name);
@@ -124,11 +134,11 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
     }
 
     private ManifestBlob read(Digest digest, String name) throws RuncibleException {
-        Path file = layout.manifest(digest);
-        byte[] cached = manifests.get(digest);
+        ManifestBlob cached = manifests.get(digest);
         if (cached != null) {
-            return new ManifestBlob(digest, cached, file.toString());
+            return cached;
         }
+        Path file = layout.manifest(digest);
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -143,7 +153,9 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
             if (manifests.size() >= MAX_CACHED_MANIFESTS) {
                 manifests.clear();
             }
-            manifests.put(digest, bytes);
+            ManifestBlob blob = new ManifestBlob(digest, bytes, file.toString());
+            manifests.put(digest, blob);
+            return blob;
         }
         return new ManifestBlob(digest, bytes, file.toString());
     }
