@@ -162,10 +162,10 @@ public final class TagFile {
                 continue;
             }
             int first = occurrenceCount;
-            if (!addNames(bodyStart, colon, hexStart)) {
+            String badName = addNames(bodyStart, colon, hexStart);
+            if (badName != null) {
                 occurrenceCount = first;
-                found.add(where(source, lineNumber) + ": image name '" + badName(bodyStart, colon)
-                        + "' is empty or has white space");
+                found.add(where(source, lineNumber) + ": image name '" + badName + "' is empty or has white space");
                 continue;
             }
             if (2 * lineCount + 2 > lines.length) {
@@ -181,15 +181,18 @@ public final class TagFile {
         }
     }
 
-    /** Records the comma-separated names in [from, to) as occurrences; false if one is empty or has white space. */
-    private boolean addNames(int from, int to, int hexStart) {
+    /**
+     * Records the comma-separated names in [from, to) as occurrences. Returns null, or the first name that is empty
+     * or has white space (the caller then drops the line's occurrences).
+     */
+    private String addNames(int from, int to, int hexStart) {
         for (int nameStart = from; nameStart <= to; ) {
             int comma = indexOf(content, ',', nameStart, to);
             int nameEnd = comma < 0 ? to : comma;
             int end = trimEnd(content, nameStart, nameEnd);
             int begin = trimStart(content, nameStart, end);
             if (begin == end || hasWhitespace(content, begin, end)) {
-                return false;
+                return content.substring(begin, end);
             }
             if (3 * occurrenceCount + 3 > occurrences.length) {
                 occurrences = Arrays.copyOf(occurrences, occurrences.length * 2);
@@ -200,22 +203,7 @@ public final class TagFile {
             occurrenceCount++;
             nameStart = nameEnd + 1;
         }
-        return true;
-    }
-
-    /** The first bad name in [from, to), for the problem message. */
-    private String badName(int from, int to) {
-        for (int nameStart = from; nameStart <= to; ) {
-            int comma = indexOf(content, ',', nameStart, to);
-            int nameEnd = comma < 0 ? to : comma;
-            int end = trimEnd(content, nameStart, nameEnd);
-            int begin = trimStart(content, nameStart, end);
-            if (begin == end || hasWhitespace(content, begin, end)) {
-                return content.substring(begin, end);
-            }
-            nameStart = nameEnd + 1;
-        }
-        return "";
+        return null;
     }
 
     private void insert(int occurrence) {

@@ -1,11 +1,12 @@
 package dev.runcible.local;
 
 import dev.runcible.api.Digest;
-import dev.runcible.api.TagFile;
+import dev.runcible.api.FileLocks;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.api.StoreCollection;
+import dev.runcible.api.TagFile;
 import dev.runcible.api.TagRecord;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -138,7 +139,7 @@ final class LocalImageStoreWriter implements ImageStore {
         try {
             Files.createDirectories(layout.root());
             try (FileChannel lockChannel = FileChannel.open(layout.tagLock(), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE); FileLock ignored = lockChannel.lock()) {
+                    StandardOpenOption.WRITE); FileLock ignored = FileLocks.exclusive(lockChannel)) {
                 String current;
                 try {
                     current = Files.readString(file, StandardCharsets.UTF_8);

@@ -2,6 +2,7 @@ package dev.runcible.squashfs;
 
 import dev.runcible.api.Digest;
 import dev.runcible.api.DigestMismatchException;
+import dev.runcible.api.FileLocks;
 import dev.runcible.api.LocalizedResource;
 import dev.runcible.api.OciResource;
 import dev.runcible.api.PluginContext;
@@ -121,7 +122,7 @@ final class SquashfsCache implements ResourcesLocalizer {
         try {
             Files.createDirectories(lockFile.getParent());
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock ignored = channel.lock()) {
+                    FileLock ignored = FileLocks.exclusive(channel)) {
                 if (Files.exists(target)) {
                     return cached(resource, target); // another process fetched it meanwhile
                 }

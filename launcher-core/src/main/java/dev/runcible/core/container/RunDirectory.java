@@ -1,6 +1,7 @@
 package dev.runcible.core.container;
 
 import dev.runcible.api.Digest;
+import dev.runcible.api.FileLocks;
 import dev.runcible.core.ContainerRuntimeException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -71,7 +72,7 @@ public final class RunDirectory {
         try {
             Files.createDirectories(root);
             try (FileChannel channel = FileChannel.open(root.resolve("lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE); FileLock ignored = channel.lock()) {
+                    StandardOpenOption.WRITE); FileLock ignored = FileLocks.exclusive(channel)) {
                 return action.run();
             }
         } catch (IOException e) {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.runcible.client.AgentProtocol;
 import dev.runcible.core.ContainerRuntimeException;
-import dev.runcible.core.Runcible;
-import dev.runcible.core.container.ContainerInfo;
 import dev.runcible.core.it.RealNode;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -67,12 +65,7 @@ class AgentIT {
 
     @AfterEach
     void removeEverything() throws Exception {
-        try (Runcible runcible = node.open(Map.of())) {
-            for (ContainerInfo info : runcible.containers().list()) {
-                runcible.containers().remove(info.record().id(), true);
-            }
-        }
-        node.assertNothingLeftRunning();
+        node.removeAllContainers();
     }
 
     private record Reply(int exitCode, String out, String err) {

@@ -2,7 +2,6 @@ package dev.runcible.core.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runcible.core.Runcible;
 import dev.runcible.core.host.Commands;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -44,12 +43,7 @@ class FaultIT {
 
     @AfterEach
     void clean() throws Exception {
-        try (Runcible runcible = node.open(Map.of())) {
-            for (var info : runcible.containers().list()) {
-                runcible.containers().remove(info.record().id(), true);
-            }
-        }
-        node.assertNothingLeftRunning();
+        node.removeAllContainers();
     }
 
     private static Path cachedLayer() throws Exception {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runcible.api.ImageReference;
 import dev.runcible.core.Runcible;
-import dev.runcible.core.container.ContainerInfo;
 import dev.runcible.core.container.ContainerManager;
 import dev.runcible.core.container.ContainerState;
 import dev.runcible.core.container.RunRequest;
@@ -44,12 +43,7 @@ class RealContainerIT {
 
     @AfterEach
     void removeEverything() throws Exception {
-        try (Runcible runcible = node.open(Map.of())) {
-            for (ContainerInfo info : runcible.containers().list()) {
-                runcible.containers().remove(info.record().id(), true);
-            }
-        }
-        node.assertNothingLeftRunning();
+        node.removeAllContainers();
     }
 
     private static RunRequest request(List<String> command) throws Exception {

@@ -168,6 +168,16 @@ public final class RealNode implements AutoCloseable {
         }
     }
 
+    /** Removes every container of this node (forcibly), then checks nothing of them is left. */
+    public void removeAllContainers() throws Exception {
+        try (Runcible runcible = open(Map.of())) {
+            for (var container : runcible.containers().list()) {
+                runcible.containers().remove(container.record().id(), true);
+            }
+        }
+        assertNothingLeftRunning();
+    }
+
     public void assertNothingLeftRunning() throws IOException {
         assertThat(mounts()).as("mounts under %s", runDir).isEmpty();
         assertThat(containerDirs()).as("container directories").isEmpty();
