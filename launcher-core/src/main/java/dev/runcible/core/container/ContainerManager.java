@@ -238,44 +238,12 @@ public final class ContainerManager {
         }
         if (!Files.exists(files.containerPid())) {
             // runc writes the pid file once the container exists: without it, runc failed before the command ran.
-            String error = lastLine(files.stderr());
+            String error = RuncErrors.lastError(files.stderr());
             forceRemove(record, files);
             throw new ContainerRuntimeException("Cannot start container from '" + record.image() + "': " + error,
-                    startFailureExitCode(error));
+                    RuncErrors.exitCode(error));
         }
         return new Started(record, files, shim);
-    }
-
-    /** Docker's codes: 127 when the command is not found, 126 when it cannot be run, 125 otherwise. */
-    static int startFailureExitCode(String runcError) {
-        String lower = runcError.toLowerCase(java.util.Locale.ROOT);
-        if (lower.contains("not found") || lower.contains("no such file")) {
-            return 127;
-        }
-        if (lower.contains("permission denied") || lower.contains("exec format error")) {
-            return 126;
-        }
-        return 125;
-    }
-
-    private static String lastLine(Path file) {
-        try {
-            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8).stream()
-                    .filter(l -> !l.isBlank()).toList();
-            if (lines.isEmpty()) {
-                return "runc failed without a message";
-            }
-            String line = lines.get(lines.size() - 1);
-            // runc logs as logrus text: level=error msg="..."
-            int msg = line.indexOf("msg=\"");
-            if (msg >= 0) {
-                line = line.substring(msg + 5, line.endsWith("\"") ? line.length() - 1 : line.length())
-                        .replace("\\\"", "\"");
-            }
-            return line;
-        } catch (IOException e) {
-            return "runc failed (" + e.getMessage() + ")";
-        }
     }
 
     public List<ContainerInfo> list() throws RuncibleException {

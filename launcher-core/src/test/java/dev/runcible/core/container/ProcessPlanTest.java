@@ -57,9 +57,9 @@ class ProcessPlanTest {
 
     @Test
     void classifiesStartFailuresWithDockersExitCodes() {
-        assertThat(ContainerManager.startFailureExitCode(
+        assertThat(RuncErrors.exitCode(
                 "exec: \"nope\": executable file not found in $PATH")).isEqualTo(127);
-        assertThat(ContainerManager.startFailureExitCode("exec: \"/etc\": permission denied")).isEqualTo(126);
-        assertThat(ContainerManager.startFailureExitCode("cgroup: something else")).isEqualTo(125);
+        assertThat(RuncErrors.exitCode("exec: \"/etc\": permission denied")).isEqualTo(126);
+        assertThat(RuncErrors.exitCode("cgroup: something else")).isEqualTo(125);
     }
 }
