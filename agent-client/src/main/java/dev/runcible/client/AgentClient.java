@@ -73,9 +73,10 @@ public final class AgentClient {
         }
         AgentProtocol.writeRequest(out, new AgentProtocol.Request(args, environment, System.console() != null));
         if (forwardSignals) {
+            SignalRelay relay = new SignalRelay(out);
             for (String name : List.of("INT", "TERM", "HUP")) {
                 try {
-                    sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> sendSignal(out, name));
+                    sun.misc.Signal.handle(new sun.misc.Signal(name), relay);
                 } catch (IllegalArgumentException e) {
                     // The JVM keeps this signal for itself here; leave its default.
                 }
@@ -99,13 +100,26 @@ public final class AgentClient {
         return LAUNCHER_ERROR;
     }
 
-    private static void sendSignal(DataOutputStream out, String name) {
-        byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
-        synchronized (out) {
-            try {
-                AgentProtocol.writeFrame(out, AgentProtocol.SIGNAL, bytes, 0, bytes.length);
-            } catch (IOException e) {
-                // The agent has gone; the read loop reports it.
+    /**
+     * Sends each signal the client receives to the agent. A class rather than a lambda: a lambda's first use
+     * spins a class at run time, which costs a short-lived client several milliseconds.
+     */
+    private static final class SignalRelay implements sun.misc.SignalHandler {
+        private final DataOutputStream out;
+
+        SignalRelay(DataOutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void handle(sun.misc.Signal signal) {
+            byte[] bytes = signal.getName().getBytes(StandardCharsets.US_ASCII);
+            synchronized (out) {
+                try {
+                    AgentProtocol.writeFrame(out, AgentProtocol.SIGNAL, bytes, 0, bytes.length);
+                } catch (IOException e) {
+                    // The agent has gone; the read loop reports it.
+                }
             }
         }
     }
