@@ -209,6 +209,25 @@ class AgentIT {
     }
 
     @Test
+    void aTermSentToTheClientProcessReachesTheContainer() throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), "dev.runcible.client.AgentClient",
+                "--config", config.toString(), "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
+                "trap 'echo got TERM; exit 42' TERM; echo ready; while true; do sleep 0.1; done"));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put(AgentProtocol.SOCKET_ENV, socket.toString());
+        Process client = builder.start();
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                client.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).isEqualTo("ready");
+        // SIGTERM to the client, as a scheduler stopping a task sends it (Process.destroy would close our pipes).
+        assertThat(new ProcessBuilder("kill", "-TERM", Long.toString(client.pid())).start().waitFor()).isZero();
+        assertThat(out.readLine()).isEqualTo("got TERM");
+        assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(client.exitValue()).isEqualTo(42);
+    }
+
+    @Test
     void withoutAnAgentTheClientSaysSoAndRunsTheCommandItself() throws Exception {
         Reply reply = client(node.base.resolve("no-agent.sock"), "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
                 "echo in-process; exit 4");
