@@ -49,10 +49,39 @@ public final class Report {
             md.append(String.format(Locale.ROOT, "| %s | %.2f %s | %s %.2f | %s |%n", f.name(), f.value(), f.unit(),
                     f.lowerIsBetter() ? "≤" : "≥", f.goal(), f.met() ? "yes" : "**no**"));
         }
+        md.append(bounds(dir));
         Files.writeString(dir.resolve("report.md"), md.toString());
         Files.writeString(dir.resolve("report.svg"), svg(figures));
         System.out.println(md);
         System.out.println("Written to " + dir.resolve("report.md") + " and report.svg");
+    }
+
+    /**
+     * The rows of the per-benchmark reports that measure a reference bound rather than Runcible (bare runc alone,
+     * the processes a launch needs, the floor they make), so the report shows what bounds a figure that misses.
+     */
+    static String bounds(Path dir) throws java.io.IOException {
+        StringBuilder out = new StringBuilder("\n## What bounds the figures\n\nMeasured in the same runs, from the "
+                + "per-benchmark reports:\n\n");
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.filter(p -> p.toString().endsWith(".md") && !p.endsWith("report.md")).sorted()
+                    .toList()) {
+                for (String line : Files.readAllLines(file)) {
+                    if (line.startsWith("| floor") || line.startsWith("| bare") || line.startsWith("| its processes")
+                            || line.startsWith("| … and the shim")) {
+                        List<String> cells = new ArrayList<>();
+                        for (String cell : line.substring(1, line.length() - 1).split("\\|")) {
+                            if (!cell.isBlank()) {
+                                cells.add(cell.strip());
+                            }
+                        }
+                        out.append("- [").append(file.getFileName()).append("](").append(file.getFileName())
+                                .append("): ").append(String.join(" — ", cells)).append('\n');
+                    }
+                }
+            }
+        }
+        return out.toString();
     }
 
     /** Bars of value/goal (goal/value where higher is better), so 1.0, the goal line, is the pass mark. */
