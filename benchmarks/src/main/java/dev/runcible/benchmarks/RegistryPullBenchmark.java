@@ -81,6 +81,8 @@ public final class RegistryPullBenchmark {
             int jobs = Runtime.getRuntime().availableProcessors();
             List<Double> ours = new ArrayList<>();
             List<Double> viaAgent = new ArrayList<>();
+            List<Double> libraryCpu = new ArrayList<>();
+            List<Double> referenceCpu = new ArrayList<>();
             List<Double> library = new ArrayList<>();
             List<Double> reference = new ArrayList<>();
             Map<String, String> settings = new HashMap<>();
@@ -95,8 +97,10 @@ public final class RegistryPullBenchmark {
                 for (int run = 0; run < runs; run++) {
                     delete(work.resolve("cache"));
                     long start = System.nanoTime();
+                    double cpu = cpuSeconds();
                     runcible.pull(reference0);
                     library.add((System.nanoTime() - start) / 1e9);
+                    libraryCpu.add(cpuSeconds() - cpu);
                 }
             }
             // The CLI through a node agent (root only): the pull runs in the agent's warm JVM.
@@ -117,6 +121,7 @@ public final class RegistryPullBenchmark {
                 Path copy = work.resolve("reference");
                 delete(copy);
                 long start = System.nanoTime();
+                double cpu = cpuSeconds();
                 Measure.run(List.of("skopeo", "copy", "-q", "--src-tls-verify=false", "docker://" + image,
                         "oci:" + copy + ":bench"), log);
                 int n = 0;
@@ -127,6 +132,7 @@ public final class RegistryPullBenchmark {
                     Measure.run(convert, log);
                 }
                 reference.add((System.nanoTime() - start) / 1e9);
+                referenceCpu.add(cpuSeconds() - cpu);
                 System.out.printf(Locale.ROOT, "run %d: runcible pull %.2f s (with the agent %s), skopeo copy + "
                         + "tar2sqfs %.2f s%n", run + 1, ours.get(run), viaAgent.isEmpty() ? "-"
                         : String.format(Locale.ROOT, "%.2f s", viaAgent.get(run)), reference.get(run));
@@ -151,10 +157,14 @@ public final class RegistryPullBenchmark {
                     | **ratio, CLI with the agent** (goal ≤ 0.8) | **%s** |
                     | ratio, CLI without an agent | %.2f |
                     | **ratio, library mode** (goal ≤ 0.8) | **%.2f** |
+                    | CPU time (user + system, children included): library mode; reference | %.2f s; %.2f s |
+                    | … divided by the %d cores: the least wall time each could take | %.2f s; %.2f s |
                     """.formatted(LocalDate.now(), jobs, layers, blobBytes / 1e6, jobs, runs,
                     viaAgent.isEmpty() ? "not run (needs root)" : Measure.summarize(viaAgent).format(), a.format(),
                     c.format(), b.format(), viaAgent.isEmpty() ? "n/a" : String.format(Locale.ROOT, "%.2f",
-                            Measure.summarize(viaAgent).median() / b.median()), ratio, libraryRatio);
+                            Measure.summarize(viaAgent).median() / b.median()), ratio, libraryRatio,
+                    Measure.summarize(libraryCpu).median(), Measure.summarize(referenceCpu).median(), jobs,
+                    Measure.summarize(libraryCpu).median() / jobs, Measure.summarize(referenceCpu).median() / jobs);
             System.out.println();
             System.out.println(report);
             Path results = home.resolve("benchmarks/results");
@@ -323,6 +333,21 @@ public final class RegistryPullBenchmark {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
+    }
+
+    /**
+     * CPU seconds this JVM and its reaped children (tar2sqfs, skopeo) have used: utime, stime, cutime and cstime
+     * from /proc/self/stat, in clock ticks of 1/100 s.
+     */
+    static double cpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // After the command name: state is field 3, so utime (14) .. cstime (17) sit at indexes 11..14.
+        long ticks = 0;
+        for (int i = 11; i <= 14; i++) {
+            ticks += Long.parseLong(fields[i]);
+        }
+        return ticks / 100.0;
     }
 
     static void delete(Path dir) throws IOException {
