@@ -25,7 +25,7 @@ class FileLocksTest {
     Path dir;
 
     /** The other process: locks Y, says so, then waits for X in a second thread; releases both when it has X. */
-    public static final class Other {
+    public static final class OtherProcess {
         public static void main(String[] args) throws Exception {
             try (FileChannel y = open(Path.of(args[1])); FileLock heldY = y.lock()) {
                 System.out.println("holding Y");
@@ -47,11 +47,24 @@ class FileLocksTest {
         return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     }
 
-    private Process other(Path x, Path y) throws IOException {
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), Other.class.getName(), x.toString(), y.toString())
-                .redirectErrorStream(true).start();
-        return process;
+    /** The other process, once it holds Y and its second thread is blocked on X (which this process holds). */
+    private record Other(Process process, BufferedReader out) {
+        static Other startedAndWaitingForX(Path x, Path y) throws Exception {
+            Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), OtherProcess.class.getName(), x.toString(),
+                    y.toString()).redirectErrorStream(true).start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+            assertThat(out.readLine()).isEqualTo("holding Y");
+            Thread.sleep(300);
+            return new Other(process, out);
+        }
+
+        /** After X is released: the other process got X and ended. */
+        void assertGotXAndEnded() throws Exception {
+            assertThat(out.readLine()).isEqualTo("got X");
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
     }
 
     @Test
@@ -60,11 +73,7 @@ class FileLocksTest {
         Path y = dir.resolve("y.lock");
         try (FileChannel xChannel = open(x)) {
             FileLock heldX = xChannel.lock();
-            Process process = other(x, y);
-            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8));
-            assertThat(out.readLine()).isEqualTo("holding Y");
-            Thread.sleep(300); // its second thread is now blocked on X, which this process holds
+            Other other = Other.startedAndWaitingForX(x, y);
             // This thread now waits for Y while another thread of this process holds X: the kernel sees a cycle.
             CompletableFuture<Boolean> gotY = CompletableFuture.supplyAsync(() -> {
                 try (FileChannel yChannel = open(y); FileLock heldY = FileLocks.exclusive(yChannel)) {
@@ -76,8 +85,7 @@ class FileLocksTest {
             Thread.sleep(300);
             heldX.release(); // the holder of X was only working: once it is done, both sides go on
             assertThat(gotY.get(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(out.readLine()).isEqualTo("got X");
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            other.assertGotXAndEnded();
         }
     }
 
@@ -88,18 +96,13 @@ class FileLocksTest {
         Path y = dir.resolve("y.lock");
         try (FileChannel xChannel = open(x)) {
             FileLock heldX = xChannel.lock();
-            Process process = other(x, y);
-            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8));
-            assertThat(out.readLine()).isEqualTo("holding Y");
-            Thread.sleep(300);
+            Other other = Other.startedAndWaitingForX(x, y);
             try (FileChannel yChannel = open(y)) {
                 assertThatThrownBy(yChannel::lock).isInstanceOf(IOException.class)
                         .satisfies(e -> assertThat(FileLocks.isDeadlockReport((IOException) e)).isTrue());
             }
             heldX.release();
-            assertThat(out.readLine()).isEqualTo("got X");
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            other.assertGotXAndEnded();
         }
     }
 }
