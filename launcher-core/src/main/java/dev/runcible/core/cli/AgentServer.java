@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -56,6 +57,7 @@ final class AgentServer implements AutoCloseable {
         return thread;
     });
     private final Map<String, Runcible> launchers = new LinkedHashMap<>();
+    private final AtomicInteger serving = new AtomicInteger();
 
     private AgentServer(Path socket, ServerSocketChannel server, String owner) {
         this.socket = socket;
@@ -93,6 +95,11 @@ final class AgentServer implements AutoCloseable {
         return socket;
     }
 
+    /** Connections being served now. */
+    int serving() {
+        return serving.get();
+    }
+
     /** Accepts connections until the server is closed. */
     void serve() {
         while (server.isOpen()) {
@@ -105,7 +112,14 @@ final class AgentServer implements AutoCloseable {
                 LOG.warn("Cannot accept a connection: {}", e.getMessage());
                 continue;
             }
-            connections.execute(() -> handle(channel));
+            serving.incrementAndGet();
+            connections.execute(() -> {
+                try {
+                    handle(channel);
+                } finally {
+                    serving.decrementAndGet();
+                }
+            });
         }
     }
 
@@ -124,8 +138,10 @@ final class AgentServer implements AutoCloseable {
             DataInputStream in = new DataInputStream(new BufferedInputStream(AgentProtocol.input(channel)));
             AgentProtocol.Request request = AgentProtocol.readRequest(in);
             String command = AgentProtocol.subcommand(request.args());
-            PrintStream out = new PrintStream(new FrameStream(wire, AgentProtocol.STDOUT), true, StandardCharsets.UTF_8);
-            PrintStream err = new PrintStream(new FrameStream(wire, AgentProtocol.STDERR), true, StandardCharsets.UTF_8);
+            FrameStream outFrames = new FrameStream(wire, AgentProtocol.STDOUT);
+            FrameStream errFrames = new FrameStream(wire, AgentProtocol.STDERR);
+            PrintStream out = new PrintStream(outFrames, true, StandardCharsets.UTF_8);
+            PrintStream err = new PrintStream(errFrames, true, StandardCharsets.UTF_8);
             if (command == null || !AgentProtocol.AGENT_COMMANDS.contains(command)) {
                 err.println("runcible: the agent does not run '" + command + "'; run it without the agent");
                 exit(wire, Main.LAUNCHER_ERROR);
@@ -133,7 +149,11 @@ final class AgentServer implements AutoCloseable {
             }
             AtomicReference<ContainerManager> containers = new AtomicReference<>();
             AtomicReference<String> container = new AtomicReference<>();
-            Thread signals = new Thread(() -> relaySignals(in, containers, container, err), "runcible-agent-signals");
+            Thread signals = new Thread(() -> {
+                relaySignals(in, containers, container, err);
+                outFrames.clientGone();
+                errFrames.clientGone();
+            }, "runcible-agent-signals");
             signals.setDaemon(true);
             signals.start();
             Invocation invocation = new Invocation(request.environment(), out, err, request.terminal(),
@@ -232,16 +252,38 @@ final class AgentServer implements AutoCloseable {
             write(new byte[] {(byte) b}, 0, 1);
         }
 
+        /** The client closed the connection: from now on writes and flushes fail. */
+        void clientGone() {
+            synchronized (wire) {
+                gone = true;
+            }
+        }
+
+        /** Fails once the client has gone, so {@link PrintStream#checkError} tells a follower without a write. */
+        @Override
+        public void flush() throws IOException {
+            synchronized (wire) {
+                if (gone) {
+                    throw new IOException("the client has gone");
+                }
+            }
+        }
+
+        /**
+         * Once the client has gone every write fails, which a {@link PrintStream} records for
+         * {@link PrintStream#checkError}: a command that follows output stops, one that runs a container goes on.
+         */
         @Override
         public void write(byte[] buffer, int offset, int length) throws IOException {
             synchronized (wire) {
                 if (gone) {
-                    return; // the client left; the command finishes without it
+                    throw new IOException("the client has gone");
                 }
                 try {
                     AgentProtocol.writeFrame(wire, type, buffer, offset, length);
                 } catch (IOException e) {
                     gone = true;
+                    throw e;
                 }
             }
         }

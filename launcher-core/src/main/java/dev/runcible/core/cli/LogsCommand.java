@@ -28,7 +28,8 @@ final class LogsCommand implements Callable<Integer> {
             var files = containers.files(info);
             LogFollower follower = new LogFollower(files.stdout(), files.stderr(), main.out(), main.err());
             follower.pump();
-            while (follow && containers.find(info.record().id()).isActive()) {
+            // Following ends with the container, or when nobody reads any more (an agent's client that went away).
+            while (follow && !main.out().checkError() && containers.find(info.record().id()).isActive()) {
                 Thread.sleep(50);
                 follower.pump();
             }

@@ -171,6 +171,27 @@ class AgentIT {
     }
 
     @Test
+    void aFollowerWhoseClientWentAwayStopsWhileTheContainerRunsOn() throws Exception {
+        String id = send("run", "-d", "--name", "long", RealNode.IMAGE, "--", "sh", "-c",
+                "echo started; sleep 60").out().strip();
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            AgentProtocol.writeRequest(new DataOutputStream(AgentProtocol.output(channel)), new AgentProtocol.Request(
+                    List.of("--config", config.toString(), "logs", "--follow", "long"), Map.of(), false));
+            AgentProtocol.Frame first = AgentProtocol.readFrame(new DataInputStream(AgentProtocol.input(channel)));
+            assertThat(first.text()).isEqualTo("started\n");
+            assertThat(server.serving()).isEqualTo(1);
+        } // the client goes away while the container still runs
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (server.serving() > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(server.serving()).as("connections still served").isZero();
+        assertThat(send("ps").out()).contains("long").contains("running");
+        assertThat(send("rm", "--force", id).exitCode()).isZero();
+    }
+
+    @Test
     void commandsThatNameHostPathsAreNotRunByTheAgent() throws Exception {
         Reply reply = send("import", "dir:relative/rootfs", "--tag", "x:1");
         assertThat(reply.exitCode()).isEqualTo(125);
