@@ -82,8 +82,8 @@ public final class AgentClient {
                 }
             }
         }
-        FileOutputStream stdout = new FileOutputStream(FileDescriptor.out);
-        FileOutputStream stderr = new FileOutputStream(FileDescriptor.err);
+        Sink stdout = new Sink(new FileOutputStream(FileDescriptor.out));
+        Sink stderr = new Sink(new FileOutputStream(FileDescriptor.err));
         DataInputStream in = new DataInputStream(new BufferedInputStream(AgentProtocol.input(channel), 64 * 1024));
         for (AgentProtocol.Frame frame; (frame = AgentProtocol.readFrame(in)) != null; ) {
             switch (frame.type()) {
@@ -95,9 +95,32 @@ public final class AgentClient {
                 default -> throw new IOException("unknown frame type " + frame.type() + " from the agent");
             }
         }
-        stderr.write(("runcible: the agent closed the connection before the command finished; see its log\n")
+        stderr.write("runcible: the agent closed the connection before the command finished; see its log\n"
                 .getBytes(StandardCharsets.UTF_8));
         return LAUNCHER_ERROR;
+    }
+
+    /**
+     * One of this process's outputs. A reader that went away (a pipe into {@code head}) ends the writing, not the
+     * command: the exit code is still waited for, as the plain CLI's print streams do.
+     */
+    private static final class Sink {
+        private final FileOutputStream target;
+        private boolean broken;
+
+        Sink(FileOutputStream target) {
+            this.target = target;
+        }
+
+        void write(byte[] data) {
+            if (!broken) {
+                try {
+                    target.write(data);
+                } catch (IOException e) {
+                    broken = true;
+                }
+            }
+        }
     }
 
     /**
