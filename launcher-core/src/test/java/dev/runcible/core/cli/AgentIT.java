@@ -249,6 +249,25 @@ class AgentIT {
     }
 
     @Test
+    void aClientWhoseReaderStopsStillEndsWithTheContainersExitCode() throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), "dev.runcible.client.AgentClient",
+                "--config", config.toString(), "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
+                "seq 1 200000; exit 5"));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put(AgentProtocol.SOCKET_ENV, socket.toString());
+        Process client = builder.start();
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                client.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).isEqualTo("1");
+        out.close(); // as 'runcible run ... | head -1' does
+        String err = new String(client.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(client.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(client.exitValue()).as(err).isEqualTo(5);
+        assertThat(err).isEmpty();
+    }
+
+    @Test
     void withoutAnAgentTheClientSaysSoAndRunsTheCommandItself() throws Exception {
         Reply reply = client(node.base.resolve("no-agent.sock"), "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
                 "echo in-process; exit 4");
