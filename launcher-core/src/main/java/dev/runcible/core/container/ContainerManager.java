@@ -202,11 +202,7 @@ public final class ContainerManager {
                     record.cgroupsPath(), HostLimits.openFiles(), seccomp);
             writeAtomically(files.config(), Json.MAPPER.writeValueAsBytes(RuntimeConfigBuilder.build(spec)));
         } catch (RuncibleException | IOException | RuntimeException e) {
-            dismantle(record, files);
-            locked("remove container " + record.shortId(), () -> {
-                forget(record, files);
-                return null;
-            });
+            undo(record, files);
             if (e instanceof RuncibleException r) {
                 throw r;
             }
@@ -347,6 +343,11 @@ public final class ContainerManager {
                 }
             }
         }
+        undo(record, files);
+    }
+
+    /** Removes a container the caller does not hold the lock for: its own parts first, then under the lock. */
+    private void undo(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         dismantle(record, files);
         locked("remove " + record.shortId(), () -> {
             forget(record, files);
