@@ -208,15 +208,20 @@ class AgentIT {
         assertThat(send("ps").exitCode()).isZero();
     }
 
-    /** The real client, in a JVM of its own as bin/runcible starts it. */
-    private static Reply client(Path agentSocket, String... args) throws Exception {
+    /** The real client, in a JVM of its own as bin/runcible starts it, sending to the agent at agentSocket. */
+    private static Process clientProcess(Path agentSocket, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-cp", System.getProperty("java.class.path"), "dev.runcible.client.AgentClient",
                 "--config", config.toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put(AgentProtocol.SOCKET_ENV, agentSocket.toString());
-        Process process = builder.start();
+        return builder.start();
+    }
+
+    /** The real client run to its end, with what it printed. */
+    private static Reply client(Path agentSocket, String... args) throws Exception {
+        Process process = clientProcess(agentSocket, args);
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -231,13 +236,8 @@ class AgentIT {
 
     @Test
     void aTermSentToTheClientProcessReachesTheContainer() throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), "dev.runcible.client.AgentClient",
-                "--config", config.toString(), "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
-                "trap 'echo got TERM; exit 42' TERM; echo ready; while true; do sleep 0.1; done"));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().put(AgentProtocol.SOCKET_ENV, socket.toString());
-        Process client = builder.start();
+        Process client = clientProcess(socket, "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
+                "trap 'echo got TERM; exit 42' TERM; echo ready; while true; do sleep 0.1; done");
         java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
                 client.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).isEqualTo("ready");
@@ -250,13 +250,8 @@ class AgentIT {
 
     @Test
     void aClientWhoseReaderStopsStillEndsWithTheContainersExitCode() throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), "dev.runcible.client.AgentClient",
-                "--config", config.toString(), "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
-                "seq 1 200000; exit 5"));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().put(AgentProtocol.SOCKET_ENV, socket.toString());
-        Process client = builder.start();
+        Process client = clientProcess(socket, "run", "--rm", RealNode.IMAGE, "--", "sh", "-c",
+                "seq 1 200000; exit 5");
         java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
                 client.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).isEqualTo("1");
