@@ -8,6 +8,7 @@ import dev.runcible.core.container.ProcessPlan;
 import dev.runcible.core.container.RunRequest;
 import dev.runcible.core.runtime.BindMount;
 import dev.runcible.core.runtime.Limits;
+import dev.runcible.core.runtime.Network;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -46,6 +47,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Run as this user (name or uid) instead of the image's User.")
     String user;
 
+    @Option(names = "--network", paramLabel = "host|none",
+            description = "host: the node's network (default); none: loopback only.")
+    String network = "host";
+
     @Option(names = {"-d", "--detach"}, description = "Run in the background and print the container id.")
     boolean detach;
 
@@ -62,6 +67,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ImageReference reference = ImageReference.parse(image);
         Limits limits = Limits.parse(memory, cpu, pids);
+        Network net = Network.parse(network);
         List<BindMount> binds = new ArrayList<>();
         for (String mount : mounts) {
             binds.add(BindMount.parse(mount));
@@ -74,7 +80,7 @@ final class RunCommand implements Callable<Integer> {
         try (Runcible runcible = main.open()) {
             ContainerManager containers = runcible.containers();
             RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args, passedEnv(), limits, binds,
-                    Optional.ofNullable(user));
+                    Optional.ofNullable(user), net);
             ContainerManager.Started started = containers.run(request);
             String id = started.record().id();
             if (detach) {

@@ -33,8 +33,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -89,6 +89,7 @@ public final class ContainerManager {
         this.keepLayerMounts = config.keepLayerMounts();
         this.bindPolicy = BindPolicy.of(config);
         this.states = new ContainerStates(runDir);
+        runDir.secure();
         try {
             this.seccomp = SeccompProfile.load(config.seccompProfile());
         } catch (IOException e) {
@@ -154,9 +155,13 @@ public final class ContainerManager {
             }
         }
         try {
-            Files.createDirectories(files.rootfs());
-            Files.createDirectories(files.upper());
-            Files.createDirectories(files.work());
+            RunDirectory.createPrivateDirectory(files.dir());
+            Files.createDirectory(files.rootfs());
+            // The upper directory's mode becomes that of the container's '/': 0755, whatever the umask. It is
+            // reachable only through the container's own 0700 directory.
+            Files.createDirectory(files.upper());
+            Files.setPosixFilePermissions(files.upper(), PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.createDirectory(files.work());
             writeAtomically(files.record(), Json.MAPPER.writeValueAsBytes(record));
         } catch (IOException e) {
             deleteTree(files.dir());
@@ -199,7 +204,7 @@ public final class ContainerManager {
                 limits = new Limits(limits.memoryBytes(), limits.cpuPercent(), OptionalLong.of(defaultPids));
             }
             RuntimeSpec spec = new RuntimeSpec(plan.args(), plan.env(), plan.cwd(), user, limits, allBinds,
-                    record.cgroupsPath(), HostLimits.openFiles(), seccomp);
+                    record.cgroupsPath(), HostLimits.openFiles(), seccomp, request.network());
             writeAtomically(files.config(), Json.MAPPER.writeValueAsBytes(RuntimeConfigBuilder.build(spec)));
         } catch (RuncibleException | IOException | RuntimeException e) {
             undo(record, files);
@@ -443,9 +448,7 @@ public final class ContainerManager {
     }
 
     private static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path temp = target.resolveSibling(target.getFileName() + ".tmp");
-        Files.write(temp, bytes);
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        RunDirectory.writeAtomically(target, bytes);
     }
 
     /** Deletes a directory tree without following symbolic links (the upper dir holds tenant-written files). */

@@ -8,7 +8,15 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -20,8 +28,21 @@ import java.util.concurrent.locks.ReentrantLock;
  *   RUN/containers/ID/          one container: container.json, config.json and rootfs/ (the runc bundle),
  *                               upper/ and work/ (overlay), shim.pid, container.pid, stdout.log, stderr.log, exit-code
  * </pre>
+ *
+ * <p>Everything here is root's alone, as {@code /var/lib/docker} is: directories 0700, files 0600. A container's
+ * root filesystem holds tenant content (setuid binaries among it) and its config holds the {@code --env} values,
+ * so no other local user may reach into it.
  */
 public final class RunDirectory {
+    /** Directories: rwx for the owner only. */
+    public static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+    /** Files: rw for the owner only. */
+    public static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
+    private static final FileAttribute<Set<PosixFilePermission>> DIRECTORY_MODE =
+            PosixFilePermissions.asFileAttribute(PRIVATE_DIRECTORY);
+    private static final FileAttribute<Set<PosixFilePermission>> FILE_MODE =
+            PosixFilePermissions.asFileAttribute(PRIVATE_FILE);
+
     /** File locks belong to the process; this keeps two threads of one launcher apart as well. */
     private static final ReentrantLock THREADS = new ReentrantLock();
 
@@ -33,6 +54,57 @@ public final class RunDirectory {
 
     public Path root() {
         return root;
+    }
+
+    /**
+     * Creates the run directory and its parts for the launcher's user alone (0700), and tightens any of them that
+     * already exist with looser modes. A run directory that is a symbolic link, or belongs to another user, is
+     * refused: whoever owns it could swap what is inside.
+     */
+    public void secure() throws ContainerRuntimeException {
+        try {
+            int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            for (Path dir : List.of(root, containers(), layers(), runcRoot())) {
+                if (Files.isSymbolicLink(dir)) {
+                    throw new ContainerRuntimeException("The run directory part " + dir + " is a symbolic link; "
+                            + "set runcible.run.dir to a real local directory owned by root");
+                }
+                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    createPrivateDirectory(dir);
+                }
+                int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                if (owner != self) {
+                    throw new ContainerRuntimeException("The run directory " + dir + " belongs to uid " + owner
+                            + ", not to the launcher's uid " + self + "; remove it or set runcible.run.dir to a "
+                            + "directory of the launcher's own");
+                }
+                if (!Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(PRIVATE_DIRECTORY)) {
+                    Files.setPosixFilePermissions(dir, PRIVATE_DIRECTORY);
+                }
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new ContainerRuntimeException("Cannot prepare the run directory " + root + ": " + e.getMessage()
+                    + "; check runcible.run.dir is a writable local directory", e);
+        }
+    }
+
+    /** Creates a directory (and missing parents) with mode 0700; an existing one is left as it is. */
+    public static Path createPrivateDirectory(Path dir) throws IOException {
+        return Files.createDirectories(dir, DIRECTORY_MODE);
+    }
+
+    /** Writes a file with mode 0600 under a temporary name, then renames it into place. */
+    public static void writeAtomically(Path target, byte[] bytes) throws IOException {
+        Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+        Files.deleteIfExists(temp);
+        try (FileChannel channel = FileChannel.open(temp, EnumSet.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE), FILE_MODE)) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     public Path containers() {
@@ -70,7 +142,7 @@ public final class RunDirectory {
     public <T> T locked(LockedAction<T> action) throws Exception {
         THREADS.lock();
         try {
-            Files.createDirectories(root);
+            createPrivateDirectory(root);
             try (FileChannel channel = FileChannel.open(root.resolve("lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE); FileLock ignored = FileLocks.exclusive(channel)) {
                 return action.run();

@@ -24,14 +24,16 @@ public final class Mounter {
 
     /**
      * Mounts an overlay whose lower dirs, top first, all sit in one directory: they are named relative to it, so
-     * a deep image stays within the kernel's one-page limit on mount options.
+     * a deep image stays within the kernel's one-page limit on mount options. It is {@code nosuid,nodev}: the
+     * root filesystem is also a host path, and a setuid binary of a tenant's image must not make a local user
+     * root from there (inside, {@code noNewPrivileges} makes setuid bits void anyway).
      */
     public void mountOverlay(Path layersDirectory, List<Path> lowerTopFirst, Path upper, Path work, Path target)
             throws ContainerRuntimeException {
         String lower = lowerTopFirst.stream()
                 .map(p -> p.getParent().equals(layersDirectory) ? p.getFileName().toString() : p.toString())
                 .collect(Collectors.joining(":"));
-        String options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+        String options = "nosuid,nodev,lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
         run(List.of("mount", "-t", "overlay", "overlay", "-o", options, target.toString()), layersDirectory,
                 "mount the overlay root filesystem on " + target, " (run 'runcible doctor' to check overlay support)");
     }

@@ -21,6 +21,7 @@ import java.util.List;
  */
 public final class Runc {
     static final String SHIM_SCRIPT = String.join("\n",
+            "umask 077",
             "dir=$1; shift",
             "\"$@\" </dev/null >\"$dir/stdout.log\" 2>\"$dir/stderr.log\"",
             "code=$?",

@@ -14,9 +14,12 @@ import java.util.List;
 public final class RuntimeConfigBuilder {
     public static final String OCI_VERSION = "1.0.2";
 
-    /** Docker's default capability set, given to root inside the container. */
+    /**
+     * Docker's default capability set without NET_RAW (as podman gives it), for root inside the container: with the
+     * host's network, a raw or packet socket would see and forge the node's traffic.
+     */
     static final List<String> ROOT_CAPABILITIES = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID",
-            "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+            "CAP_FOWNER", "CAP_MKNOD", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
             "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
 
     static final List<String> MASKED_PATHS = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
@@ -112,6 +115,9 @@ public final class RuntimeConfigBuilder {
         ArrayNode namespaces = linux.putArray("namespaces");
         for (String type : List.of("pid", "ipc", "mount")) {
             namespaces.addObject().put("type", type);
+        }
+        if (spec.network() == Network.NONE) {
+            namespaces.addObject().put("type", "network"); // a new one: runc brings up its loopback only
         }
         strings(linux.putArray("maskedPaths"), MASKED_PATHS);
         strings(linux.putArray("readonlyPaths"), READONLY_PATHS);

@@ -18,9 +18,11 @@ import java.util.Optional;
  * @param cgroupsPath the container's cgroup, the same in every v1 controller
  * @param nofile soft and hard RLIMIT_NOFILE
  * @param seccomp the seccomp filter, or empty for none
+ * @param network the node's network, or a namespace of the container's own with loopback only
  */
 public record RuntimeSpec(List<String> args, List<String> env, String cwd, UserIds user, Limits limits,
-        List<BindMount> binds, String cgroupsPath, long nofile, Optional<JsonNode> seccomp) {
+        List<BindMount> binds, String cgroupsPath, long nofile, Optional<JsonNode> seccomp,
+        Network network) {
     public RuntimeSpec {
         args = List.copyOf(args);
         env = List.copyOf(env);
@@ -30,5 +32,6 @@ public record RuntimeSpec(List<String> args, List<String> env, String cwd, UserI
         binds = List.copyOf(binds);
         requireNonNull(cgroupsPath, "cgroupsPath is null");
         requireNonNull(seccomp, "seccomp is null");
+        requireNonNull(network, "network is null");
     }
 }

@@ -80,8 +80,18 @@ public final class RealNode implements AutoCloseable {
         return node;
     }
 
+    /** More content for a test image's root filesystem. */
+    public interface RootfsExtras {
+        void addTo(Path rootfs) throws Exception;
+    }
+
     /** Builds the busybox root filesystem and imports it into this node's store. */
     void importImage(String name, List<String> changes) throws Exception {
+        importImage(name, changes, rootfs -> { });
+    }
+
+    /** Builds the busybox root filesystem, adds the extras, and imports it into this node's store. */
+    public void importImage(String name, List<String> changes, RootfsExtras extras) throws Exception {
         Path rootfs = base.resolve("rootfs-" + name.replaceAll("[^a-z0-9]", "_"));
         Files.createDirectories(rootfs.resolve("bin"));
         Files.createDirectories(rootfs.resolve("etc"));
@@ -95,6 +105,7 @@ public final class RealNode implements AutoCloseable {
         Files.writeString(rootfs.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n"
                 + "worker:x:1000:1000:worker:/work:/bin/sh\n");
         Files.writeString(rootfs.resolve("etc/group"), "root:x:0:\nworker:x:1000:\nextra:x:2000:worker\n");
+        extras.addTo(rootfs);
         try (Runcible runcible = open(Map.of()); ImageStore target = runcible.openStore(store.toUri())) {
             new RootfsImporter().importDirectory(rootfs, List.of(name), ImageChanges.parse(changes), target);
         }
