@@ -57,20 +57,70 @@ public final class AgentClient {
             runInProcess(args);
             return;
         }
+        String refusal = untrustedServer(channel);
+        if (refusal != null) {
+            System.err.println("runcible: refusing the agent socket " + socket + ": " + refusal + "; nothing was sent. "
+                    + "Remove it, or set " + AgentProtocol.SOCKET_ENV + " to the socket of an agent run by root.");
+            Runtime.getRuntime().halt(LAUNCHER_ERROR);
+        }
         int code = relay(channel, absoluteConfig(line), command.equals("run"));
         // Everything is written (stdout and stderr are unbuffered here) and no hook is registered: halt skips the
         // orderly shutdown a client has no use for.
         Runtime.getRuntime().halt(code);
     }
 
-    /** Sends the command line, relays output and signals, and returns the exit code. */
-    static int relay(SocketChannel channel, List<String> args, boolean forwardSignals) throws IOException {
-        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(AgentProtocol.output(channel)));
-        Map<String, String> environment = new HashMap<>(System.getenv());
-        String config = environment.get("RUNCIBLE_CONFIG");
+    /**
+     * Why the process serving the socket is not to be trusted with a command line and its environment, or null if
+     * it is: it must run as root or as this client's own user. Anyone may create a socket at a path this client was
+     * pointed to.
+     */
+    static String untrustedServer(SocketChannel channel) {
+        try {
+            String server = channel.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
+            if (server.equals("root") || server.equals(System.getProperty("user.name"))) {
+                return null;
+            }
+            return "it is served by user '" + server + "', not by root";
+        } catch (IOException | UnsupportedOperationException e) {
+            return "its server's credentials cannot be read (" + e.getMessage() + ")";
+        }
+    }
+
+    /**
+     * The part of this process's environment a command needs: {@code RUNCIBLE_CONFIG} (made absolute),
+     * {@code RUNCIBLE_PLUGIN_PATH}, and the variables {@code run -e NAME} passes on. Nothing else leaves the client.
+     */
+    static Map<String, String> environmentFor(List<String> args, Map<String, String> all) {
+        Map<String, String> environment = new HashMap<>();
+        String config = all.get("RUNCIBLE_CONFIG");
         if (config != null && !config.isBlank()) {
             environment.put("RUNCIBLE_CONFIG", Path.of(config).toAbsolutePath().toString());
         }
+        String plugins = all.get("RUNCIBLE_PLUGIN_PATH");
+        if (plugins != null) {
+            environment.put("RUNCIBLE_PLUGIN_PATH", plugins);
+        }
+        for (int i = 0; i < args.size() && !args.get(i).equals("--"); i++) {
+            String arg = args.get(i);
+            String name = null;
+            if ((arg.equals("-e") || arg.equals("--env")) && i + 1 < args.size()) {
+                name = args.get(++i);
+            } else if (arg.startsWith("--env=")) {
+                name = arg.substring("--env=".length());
+            } else if (arg.startsWith("-e") && arg.length() > 2 && !arg.startsWith("--")) {
+                name = arg.substring(2);
+            }
+            if (name != null && name.indexOf('=') < 0 && all.containsKey(name)) {
+                environment.put(name, all.get(name));
+            }
+        }
+        return environment;
+    }
+
+    /** Sends the command line, relays output and signals, and returns the exit code. */
+    static int relay(SocketChannel channel, List<String> args, boolean forwardSignals) throws IOException {
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(AgentProtocol.output(channel)));
+        Map<String, String> environment = environmentFor(args, System.getenv());
         AgentProtocol.writeRequest(out, new AgentProtocol.Request(args, environment, System.console() != null));
         if (forwardSignals) {
             SignalRelay relay = new SignalRelay(out);

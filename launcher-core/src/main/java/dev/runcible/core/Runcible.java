@@ -18,7 +18,9 @@ import dev.runcible.core.plugin.Plugins;
 import dev.runcible.core.runtime.Runc;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -96,8 +98,12 @@ public final class Runcible implements AutoCloseable {
     public synchronized ContainerManager containers() throws RuncibleException {
         if (containers == null) {
             RunDirectory runDir = new RunDirectory(config.runDir());
+            List<Path> state = new ArrayList<>(List.of(localStore));
+            state.addAll(tagToManifest.localState());
+            state.addAll(manifestToResources.localState());
+            state.addAll(localizer.localState());
             containers = new ContainerManager(runDir, resolver, Runc.locate(config.runcBinary(), runDir.runcRoot()),
-                    config, localizer);
+                    config, localizer, state);
         }
         return containers;
     }

@@ -59,6 +59,11 @@ final class HdfsImageStore implements ImageTagToManifest, ManifestToResources {
     }
 
     @Override
+    public List<java.nio.file.Path> localState() {
+        return connection.settings().localTagFile().map(List::of).orElse(List.of());
+    }
+
+    @Override
     public ManifestBlob resolve(ImageReference reference) throws RuncibleException {
         if (reference.digest().isPresent()) {
             return read(reference.digest().get(), reference.toString());

@@ -1,5 +1,6 @@
 package dev.runcible.local;
 
+import dev.runcible.api.InvalidImageException;
 import dev.runcible.api.ResourceFetcher;
 import dev.runcible.api.ResourceUnavailableException;
 import java.io.IOException;
@@ -9,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Reads {@code file:} locations. */
+/** Reads {@code file:} locations: regular files only, never through a link leaving their store. */
 final class FileFetcher implements ResourceFetcher {
     @Override
     public InputStream open(URI location) throws ResourceUnavailableException {
@@ -20,7 +21,10 @@ final class FileFetcher implements ResourceFetcher {
             throw new ResourceUnavailableException("Invalid file location '" + location + "': " + e.getMessage(), e);
         }
         try {
+            StoreFiles.regular(StoreFiles.rootOf(path), path);
             return Files.newInputStream(path);
+        } catch (InvalidImageException e) {
+            throw new ResourceUnavailableException(e.getMessage(), e);
         } catch (NoSuchFileException e) {
             throw new ResourceUnavailableException("File " + path + " does not exist; the store is missing a blob, "
                     + "re-import the image");

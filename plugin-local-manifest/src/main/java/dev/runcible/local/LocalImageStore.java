@@ -37,6 +37,9 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
     private static final System.Logger LOG = System.getLogger(LocalImageStore.class.getName());
 
     private static final int MAX_CACHED_MANIFESTS = 1024;
+    /** The largest manifest read; the launcher refuses larger ones from every backend. */
+    static final int MAX_MANIFEST_BYTES = 4 << 20;
+    private static final int MAX_RECORD_BYTES = 4096;
 
     private final StoreLayout layout;
     private final long refreshNanos;
@@ -60,6 +63,11 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
     LocalImageStore(Path root, long refreshMillis) {
         this.layout = new StoreLayout(root);
         this.refreshNanos = refreshMillis * 1_000_000;
+    }
+
+    @Override
+    public List<Path> localState() {
+        return List.of(layout.root());
     }
 
     @Override
@@ -119,6 +127,11 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         Path record = layout.layerDigest(layer);
         String text;
         try {
+            if (StoreFiles.regular(layout.root(), record).size() > MAX_RECORD_BYTES) {
+                throw new InvalidImageException("Squashfs digest record " + record + " is larger than "
+                        + MAX_RECORD_BYTES + " bytes; rewrite it with 'sha256sum " + layout.layer(layer).getFileName()
+                        + "'");
+            }
             text = Files.readString(record, StandardCharsets.US_ASCII).strip();
         } catch (NoSuchFileException e) {
             return Optional.empty(); // Stores written by Storm's or YARN's tools record none.
@@ -141,6 +154,11 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         Path file = layout.manifest(digest);
         byte[] bytes;
         try {
+            long size = StoreFiles.regular(layout.root(), file).size();
+            if (size > MAX_MANIFEST_BYTES) {
+                throw new InvalidImageException("Manifest " + file + " is " + size + " bytes, above the cap of "
+                        + MAX_MANIFEST_BYTES + " bytes");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new ImageNotFoundException("Image '" + name + "' points at manifest " + digest.hex()
@@ -176,7 +194,7 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         Path file = layout.tagFile();
         BasicFileAttributes attributes;
         try {
-            attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            attributes = StoreFiles.regular(layout.root(), file);
         } catch (NoSuchFileException e) {
             if (!Files.isDirectory(layout.root())) {
                 throw new ImageNotFoundException("Image store " + layout.root() + " does not exist; set local.root "

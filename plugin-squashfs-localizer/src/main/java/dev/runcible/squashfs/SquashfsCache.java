@@ -51,6 +51,8 @@ import java.util.concurrent.ExecutionException;
  * file becomes visible only when whole and verified.
  */
 final class SquashfsCache implements ResourcesLocalizer {
+    /** The largest image config fetched: the launcher parses it in memory (docker's are a few KiB). */
+    static final long MAX_CONFIG_BYTES = 8L << 20;
     private static final int BUFFER_SIZE = 1 << 20;
 
     private final Path root;
@@ -79,6 +81,11 @@ final class SquashfsCache implements ResourcesLocalizer {
             case CONFIG -> root.resolve("config").resolve(resource.digest().hex());
             case LAYER -> root.resolve("layers").resolve(resource.digest().hex() + ".sqsh");
         };
+    }
+
+    @Override
+    public java.util.List<Path> localState() {
+        return java.util.List.of(root);
     }
 
     @Override
@@ -249,7 +256,7 @@ final class SquashfsCache implements ResourcesLocalizer {
                 }
                 default -> {
                     TarLayerConverter.Converted converted;
-                    try (InputStream in = fetcher.open(resource.location())) {
+                    try (InputStream in = bounded(fetcher.open(resource.location()), resource)) {
                         converted = converter.convert(in, resource.format(), temp, describe(resource),
                                 resource.contentDigest());
                     }
@@ -286,7 +293,7 @@ final class SquashfsCache implements ResourcesLocalizer {
             throws RuncibleException, IOException {
         MessageDigest sha256 = newSha256();
         long size = 0;
-        try (InputStream in = fetcher.open(resource.location());
+        try (InputStream in = bounded(fetcher.open(resource.location()), resource);
                 OutputStream out = Files.newOutputStream(temp, StandardOpenOption.TRUNCATE_EXISTING)) {
             byte[] buffer = new byte[BUFFER_SIZE];
             for (int n; (n = in.read(buffer)) >= 0; ) {
@@ -294,6 +301,8 @@ final class SquashfsCache implements ResourcesLocalizer {
                 out.write(buffer, 0, n);
                 size += n;
             }
+        } catch (TarLayerConverter.ResourceFailure e) {
+            throw e.failure;
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot fetch " + describe(resource) + ": " + e.getMessage(), e);
         }
@@ -303,6 +312,18 @@ final class SquashfsCache implements ResourcesLocalizer {
             checkSquashfs(resource, temp);
         }
         return actual;
+    }
+
+    /** The blob's stream, cut off one byte past its declared size (a config's size is capped even if undeclared). */
+    private static InputStream bounded(InputStream in, OciResource resource) {
+        if (resource.contentSize().isPresent()) {
+            return new SizeBound(in, resource.contentSize().getAsLong(), describe(resource));
+        }
+        if (resource.kind() == OciResource.Kind.CONFIG) {
+            return new SizeBound(in, MAX_CONFIG_BYTES, describe(resource) + " (configs are capped at "
+                    + MAX_CONFIG_BYTES + " bytes)");
+        }
+        return in;
     }
 
     private static Digest sha256(Path file) throws IOException {

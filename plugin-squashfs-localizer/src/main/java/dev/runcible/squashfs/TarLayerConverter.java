@@ -139,9 +139,9 @@ final class TarLayerConverter {
 
     /** A failure of the source, not of the layer's content: reported as such. */
     static final class ResourceFailure extends IOException {
-        final ResourceUnavailableException failure;
+        final RuncibleException failure;
 
-        ResourceFailure(ResourceUnavailableException failure) {
+        ResourceFailure(RuncibleException failure) {
             super(failure.getMessage(), failure);
             this.failure = failure;
         }
@@ -164,6 +164,9 @@ final class TarLayerConverter {
         }
 
         private ResourceFailure failed(IOException e) {
+            if (e instanceof ResourceFailure failure) {
+                return failure;
+            }
             return new ResourceFailure(new ResourceUnavailableException("Transfer of layer " + layer
                     + " failed after " + count + " bytes: " + e.getMessage(), e));
         }

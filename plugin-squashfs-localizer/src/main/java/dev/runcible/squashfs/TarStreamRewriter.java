@@ -17,7 +17,8 @@ import java.util.Set;
 /**
  * Rewrites an OCI layer tar, block by block, so that overlayfs understands its deletions once the layer is
  * squashfs: {@code dir/.wh.name} becomes a character device 0:0 named {@code dir/name} (overlay's whiteout) and
- * {@code dir/.wh..wh..opq} becomes the xattr {@code trusted.overlay.opaque=y} on {@code dir}. Every other entry,
+ * {@code dir/.wh..wh..opq} becomes the xattr {@code trusted.overlay.opaque=y} on {@code dir}. Every
+ * {@code trusted.overlay.*} xattr the layer itself carries is dropped. Every other entry,
  * with its pax and GNU long-name records, passes through byte for byte, and file contents are copied without being
  * parsed, which is what keeps conversion as fast as the download.
  *
@@ -72,7 +73,7 @@ final class TarStreamRewriter {
             switch (type) {
                 case 'x' -> {
                     byte[] data = readData(in, size);
-                    pax = parsePax(data);
+                    pax = withoutOverlayXattrs(parsePax(data));
                     continue;
                 }
                 case 'L', 'K' -> {
@@ -89,8 +90,12 @@ final class TarStreamRewriter {
                     continue;
                 }
                 case 'g' -> {
-                    out.write(header);
-                    copyData(in, out, size);
+                    // Global records apply to every later entry: they may carry no overlay xattr either.
+                    Map<String, String> global = parsePax(readData(in, size));
+                    Map<String, String> kept = withoutOverlayXattrs(global);
+                    if (!kept.isEmpty()) {
+                        writePax(out, kept, (byte) 'g');
+                    }
                     continue;
                 }
                 default -> {
@@ -209,10 +214,45 @@ final class TarStreamRewriter {
         return h;
     }
 
+    /**
+     * The records without any {@code trusted.overlay.*} xattr (redirect, metacopy, origin, opaque, ...): overlayfs
+     * acts on those, and a layer must not choose where its files lead. The opaque marker this converter writes
+     * itself is added later, from {@code .wh..wh..opq}. Other xattrs ({@code security.capability},
+     * {@code user.*}) stay.
+     */
+    static Map<String, String> withoutOverlayXattrs(Map<String, String> records) {
+        if (records.keySet().stream().noneMatch(TarStreamRewriter::isOverlayXattr)) {
+            return records;
+        }
+        Map<String, String> kept = new LinkedHashMap<>(records);
+        kept.keySet().removeIf(TarStreamRewriter::isOverlayXattr);
+        return kept;
+    }
+
+    private static boolean isOverlayXattr(String key) {
+        // SCHILY.xattr.NAME (GNU tar, docker) and LIBARCHIVE.xattr.NAME (bsdtar, NAME percent-encoded).
+        return key.startsWith("SCHILY.xattr.trusted.overlay.") || key.startsWith("LIBARCHIVE.xattr.trusted.overlay.")
+                || key.startsWith("LIBARCHIVE.xattr.trusted%2Eoverlay%2E");
+    }
+
+    /** Xattr values are bytes, not text: they are carried as ISO-8859-1 so that every byte survives. */
+    private static boolean binaryValue(String key) {
+        return key.startsWith("SCHILY.xattr.");
+    }
+
     private static void writePax(OutputStream out, Map<String, String> records) throws IOException {
+        writePax(out, records, (byte) 'x');
+    }
+
+    private static void writePax(OutputStream out, Map<String, String> records, byte type) throws IOException {
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         for (Map.Entry<String, String> record : records.entrySet()) {
-            byte[] body = (" " + record.getKey() + "=" + record.getValue() + "\n").getBytes(StandardCharsets.UTF_8);
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            line.writeBytes((" " + record.getKey() + "=").getBytes(StandardCharsets.UTF_8));
+            line.writeBytes(record.getValue().getBytes(binaryValue(record.getKey()) ? StandardCharsets.ISO_8859_1
+                    : StandardCharsets.UTF_8));
+            line.write('\n');
+            byte[] body = line.toByteArray();
             int length = body.length + 1;
             while (Integer.toString(length).length() + body.length != length) {
                 length = Integer.toString(length).length() + body.length;
@@ -220,7 +260,7 @@ final class TarStreamRewriter {
             data.write(Integer.toString(length).getBytes(StandardCharsets.US_ASCII));
             data.write(body);
         }
-        byte[] h = header("PaxHeaders/runcible", (byte) 'x', 0644, 0);
+        byte[] h = header("PaxHeaders/runcible", type, 0644, 0);
         octal(h, 124, 12, data.size());
         setChecksum(h);
         out.write(h);
@@ -245,10 +285,16 @@ final class TarStreamRewriter {
             if (length <= 0 || i + length > data.length || data[i + length - 1] != '\n') {
                 throw new IOException("bad pax record");
             }
-            String record = new String(data, space + 1, i + length - space - 2, StandardCharsets.UTF_8);
-            int eq = record.indexOf('=');
-            if (eq > 0) {
-                records.put(record.substring(0, eq), record.substring(eq + 1));
+            int start = space + 1;
+            int end = i + length - 1;
+            int eq = start;
+            while (eq < end && data[eq] != '=') {
+                eq++;
+            }
+            if (eq > start && eq < end) {
+                String key = new String(data, start, eq - start, StandardCharsets.UTF_8);
+                records.put(key, new String(data, eq + 1, end - eq - 1, binaryValue(key) ? StandardCharsets.ISO_8859_1
+                        : StandardCharsets.UTF_8));
             }
             i += length;
         }

@@ -96,6 +96,68 @@ class TarLayerConverterTest {
                 .lines()).contains("nod " + deep + "/gone 00 0 0 c 0 0");
     }
 
+    /** A pax record as bytes: the value may be binary, as an xattr's is. */
+    private static byte[] paxRecord(String key, byte[] value) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes((" " + key + "=").getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(value);
+        body.write('\n');
+        int length = body.size() + 1;
+        while (Integer.toString(length).length() + body.size() != length) {
+            length = Integer.toString(length).length() + body.size();
+        }
+        ByteArrayOutputStream record = new ByteArrayOutputStream();
+        record.writeBytes(Integer.toString(length).getBytes(StandardCharsets.US_ASCII));
+        record.writeBytes(body.toByteArray());
+        return record.toByteArray();
+    }
+
+    @Test
+    void dropsEveryOverlayXattrALayerCarriesAndKeepsFileCapabilitiesByteForByte() throws Exception {
+        // cap_setuid,cap_net_bind_service+p as the kernel stores it (VFS_CAP_REVISION_2): a byte above 0x7f.
+        byte[] capability = {1, 0, 0, 2, (byte) 0x80, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        ByteArrayOutputStream fileRecords = new ByteArrayOutputStream();
+        fileRecords.writeBytes(paxRecord("SCHILY.xattr.security.capability", capability));
+        fileRecords.writeBytes(paxRecord("SCHILY.xattr.trusted.overlay.redirect", "/etc/shadow".getBytes(
+                StandardCharsets.US_ASCII)));
+        fileRecords.writeBytes(paxRecord("SCHILY.xattr.trusted.overlay.metacopy", new byte[0]));
+        fileRecords.writeBytes(paxRecord("SCHILY.xattr.trusted.overlay.origin", new byte[] {0, (byte) 0xfb, 1}));
+        byte[] dirRecords = paxRecord("SCHILY.xattr.trusted.overlay.opaque", "y".getBytes(StandardCharsets.US_ASCII));
+        ByteArrayOutputStream tar = new ByteArrayOutputStream();
+        try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(tar)) {
+            var global = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("PaxHeaders/global",
+                    (byte) 'g');
+            global.addPaxHeader("SCHILY.xattr.trusted.overlay.upper", "x");
+            out.putArchiveEntry(global); // commons-compress writes a global header's records itself, and closes it
+            rawEntry(out, "PaxHeaders/dir", (byte) 'x', dirRecords);
+            var dirEntry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("claims-opaque/");
+            out.putArchiveEntry(dirEntry);
+            out.closeArchiveEntry();
+            rawEntry(out, "PaxHeaders/ping", (byte) 'x', fileRecords.toByteArray());
+            var file = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("bin/ping");
+            file.setSize(4);
+            file.setMode(0755);
+            out.putArchiveEntry(file);
+            out.write("ping".getBytes(StandardCharsets.US_ASCII));
+            out.closeArchiveEntry();
+        }
+        Path squashfs = convert(tar.toByteArray(), OciResource.Format.TAR, Optional.empty());
+        String fileXattrs = run("rdsquashfs", "-x", "bin/ping", squashfs.toString());
+        assertThat(fileXattrs).contains("security.capability=0x0100000280040000000000000000000000000000")
+                .doesNotContain("trusted.overlay");
+        assertThat(run("rdsquashfs", "-x", "claims-opaque", squashfs.toString())).doesNotContain("trusted.overlay");
+        assertThat(run("rdsquashfs", "-c", "bin/ping", squashfs.toString())).isEqualTo("ping");
+    }
+
+    private static void rawEntry(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream out, String name,
+            byte type, byte[] data) throws Exception {
+        var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name, type);
+        entry.setSize(data.length);
+        out.putArchiveEntry(entry);
+        out.write(data);
+        out.closeArchiveEntry();
+    }
+
     @Test
     void rejectsAHeaderWithABadChecksum() throws Exception {
         byte[] tar = new Layers().file("a", "x").tar();

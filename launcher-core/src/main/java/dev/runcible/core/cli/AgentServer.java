@@ -19,6 +19,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
@@ -40,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * launch through the CLI costs a small client JVM plus the launch itself. Containers never depend on the agent:
  * they run under their shims as with the plain CLI, and the agent may stop or restart at any time.
  *
- * <p>Only the agent's own user (root) may connect: the socket is mode 0600 in a 0700 directory, and the peer's
- * credentials are checked on every connection.
+ * <p>Only the agent's own user (root) may connect: the socket is mode 0600 (in a 0700 directory when the agent
+ * makes it), and the peer's credentials are checked on every connection.
  */
 final class AgentServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AgentServer.class);
@@ -65,13 +66,23 @@ final class AgentServer implements AutoCloseable {
         this.owner = owner;
     }
 
-    /** Binds the socket, replacing a stale one; refuses if another agent answers there. */
+    /**
+     * Binds the socket. Only a stale socket (one nobody answers on) is replaced: any other file at the path is left
+     * alone and refused. A missing directory is made 0700; an existing one keeps its mode (it may be {@code /tmp}),
+     * since the socket's own mode 0600 and the peer check keep others out.
+     */
     static AgentServer bind(Path socket) throws ContainerRuntimeException {
         try {
             Path directory = socket.toAbsolutePath().getParent();
-            Files.createDirectories(directory);
-            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
-            if (Files.exists(socket)) {
+            if (!Files.isDirectory(directory)) {
+                Files.createDirectories(directory,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                if (!isSocket(socket)) {
+                    throw new ContainerRuntimeException("Cannot serve on " + socket + ": it exists and is not a "
+                            + "socket; remove it yourself if it is not needed, or pick another path with --socket");
+                }
                 try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
                     probe.connect(UnixDomainSocketAddress.of(socket));
                     throw new ContainerRuntimeException("Another agent already serves " + socket + "; stop it "
@@ -89,6 +100,12 @@ final class AgentServer implements AutoCloseable {
             throw new ContainerRuntimeException("Cannot serve on " + socket + ": " + e.getMessage()
                     + "; check the directory is local and writable, or pick another with --socket PATH", e);
         }
+    }
+
+    /** Whether a path is a Unix socket itself (not a link to one, not a file or a directory). */
+    private static boolean isSocket(Path path) throws IOException {
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        return (mode & 0170000) == 0140000;
     }
 
     Path socket() {
@@ -160,7 +177,7 @@ final class AgentServer implements AutoCloseable {
                     this::openShared, (manager, id) -> {
                         containers.set(manager);
                         container.set(id);
-                    });
+                    }, System.getenv());
             long began = System.nanoTime();
             int code = Main.execute(invocation, request.args().toArray(String[]::new));
             LOG.debug("{} exited {} after {} ms", command, code, (System.nanoTime() - began) / 1_000_000);
@@ -225,7 +242,9 @@ final class AgentServer implements AutoCloseable {
             LOG.debug("Closing the socket: {}", e.getMessage());
         }
         try {
-            Files.deleteIfExists(socket);
+            if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS) && isSocket(socket)) {
+                Files.delete(socket);
+            }
         } catch (IOException e) {
             LOG.warn("Cannot remove {}: {}", socket, e.getMessage());
         }

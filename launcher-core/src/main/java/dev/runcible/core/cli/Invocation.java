@@ -14,10 +14,14 @@ import java.util.Map;
  * launcher, and how signals to a foreground {@code run} reach the container. A plain CLI process uses its own
  * streams and signals; the node agent uses those of the client that sent the command line.
  *
+ * @param environment the command line's environment: {@code RUNCIBLE_CONFIG}, {@code RUNCIBLE_PLUGIN_PATH} and
+ *     the values {@code run -e NAME} passes on
  * @param terminal whether {@code err} is a terminal, for progress drawn in place
+ * @param configEnvironment what {@code ${ENV:NAME}} in the configuration reads: the process's own environment
+ *     (under the agent, the agent's: its client sends only what the command needs)
  */
 record Invocation(Map<String, String> environment, PrintStream out, PrintStream err, boolean terminal,
-        Opener opener, Signals signals) {
+        Opener opener, Signals signals, Map<String, String> configEnvironment) {
 
     /** Opens the launcher for settings and a plugin path ({@code RUNCIBLE_PLUGIN_PATH}, may be null). */
     interface Opener {
@@ -32,7 +36,7 @@ record Invocation(Map<String, String> environment, PrintStream out, PrintStream 
     /** This process: its streams, its signals, and a launcher opened for the one command. */
     static Invocation local(Map<String, String> environment) {
         return new Invocation(environment, System.out, System.err, System.console() != null,
-                Invocation::openFresh, SignalForwarding::install);
+                Invocation::openFresh, SignalForwarding::install, environment);
     }
 
     static Runcible openFresh(Settings settings, String pluginPath) throws RuncibleException {

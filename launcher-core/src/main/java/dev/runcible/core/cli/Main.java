@@ -105,7 +105,8 @@ public final class Main {
         if (file == null && environment.get(CONFIG_ENV) != null && !environment.get(CONFIG_ENV).isBlank()) {
             file = Path.of(environment.get(CONFIG_ENV));
         }
-        Settings settings = file == null ? Settings.of(Map.of(), environment) : Settings.load(file, environment);
+        Map<String, String> values = invocation.configEnvironment();
+        Settings settings = file == null ? Settings.of(Map.of(), values) : Settings.load(file, values);
         return invocation.opener().open(settings, environment.get(PluginLoader.PLUGIN_PATH_ENV));
     }
 

@@ -8,6 +8,7 @@ import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.InvalidRequestException;
+import dev.runcible.core.cgroup.ContainerCgroups;
 import dev.runcible.core.config.CoreConfig;
 import dev.runcible.core.container.RunDirectory.ContainerFiles;
 import dev.runcible.core.host.MountTable;
@@ -28,11 +29,14 @@ import dev.runcible.core.runtime.UserIds;
 import dev.runcible.core.runtime.UserResolver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -41,10 +45,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -57,19 +63,27 @@ import org.slf4j.LoggerFactory;
 public final class ContainerManager {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerManager.class);
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
+    /** What an id or a short id looks like: a name may not, or it could stand in for another container. */
+    private static final Pattern ID_LIKE = Pattern.compile("[0-9a-f]{12,64}");
     /** A signal name (TERM, SIGKILL, RTMIN+3) or a number from 1 to 64. */
     private static final Pattern SIGNAL = Pattern.compile("(?:SIG)?[A-Z][A-Z0-9+-]{1,11}|[1-9]|[1-5][0-9]|6[0-4]");
     private static final List<String> HOST_FILES = List.of("/etc/resolv.conf", "/etc/hosts", "/etc/hostname");
     private static final long START_TIMEOUT_MS = 60_000;
     private static final long STOP_TIMEOUT_MS = 10_000;
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long KILL_GRACE_MS = 5_000;
     private static final ProcessIdentity SELF = ProcessIdentity.self();
+    /** Ids of the containers this process's threads are creating now. */
+    private static final Set<String> CREATING = ConcurrentHashMap.newKeySet();
+    /** The creation locks this process holds, by container id. */
+    private static final Map<String, FileChannel> CREATION_LOCKS = new ConcurrentHashMap<>();
 
     private final RunDirectory runDir;
     private final ImageResolver resolver;
     private final Runc runc;
     private final Mounter mounter;
     private final LayerMounts layerMounts;
+    private final ContainerCgroups cgroups = new ContainerCgroups(ContainerCgroups.ROOT);
     private final BindPolicy bindPolicy;
     private final ContainerStates states;
     private final boolean allowRoot;
@@ -78,7 +92,7 @@ public final class ContainerManager {
     private final int keepLayerMounts;
 
     public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, CoreConfig config,
-            ResourcesLocalizer localizer) throws RuncibleException {
+            ResourcesLocalizer localizer, List<Path> pluginState) throws RuncibleException {
         this.runDir = runDir;
         this.resolver = resolver;
         this.runc = runc;
@@ -87,7 +101,7 @@ public final class ContainerManager {
         this.allowRoot = config.allowRoot();
         this.defaultPids = config.defaultPids();
         this.keepLayerMounts = config.keepLayerMounts();
-        this.bindPolicy = BindPolicy.of(config);
+        this.bindPolicy = BindPolicy.of(config, pluginState);
         this.states = new ContainerStates(runDir);
         runDir.secure();
         try {
@@ -108,6 +122,10 @@ public final class ContainerManager {
             throw new InvalidRequestException("Invalid container name '" + request.name().get()
                     + "': use 1 to 128 of [a-zA-Z0-9_.-], starting with a letter or digit");
         }
+        if (request.name().isPresent() && ID_LIKE.matcher(request.name().get()).matches()) {
+            throw new InvalidRequestException("Invalid container name '" + request.name().get()
+                    + "': 12 to 64 lowercase hex digits look like a container id; pick a name with another character");
+        }
         List<BindMount> binds = bindPolicy.check(request.mounts());
         ResolvedImage image = resolver.resolve(request.image());
         String id = HexFormat.of().formatHex(randomBytes());
@@ -116,9 +134,15 @@ public final class ContainerManager {
                 request.image().familiarName(), image.manifest().digest().toString(),
                 image.layers().stream().map(l -> l.resource().digest().hex()).toList(), Instant.now().toString(),
                 request.command(), "/runcible/" + id, SELF.format().strip());
-        List<Path> lowers = locked("create container", () -> register(record, files, image));
-        prepare(record, files, image, request, binds, lowers);
-        return start(record, files);
+        CREATING.add(id);
+        try {
+            List<Path> lowers = locked("create container", () -> register(record, files, image));
+            prepare(record, files, image, request, binds, lowers);
+            return start(record, files);
+        } finally {
+            CREATING.remove(id);
+            releaseCreation(files);
+        }
     }
 
     /** Runs a step under the run directory lock, with its failures as runcible's own. */
@@ -162,6 +186,7 @@ public final class ContainerManager {
             Files.createDirectory(files.upper());
             Files.setPosixFilePermissions(files.upper(), PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.createDirectory(files.work());
+            holdCreation(files);
             writeAtomically(files.record(), Json.MAPPER.writeValueAsBytes(record));
         } catch (IOException e) {
             deleteTree(files.dir());
@@ -169,7 +194,7 @@ public final class ContainerManager {
         }
         try {
             return layerMounts.acquire(image.layers());
-        } catch (RuncibleException | RuntimeException e) {
+        } catch (RuncibleException | RuntimeException | Error e) {
             dismantle(record, files);
             forget(record, files);
             throw e;
@@ -206,13 +231,14 @@ public final class ContainerManager {
             RuntimeSpec spec = new RuntimeSpec(plan.args(), plan.env(), plan.cwd(), user, limits, allBinds,
                     record.cgroupsPath(), HostLimits.openFiles(), seccomp, request.network());
             writeAtomically(files.config(), Json.MAPPER.writeValueAsBytes(RuntimeConfigBuilder.build(spec)));
-        } catch (RuncibleException | IOException | RuntimeException e) {
+        } catch (Throwable e) {
+            // Whatever went wrong (an OutOfMemoryError included), nothing made for the container stays: in the
+            // agent the launcher lives on, and a half-made container would hold its layers until it restarts.
             undo(record, files);
             if (e instanceof RuncibleException r) {
                 throw r;
             }
-            throw new ContainerRuntimeException("Cannot prepare container " + record.shortId() + ": "
-                    + e.getMessage(), e);
+            throw new ContainerRuntimeException("Cannot prepare container " + record.shortId() + ": " + e, e);
         }
     }
 
@@ -224,22 +250,26 @@ public final class ContainerManager {
             long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
             while (!Files.exists(files.containerPid()) && shim.isAlive()) {
                 if (System.currentTimeMillis() > deadline) {
-                    runc.kill(record.id(), "KILL");
+                    forceRemove(record, files);
                     throw new ContainerRuntimeException("Container " + record.shortId() + " did not start within "
-                            + START_TIMEOUT_MS / 1000 + " s");
+                            + START_TIMEOUT_MS / 1000 + " s; it was removed");
                 }
                 shim.waitFor(2, TimeUnit.MILLISECONDS);
             }
         } catch (IOException e) {
+            forceRemove(record, files);
             throw new ContainerRuntimeException("Cannot record the supervisor of " + record.shortId() + ": "
                     + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            forceRemove(record, files);
             throw new ContainerRuntimeException("Interrupted while starting " + record.shortId());
         }
         if (!Files.exists(files.containerPid())) {
-            // runc writes the pid file once the container exists: without it, runc failed before the command ran.
-            String error = RuncErrors.lastError(files.stderr());
+            // runc writes the pid file once the container exists: without it, runc failed before the command ran
+            // (or the container was removed by force while it started).
+            String error = Files.exists(files.record()) ? RuncErrors.lastError(files.stderr())
+                    : "it was removed while it started";
             forceRemove(record, files);
             throw new ContainerRuntimeException("Cannot start container from '" + record.image() + "': " + error,
                     RuncErrors.exitCode(error));
@@ -313,7 +343,7 @@ public final class ContainerManager {
     public void remove(String idOrName, boolean force) throws RuncibleException {
         ContainerInfo info = find(idOrName);
         if (info.state() == ContainerState.CREATED && !Files.exists(runDir.container(info.record().id()).shimPid())
-                && creatorAlive(info.record())) {
+                && beingCreated(info.record())) {
             // Its launcher is mounting and configuring it outside the run directory lock: even --force waits.
             throw new InvalidRequestException("Container " + info.record().name() + " is being created by process "
                     + info.record().creator().split(" ")[0] + "; try again in a moment");
@@ -330,25 +360,58 @@ public final class ContainerManager {
         forceRemove(info.record(), runDir.container(info.record().id()));
     }
 
+    /**
+     * Ends every process of the container and removes it. runc's KILL comes first, so a running container's exit
+     * code (137) is recorded; when runc cannot end it (a {@code runc init} that never finished, a runc that failed
+     * or was killed), its cgroup is frozen and every process in it killed, then its supervisor and runc.
+     */
     private void forceRemove(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         ContainerInfo info = ContainerStates.inspect(record, files);
-        if (info.state() == ContainerState.RUNNING) {
-            try {
-                runc.kill(record.id(), "KILL");
-            } catch (ContainerRuntimeException e) {
-                LOG.debug("Kill before removal: {}", e.getMessage());
-            }
-            long deadline = System.currentTimeMillis() + STOP_TIMEOUT_MS;
-            while (ContainerStates.inspect(record, files).isActive() && System.currentTimeMillis() < deadline) {
+        if (info.isActive()) {
+            if (info.state() == ContainerState.RUNNING) {
                 try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
+                    runc.kill(record.id(), "KILL");
+                } catch (ContainerRuntimeException e) {
+                    LOG.debug("Kill before removal: {}", e.getMessage());
                 }
+                awaitInactive(record, files, KILL_GRACE_MS);
+            }
+            if (ContainerStates.inspect(record, files).isActive()) {
+                cgroups.killAll(record.cgroupsPath(), STOP_TIMEOUT_MS);
+                killSupervisor(files);
+                awaitInactive(record, files, STOP_TIMEOUT_MS);
             }
         }
         undo(record, files);
+    }
+
+    private static void awaitInactive(ContainerRecord record, ContainerFiles files, long millis) {
+        long deadline = System.currentTimeMillis() + millis;
+        while (ContainerStates.inspect(record, files).isActive() && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Kills the shim and what runs under it (runc, its hooks), if the recorded shim is still that process. */
+    private static void killSupervisor(ContainerFiles files) {
+        try {
+            ProcessIdentity shim = ProcessIdentity.parse(Files.readString(files.shimPid(),
+                    StandardCharsets.US_ASCII));
+            if (!shim.isAlive()) {
+                return;
+            }
+            ProcessHandle.of(shim.pid()).ifPresent(handle -> {
+                handle.descendants().forEach(ProcessHandle::destroyForcibly);
+                handle.destroyForcibly();
+            });
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("No supervisor to kill in {}: {}", files.dir(), e.getMessage());
+        }
     }
 
     /** Removes a container the caller does not hold the lock for: its own parts first, then under the lock. */
@@ -369,8 +432,9 @@ public final class ContainerManager {
         for (ContainerInfo info : containers) {
             ContainerFiles files = runDir.container(info.record().id());
             if (info.state() == ContainerState.CREATED && !Files.exists(files.shimPid())
-                    && !creatorAlive(info.record())) {
-                LOG.warn("Removing container {}: its launcher died before starting it", info.record().shortId());
+                    && !beingCreated(info.record())) {
+                LOG.warn("Removing container {}: its launcher stopped creating it before starting it",
+                        info.record().shortId());
                 dismantle(info.record(), files);
                 forget(info.record(), files);
                 removed++;
@@ -379,11 +443,65 @@ public final class ContainerManager {
         return removed;
     }
 
-    private static boolean creatorAlive(ContainerRecord record) {
+    /**
+     * Whether a launcher is creating the container now. Its process being alive is not enough: a launcher that
+     * lives on (the agent, a library caller) may have given up on it. So the creating thread holds the id in
+     * {@link #CREATING} within its process, and a lock on the container's {@code creating} file against others.
+     */
+    private boolean beingCreated(ContainerRecord record) {
+        if (CREATING.contains(record.id())) {
+            return true;
+        }
+        ProcessIdentity creator;
         try {
-            return !record.creator().isEmpty() && ProcessIdentity.parse(record.creator()).isAlive();
+            creator = ProcessIdentity.parse(record.creator());
         } catch (RuntimeException e) {
             return false;
+        }
+        if (creator.equals(SELF) || !creator.isAlive()) {
+            return false; // this process, where no thread creates it; or a launcher that died
+        }
+        Path file = runDir.container(record.id()).creating();
+        if (!Files.exists(file)) {
+            return false;
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                return true;
+            }
+            lock.release();
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Takes the container's creation lock (a new file: nobody else can hold it). Caller holds the run lock. */
+    private static void holdCreation(ContainerFiles files) throws IOException {
+        FileChannel channel = FileChannel.open(files.creating(), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE);
+        try {
+            if (channel.tryLock() == null) {
+                throw new IOException("the creation lock " + files.creating() + " is held");
+            }
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        CREATION_LOCKS.put(files.dir().getFileName().toString(), channel);
+    }
+
+    /** Gives the creation lock back once the container started, or failed and was removed. */
+    private static void releaseCreation(ContainerFiles files) {
+        FileChannel channel = CREATION_LOCKS.remove(files.dir().getFileName().toString());
+        try {
+            if (channel != null) {
+                channel.close();
+            }
+            Files.deleteIfExists(files.creating());
+        } catch (IOException e) {
+            LOG.debug("Cannot release {}: {}", files.creating(), e.getMessage());
         }
     }
 
@@ -427,6 +545,11 @@ public final class ContainerManager {
      */
     private void dismantle(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         runc.delete(record.id());
+        // runc removes the cgroup with the container; one left by a runc that failed or was killed goes here.
+        if (!cgroups.directories(record.cgroupsPath()).isEmpty()) {
+            cgroups.killAll(record.cgroupsPath(), STOP_TIMEOUT_MS);
+            cgroups.remove(record.cgroupsPath());
+        }
         mounter.unmount(files.rootfs());
         try {
             if (!MountTable.under(files.dir()).isEmpty()) {

@@ -120,11 +120,19 @@ final class ContainerStates {
         }
     }
 
-    /** Finds a container by full id, name, or unique id prefix. */
+    /**
+     * Finds a container by full id, then by name, then by unique id prefix. Ids come first, so no name can stand in
+     * for another container's id.
+     */
     ContainerInfo find(String idOrName) throws RuncibleException {
         List<ContainerInfo> all = list();
         for (ContainerInfo info : all) {
-            if (info.record().id().equals(idOrName) || info.record().name().equals(idOrName)) {
+            if (info.record().id().equals(idOrName)) {
+                return info;
+            }
+        }
+        for (ContainerInfo info : all) {
+            if (info.record().name().equals(idOrName)) {
                 return info;
             }
         }

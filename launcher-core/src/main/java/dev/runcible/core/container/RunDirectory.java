@@ -197,6 +197,11 @@ public final class RunDirectory {
             return dir.resolve("exit-code");
         }
 
+        /** Locked by the launcher thread creating the container, until it has started or been removed. */
+        public Path creating() {
+            return dir.resolve("creating");
+        }
+
         public Path shimLog() {
             return dir.resolve("shim.log");
         }

@@ -10,8 +10,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Parses an image config blob (OCI or Docker): Env, Entrypoint, Cmd, WorkingDir, User and the platform. */
+/**
+ * Parses an image config blob (OCI or Docker): Env, Entrypoint, Cmd, WorkingDir, User and the platform. The Env is
+ * bounded: the kernel copies it onto the new process's stack, and a huge one keeps {@code runc init} busy for good.
+ */
 public final class ImageConfigParser {
+    /** The most Env entries an image may set. */
+    public static final int MAX_ENV_ENTRIES = 4096;
+    /** The most bytes an image's Env may take (the kernel allows argv and envp together a quarter of the stack). */
+    public static final long MAX_ENV_BYTES = 512 * 1024;
+
     private ImageConfigParser() {
     }
 
@@ -31,6 +39,15 @@ public final class ImageConfigParser {
             throw new InvalidImageException(what + " has a 'config' that is not an object");
         }
         List<String> env = strings(config, "Env", what);
+        long envBytes = 0;
+        for (String entry : env) {
+            envBytes += entry.length() + 1;
+        }
+        if (env.size() > MAX_ENV_ENTRIES || envBytes > MAX_ENV_BYTES) {
+            throw new InvalidImageException(what + " has " + env.size() + " Env entries of " + envBytes
+                    + " bytes, above the limit of " + MAX_ENV_ENTRIES + " entries and " + MAX_ENV_BYTES
+                    + " bytes; rebuild the image with a smaller environment");
+        }
         for (String entry : env) {
             if (entry.indexOf('=') <= 0) {
                 throw new InvalidImageException(what + " has Env entry '" + entry + "' that is not NAME=value");

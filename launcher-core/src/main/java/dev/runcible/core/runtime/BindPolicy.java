@@ -9,8 +9,10 @@ import java.util.List;
 
 /**
  * Which host paths a container may bind: only under {@code runcible.mounts.allowed-ro} (read-only) or
- * {@code runcible.mounts.allowed-rw}, judged on the real path with symlinks resolved, and never the run directory
- * or the configuration's directory read-write, whatever those lists say.
+ * {@code runcible.mounts.allowed-rw}, judged on the real path with symlinks resolved. Never, whatever those lists
+ * say and read-only included, the launcher's own state: the run directory (every container's env and root
+ * filesystem), the configuration's directory, the local store and the plugins' caches and tag files, nor anything
+ * inside them or above them.
  */
 public final class BindPolicy {
     private final List<Path> allowedReadOnly;
@@ -24,9 +26,11 @@ public final class BindPolicy {
         this.protectedPaths = protectedPaths.stream().map(BindPolicy::realOrSelf).toList();
     }
 
-    public static BindPolicy of(CoreConfig config) {
+    /** The policy of a configuration; {@code state} lists the plugins' own host paths (store, cache, tag files). */
+    public static BindPolicy of(CoreConfig config, List<Path> state) {
         List<Path> protect = new ArrayList<>(List.of(config.runDir()));
         config.configDirectory().ifPresent(protect::add);
+        protect.addAll(state);
         return new BindPolicy(config.allowedReadOnly(), config.allowedReadWrite(), protect);
     }
 
@@ -40,13 +44,11 @@ public final class BindPolicy {
             } catch (IOException e) {
                 throw new InvalidRequestException("Bind mount source " + mount.source() + " does not exist");
             }
-            if (!mount.readOnly()) {
-                for (Path protectedPath : protectedPaths) {
-                    if (protectedPath.startsWith(real) || real.startsWith(protectedPath)) {
-                        throw new InvalidRequestException("Bind mount source " + mount.source() + " would expose "
-                                + protectedPath + " (the launcher's state or configuration) read-write; mount it :ro"
-                                + " or choose another directory");
-                    }
+            for (Path protectedPath : protectedPaths) {
+                if (protectedPath.startsWith(real) || real.startsWith(protectedPath)) {
+                    throw new InvalidRequestException("Bind mount source " + mount.source() + " would expose "
+                            + protectedPath + " (the launcher's own state, store or configuration) to the "
+                            + "container; bind a directory outside it");
                 }
             }
             boolean allowed = under(real, allowedReadWrite) || (mount.readOnly() && under(real, allowedReadOnly));

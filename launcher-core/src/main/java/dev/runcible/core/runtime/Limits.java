@@ -49,9 +49,23 @@ public record Limits(OptionalLong memoryBytes, OptionalInt cpuPercent, OptionalL
         if (pids != null && pids < 1) {
             throw new InvalidRequestException("Invalid --pids value '" + pids + "': give a positive number");
         }
+        if (pids != null && pids > maxPids()) {
+            throw new InvalidRequestException("Invalid --pids value '" + pids + "': above the kernel's maximum of "
+                    + maxPids() + " (/proc/sys/kernel/pid_max)");
+        }
         return new Limits(memoryBytes,
                 cpuPercent == null ? OptionalInt.empty() : OptionalInt.of(cpuPercent),
                 pids == null ? OptionalLong.empty() : OptionalLong.of(pids));
+    }
+
+    /** The kernel's most pids ({@code /proc/sys/kernel/pid_max}; 2^22, its ceiling, where that cannot be read). */
+    static long maxPids() {
+        try (java.io.BufferedReader in = java.nio.file.Files.newBufferedReader(
+                java.nio.file.Path.of("/proc/sys/kernel/pid_max"))) {
+            return Long.parseLong(in.readLine().strip());
+        } catch (java.io.IOException | NumberFormatException | NullPointerException e) {
+            return 1L << 22;
+        }
     }
 
     /** The CFS quota in microseconds per {@link #CPU_PERIOD_US}. */

@@ -14,10 +14,13 @@ import java.util.Optional;
 /**
  * Turns an image's {@code User} ({@code name}, {@code uid}, {@code name:group}, {@code uid:gid}) into numeric ids,
  * reading the image's own /etc/passwd and /etc/group. Those files are image content: a symlink among them could
- * point outside the root filesystem, so symlinks are refused rather than followed.
+ * point outside the root filesystem, so symlinks are refused rather than followed, and at most
+ * {@value #MAX_FILE_BYTES} bytes of each are read.
  */
 public final class UserResolver {
     private static final int MAX_ID = Integer.MAX_VALUE - 1;
+    /** The most of /etc/passwd or /etc/group read: image content, which may be a sparse file of any size. */
+    static final int MAX_FILE_BYTES = 4 << 20;
 
     private UserResolver() {
     }
@@ -112,8 +115,22 @@ public final class UserResolver {
             return List.of();
         }
         try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new InvalidImageException("The image's /etc/" + name + " is " + size + " bytes, above the "
+                        + MAX_FILE_BYTES + " bytes read to resolve a user name; use a numeric uid:gid");
+            }
             List<String[]> out = new ArrayList<>();
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            String text;
+            try (java.io.InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+                if (bytes.length > MAX_FILE_BYTES) {
+                    throw new InvalidImageException("The image's /etc/" + name + " is larger than "
+                            + MAX_FILE_BYTES + " bytes; use a numeric uid:gid");
+                }
+                text = new String(bytes, StandardCharsets.UTF_8);
+            }
+            for (String line : text.split("\\r?\\n")) {
                 if (!line.isBlank() && !line.startsWith("#")) {
                     out.add(line.split(":", -1));
                 }

@@ -294,4 +294,87 @@ class AgentIT {
         }
         assertThat(stale).doesNotExist();
     }
+
+    @Test
+    void theAgentReplacesNothingButAStaleSocketAndChangesNoDirectoryItDidNotMake() throws Exception {
+        Path file = node.base.resolve("not-a-socket");
+        Files.writeString(file, "precious");
+        assertThatThrownBy(() -> AgentServer.bind(file)).isInstanceOf(ContainerRuntimeException.class)
+                .hasMessageContaining("it exists and is not a socket");
+        assertThat(Files.readString(file)).isEqualTo("precious");
+        Path directory = Files.createDirectories(node.base.resolve("shared-tmp"));
+        assertThat(new ProcessBuilder("chmod", "1777", directory.toString()).start().waitFor()).isZero();
+        try (AgentServer inSharedDirectory = AgentServer.bind(directory.resolve("x.sock"))) {
+            assertThat(Files.getPosixFilePermissions(inSharedDirectory.socket()))
+                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        }
+        assertThat(Files.getAttribute(directory, "unix:mode")).isEqualTo(01777 | 0040000);
+        assertThat(directory.resolve("x.sock")).doesNotExist();
+    }
+
+    @Test
+    void theClientSendsOnlyTheVariablesTheCommandNeeds() throws Exception {
+        Path fake = node.base.resolve("fake-agent.sock");
+        try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            listener.bind(UnixDomainSocketAddress.of(fake));
+            ExecutorService accepting = Executors.newSingleThreadExecutor();
+            Future<AgentProtocol.Request> received = accepting.submit(() -> {
+                try (SocketChannel channel = listener.accept()) {
+                    AgentProtocol.Request request = AgentProtocol.readRequest(new DataInputStream(
+                            new BufferedInputStream(AgentProtocol.input(channel))));
+                    DataOutputStream out = new DataOutputStream(AgentProtocol.output(channel));
+                    byte[] exit = AgentProtocol.exitPayload(0);
+                    AgentProtocol.writeFrame(out, AgentProtocol.EXIT, exit, 0, exit.length);
+                    return request;
+                }
+            });
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "-cp", System.getProperty("java.class.path"), "dev.runcible.client.AgentClient",
+                    "run", "-e", "PASSED", "--env=ALSO_PASSED", "-e", "SET=here", "-e", "UNSET", RealNode.IMAGE,
+                    "--", "env"));
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().put(AgentProtocol.SOCKET_ENV, fake.toString());
+            builder.environment().put("PASSED", "yes");
+            builder.environment().put("ALSO_PASSED", "too");
+            builder.environment().put("SECRET_TOKEN", "must-not-leave");
+            builder.environment().put("RUNCIBLE_CONFIG", "relative.properties");
+            Process client = builder.start();
+            assertThat(client.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            Map<String, String> sent = received.get(10, TimeUnit.SECONDS).environment();
+            assertThat(sent).containsOnlyKeys("PASSED", "ALSO_PASSED", "RUNCIBLE_CONFIG")
+                    .containsEntry("PASSED", "yes").containsEntry("ALSO_PASSED", "too");
+            assertThat(Path.of(sent.get("RUNCIBLE_CONFIG"))).isAbsolute();
+            accepting.shutdownNow();
+        }
+    }
+
+    @Test
+    void theClientSendsNothingToASocketServedByAnotherUser() throws Exception {
+        Path scratch = Files.createTempDirectory("runcible-foreign-");
+        try {
+            Path classes = scratch.resolve("classes/dev/runcible/core/cli");
+            Files.createDirectories(classes);
+            Files.copy(Path.of(ForeignListener.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                    .resolve("dev/runcible/core/cli/ForeignListener.class"), classes.resolve("ForeignListener.class"));
+            Path sockets = Files.createDirectories(scratch.resolve("sockets"));
+            assertThat(new ProcessBuilder("chmod", "-R", "a+rX", scratch.toString()).start().waitFor()).isZero();
+            assertThat(new ProcessBuilder("chmod", "777", sockets.toString()).start().waitFor()).isZero();
+            Path foreign = sockets.resolve("agent.sock");
+            Process listener = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    scratch.resolve("classes").toString(), "dev.runcible.core.cli.ForeignListener", foreign.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            java.io.BufferedReader said = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    listener.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(said.readLine()).isEqualTo("listening");
+            Reply reply = client(foreign, "run", "--rm", "-e", "PATH", RealNode.IMAGE, "--", "true");
+            assertThat(reply.exitCode()).isEqualTo(125);
+            assertThat(reply.err()).contains("refusing the agent socket " + foreign)
+                    .contains("served by user 'nobody', not by root").contains("nothing was sent");
+            assertThat(said.readLine()).isEqualTo("received 0");
+            assertThat(listener.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            new ProcessBuilder("rm", "-rf", scratch.toString()).start().waitFor();
+        }
+    }
 }

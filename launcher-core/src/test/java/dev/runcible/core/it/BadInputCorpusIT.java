@@ -83,13 +83,19 @@ class BadInputCorpusIT {
         Map<String, String> settings = new HashMap<>(Map.of("squashfs.cache.dir", cache.toString(),
                 "local.root", store.toString()));
         RealNode.copyTree(node.store, store);
+        Files.createDirectories(cache);
         String image = RealNode.IMAGE;
         List<String> args = new ArrayList<>(List.of("run"));
         String extraLine = null;
         switch (category) {
             case "reference" -> image = input;
             case "digest" -> image = "app@" + input;
-            case "memory", "cpu", "pids", "mount", "name", "env", "user" -> args.addAll(List.of("--" + category, input));
+            case "memory", "cpu", "pids", "name", "env", "user", "network" ->
+                    args.addAll(List.of("--" + category, input));
+            case "mount" -> args.addAll(List.of("--mount", input.replace("${RUN}", node.runDir.toString())
+                    .replace("${STORE}", store.toString()).replace("${CACHE}", cache.toString())
+                    .replace("${CONFIG}", node.base.resolve("config").toString())
+                    .replace("${BASE}", node.base.toString())));
             case "signal" -> args = new ArrayList<>(List.of("kill", "--signal", input, "nobody"));
             case "tagline" -> {
                 Files.writeString(store.resolve("image-tag-to-hash"), input + "\n", StandardOpenOption.APPEND);

@@ -231,16 +231,20 @@ class RealContainerIT {
     }
 
     @Test
-    void theLaunchersStateAndConfigurationAreNeverMountedReadWrite() throws Exception {
+    void theLaunchersStateStoreCacheAndConfigurationAreNeverMounted() throws Exception {
         Path everything = node.configFile("rw-everything", Map.of("runcible.mounts.allowed-rw", "/"));
-        for (Path exposed : List.of(node.runDir, everything.getParent(), Path.of("/"))) {
-            Cli cli = Cli.run(everything, "run", "--rm", "--mount", exposed + ":/x:rw", RealNode.IMAGE, "--", "true");
-            assertThat(cli.exitCode()).as(exposed.toString()).isEqualTo(125);
-            assertThat(cli.err()).contains("(the launcher's state or configuration) read-write");
+        for (Path exposed : List.of(node.runDir, everything.getParent(), node.store, node.store.resolve("layers"),
+                node.cache, Path.of("/"))) {
+            for (String mode : List.of("rw", "ro")) {
+                Cli cli = Cli.run(everything, "run", "--rm", "--mount", exposed + ":/x:" + mode, RealNode.IMAGE, "--",
+                        "true");
+                assertThat(cli.exitCode()).as(exposed + ":" + mode).isEqualTo(125);
+                assertThat(cli.err()).contains("(the launcher's own state, store or configuration)");
+            }
         }
-        Cli readOnly = Cli.run(everything, "run", "--rm", "--mount", node.runDir + ":/x:ro", RealNode.IMAGE, "--",
+        Cli elsewhere = Cli.run(everything, "run", "--rm", "--mount", node.shared + ":/x:rw", RealNode.IMAGE, "--",
                 "true");
-        assertThat(readOnly.exitCode()).as(readOnly.err()).isZero();
+        assertThat(elsewhere.exitCode()).as(elsewhere.err()).isZero();
         node.assertNothingLeftRunning();
     }
 
@@ -257,6 +261,14 @@ class RealContainerIT {
             assertThat(containers.find(id.substring(0, 8)).record().name()).isEqualTo("web.1");
             Cli badName = Cli.run(config, "run", "--name", "-bad", RealNode.IMAGE, "--", "true");
             assertThat(badName.err()).contains("Invalid container name '-bad'");
+            // A name may not pass for another container's id, and ids are looked up before names.
+            Cli impostor = Cli.run(config, "run", "-d", "--name", id, RealNode.IMAGE, "--", "true");
+            assertThat(impostor.exitCode()).isEqualTo(125);
+            assertThat(impostor.err()).contains("look like a container id");
+            Cli shortImpostor = Cli.run(config, "run", "-d", "--name", id.substring(0, 12), RealNode.IMAGE, "--",
+                    "true");
+            assertThat(shortImpostor.err()).contains("look like a container id");
+            assertThat(containers.find(id).record().name()).isEqualTo("web.1");
         }
     }
 }
