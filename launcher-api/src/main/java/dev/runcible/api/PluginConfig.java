@@ -21,6 +21,20 @@ public interface PluginConfig {
 
     long bytes(String key, long defaultValue);
 
+    /** {@code true} or {@code false}; anything else is reported as a problem and gives the default. */
+    default boolean bool(String key, boolean defaultValue) {
+        Optional<String> value = get(key);
+        if (value.isEmpty()) {
+            return defaultValue;
+        }
+        String text = value.get().toLowerCase(java.util.Locale.ROOT);
+        if (!text.equals("true") && !text.equals("false")) {
+            problem(key, "must be true or false, got '" + value.get() + "'");
+            return defaultValue;
+        }
+        return text.equals("true");
+    }
+
     List<String> list(String key, List<String> defaultValue);
 
     /**

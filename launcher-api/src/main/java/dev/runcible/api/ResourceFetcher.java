@@ -6,4 +6,12 @@ import java.net.URI;
 /** Opens resource locations of one URI scheme for reading. Thread-safe. */
 public interface ResourceFetcher extends Closeable {
     InputStream open(URI location) throws ResourceUnavailableException;
+
+    /**
+     * Proves, without reading it, that the location may be read by whoever names it: called before a copy the node
+     * already holds (fetched for another image, perhaps from another repository) is used for this one. By default
+     * there is nothing to prove: a store the operator configured serves every image in it.
+     */
+    default void checkAccess(URI location) throws RuncibleException {
+    }
 }

@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpHead;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -137,6 +139,27 @@ final class RegistryClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks the image's own repository whether it serves a blob, without reading it (HEAD). A blob the node holds
+     * for another image is used only when this answers yes: a digest alone grants no access to its content.
+     */
+    void checkBlob(String registry, String repository, Digest digest) throws RuncibleException {
+        String action = "Tried to check that " + registry + "/" + repository + " serves blob " + digest;
+        URI uri = base(registry).resolve(repository + "/blobs/" + digest);
+        try (Response response = send(registry, repository, uri, Map.of(), action, true)) {
+            if (response.status() == 404) {
+                throw new PolicyViolationException(action + " but it does not (404): the node's copy came from "
+                        + "another image and is not used for this one");
+            }
+            if (response.status() != 200) {
+                throw new ResourceUnavailableException(action + " but failed because the registry answered "
+                        + response.status());
+            }
+        } catch (IOException e) {
+            throw new ResourceUnavailableException(action + " but failed because: " + e.getMessage(), e);
+        }
+    }
+
     private void expectOk(Response response, String action) throws RuncibleException {
         if (response.status() == 200) {
             return;
@@ -153,11 +176,16 @@ final class RegistryClient implements AutoCloseable {
 
     private Response send(String registry, String repository, URI uri, Map<String, String> headers, String action)
             throws RuncibleException {
+        return send(registry, repository, uri, headers, action, false);
+    }
+
+    private Response send(String registry, String repository, URI uri, Map<String, String> headers, String action,
+            boolean head) throws RuncibleException {
         String scope = "repository:" + repository + ":pull";
         String key = registry + " " + scope;
         boolean challenged = false;
         for (int attempt = 1; ; attempt++) {
-            HttpGet request = new HttpGet(uri);
+            HttpUriRequestBase request = head ? new HttpHead(uri) : new HttpGet(uri);
             headers.forEach(request::addHeader);
             Authorization authorization = authorizations.get(key);
             if (authorization != null && authorization.fresh()) {

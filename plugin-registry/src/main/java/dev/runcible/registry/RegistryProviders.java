@@ -107,6 +107,14 @@ public final class RegistryProviders {
                 }
 
                 @Override
+                public void checkAccess(URI location) throws dev.runcible.api.RuncibleException {
+                    if (shared.settings.checkBlobAccess()) {
+                        BlobLocation blob = BlobLocation.parse(location);
+                        shared.client().checkBlob(blob.registry(), blob.repository(), blob.digest());
+                    }
+                }
+
+                @Override
                 public void close() {
                     shared.close(); // the launcher closes fetchers last
                 }

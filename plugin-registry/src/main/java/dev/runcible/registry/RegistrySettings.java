@@ -15,10 +15,12 @@ import java.util.Set;
  * @param username basic credentials for every registry (docker config.json entries are per registry)
  * @param authFile a docker {@code config.json} whose {@code auths} entries give credentials per registry
  * @param maxTries attempts for a request that fails with a 5xx status, a timeout or a broken connection
+ * @param checkBlobAccess whether a blob the node already holds is used for an image only once that image's own
+ *     repository answers a HEAD request for it
  */
 record RegistrySettings(Set<String> insecure, Optional<Path> caFile, Optional<String> username,
         Optional<String> password, Optional<Path> authFile, int maxTries, int connectTimeoutSeconds,
-        int readTimeoutSeconds) {
+        int readTimeoutSeconds, boolean checkBlobAccess) {
     static final String INSECURE = "registry.insecure-registries";
     static final String CA_FILE = "registry.ca-file";
     static final String USERNAME = "registry.username";
@@ -27,6 +29,7 @@ record RegistrySettings(Set<String> insecure, Optional<Path> caFile, Optional<St
     static final String MAX_TRIES = "registry.max-tries";
     static final String CONNECT_TIMEOUT = "registry.connect-timeout-seconds";
     static final String READ_TIMEOUT = "registry.read-timeout-seconds";
+    static final String CHECK_BLOB_ACCESS = "registry.check-blob-access";
 
     static RegistrySettings from(PluginConfig config) {
         Optional<Path> caFile = config.get(CA_FILE).map(v -> config.path(CA_FILE, null));
@@ -45,7 +48,7 @@ record RegistrySettings(Set<String> insecure, Optional<Path> caFile, Optional<St
                 .or(RegistrySettings::defaultAuthFile);
         return new RegistrySettings(Set.copyOf(config.list(INSECURE, List.of())), caFile, username, password,
                 authFile, config.integer(MAX_TRIES, 4, 1, 20), config.integer(CONNECT_TIMEOUT, 10, 1, 600),
-                config.integer(READ_TIMEOUT, 60, 1, 3600));
+                config.integer(READ_TIMEOUT, 60, 1, 3600), config.bool(CHECK_BLOB_ACCESS, true));
     }
 
     /** Where docker keeps credentials: $DOCKER_CONFIG/config.json, else ~/.docker/config.json, if it exists. */

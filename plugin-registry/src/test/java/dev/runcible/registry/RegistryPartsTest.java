@@ -80,7 +80,7 @@ class RegistryPartsTest {
                            "127.0.0.1:5000": {"username": "dave", "password": "pw"}}}
                 """.formatted(auth));
         RegistrySettings settings = new RegistrySettings(Set.of(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.of(file), 3, 10, 60);
+                Optional.empty(), Optional.of(file), 3, 10, 60, true);
         Credentials credentials = new Credentials(settings, new ObjectMapper());
         assertThat(credentials.forRegistry("docker.io")).contains(new Credentials.UserPassword("carol", "pa:ss"));
         assertThat(credentials.forRegistry("127.0.0.1:5000")).contains(new Credentials.UserPassword("dave", "pw"));
@@ -91,7 +91,7 @@ class RegistryPartsTest {
     @Test
     void configuredCredentialsWinAndInsecureHostsUseHttp() throws Exception {
         RegistrySettings settings = new RegistrySettings(Set.of("127.0.0.1:5000"), Optional.empty(),
-                Optional.of("u"), Optional.of("p"), Optional.empty(), 3, 10, 60);
+                Optional.of("u"), Optional.of("p"), Optional.empty(), 3, 10, 60, true);
         assertThat(new Credentials(settings, new ObjectMapper()).forRegistry("any")).contains(
                 new Credentials.UserPassword("u", "p"));
         try (RegistryClient client = new RegistryClient(settings, TrustedCertificates.context(Optional.empty()),

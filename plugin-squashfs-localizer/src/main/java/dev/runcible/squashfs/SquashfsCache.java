@@ -88,8 +88,22 @@ final class SquashfsCache implements ResourcesLocalizer {
         return java.util.List.of(root);
     }
 
+    /**
+     * Brings the resource into the cache, or finds it there. A copy this call did not fetch from the resource's own
+     * location (cached earlier, or fetched meanwhile for another image) is used only once that location's fetcher
+     * grants access to it: for a registry, the image's own repository must serve the blob.
+     */
     @Override
     public LocalizedResource localize(OciResource resource) throws RuncibleException {
+        LocalizedResource found = find(resource);
+        if (!(found.hashedNow() && found.resource().location().equals(resource.location()))) {
+            context.fetcher(resource.location().getScheme()).checkAccess(resource.location());
+        }
+        return found.resource() == resource ? found
+                : new LocalizedResource(resource, found.path(), found.fileDigest(), found.hashedNow());
+    }
+
+    private LocalizedResource find(OciResource resource) throws RuncibleException {
         Path target = pathOf(resource);
         if (Files.exists(target)) {
             touch(target);

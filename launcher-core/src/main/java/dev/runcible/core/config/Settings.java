@@ -150,20 +150,6 @@ public final class Settings implements PluginConfig {
         }
     }
 
-    /** {@code true} or {@code false}; anything else is a problem. */
-    public boolean bool(String key, boolean defaultValue) {
-        Optional<String> value = get(key);
-        if (value.isEmpty()) {
-            return defaultValue;
-        }
-        String text = value.get().toLowerCase(Locale.ROOT);
-        if (!text.equals("true") && !text.equals("false")) {
-            problem(key, "must be true or false, got '" + value.get() + "'");
-            return defaultValue;
-        }
-        return text.equals("true");
-    }
-
     @Override
     public long bytes(String key, long defaultValue) {
         Optional<String> value = get(key);

@@ -242,7 +242,19 @@ public final class ContainerManager {
         }
     }
 
+    /** Starts the shim and waits until runc has started the container; any failure removes it, processes and all. */
     private Started start(ContainerRecord record, ContainerFiles files) throws RuncibleException {
+        try {
+            return startOrFail(record, files);
+        } catch (RuncibleException | RuntimeException | Error e) {
+            if (Files.exists(files.record())) {
+                forceRemove(record, files);
+            }
+            throw e;
+        }
+    }
+
+    private Started startOrFail(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         Process shim = runc.start(files, record.id());
         try {
             writeAtomically(files.shimPid(), ProcessIdentity.of(shim.pid()).format()
@@ -250,19 +262,16 @@ public final class ContainerManager {
             long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
             while (!Files.exists(files.containerPid()) && shim.isAlive()) {
                 if (System.currentTimeMillis() > deadline) {
-                    forceRemove(record, files);
                     throw new ContainerRuntimeException("Container " + record.shortId() + " did not start within "
                             + START_TIMEOUT_MS / 1000 + " s; it was removed");
                 }
                 shim.waitFor(2, TimeUnit.MILLISECONDS);
             }
         } catch (IOException e) {
-            forceRemove(record, files);
             throw new ContainerRuntimeException("Cannot record the supervisor of " + record.shortId() + ": "
                     + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            forceRemove(record, files);
             throw new ContainerRuntimeException("Interrupted while starting " + record.shortId());
         }
         if (!Files.exists(files.containerPid())) {
@@ -270,7 +279,6 @@ public final class ContainerManager {
             // (or the container was removed by force while it started).
             String error = Files.exists(files.record()) ? RuncErrors.lastError(files.stderr())
                     : "it was removed while it started";
-            forceRemove(record, files);
             throw new ContainerRuntimeException("Cannot start container from '" + record.image() + "': " + error,
                     RuncErrors.exitCode(error));
         }

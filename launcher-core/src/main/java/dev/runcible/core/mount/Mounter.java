@@ -45,12 +45,12 @@ public final class Mounter {
                 return;
             }
             Commands.Result result = Commands.run(List.of("umount", target.toString()), TIMEOUT_SECONDS);
-            if (result.ok()) {
-                return;
+            if (result.ok() || !MountTable.isMounted(target)) {
+                return; // unmounted, here or by a concurrent removal of the same container
             }
             LOG.warn("umount {} failed ({}); detaching it lazily", target, result.message());
             result = Commands.run(List.of("umount", "-l", target.toString()), TIMEOUT_SECONDS);
-            if (!result.ok()) {
+            if (!result.ok() && MountTable.isMounted(target)) {
                 throw new ContainerRuntimeException("Cannot unmount " + target + ": " + result.message());
             }
         } catch (IOException e) {

@@ -37,9 +37,9 @@ public final class UserResolver {
             userPart = spec.substring(0, colon);
             groupPart = spec.substring(colon + 1);
         }
+        Integer uid = number(userPart);
         List<String[]> passwd = entries(rootfs, "passwd");
         String[] entry = null;
-        Integer uid = number(userPart);
         for (String[] candidate : passwd) {
             if (candidate.length >= 7 && (uid == null ? candidate[0].equals(userPart)
                     : candidate[2].equals(Integer.toString(uid)))) {
@@ -118,7 +118,7 @@ public final class UserResolver {
             long size = Files.size(file);
             if (size > MAX_FILE_BYTES) {
                 throw new InvalidImageException("The image's /etc/" + name + " is " + size + " bytes, above the "
-                        + MAX_FILE_BYTES + " bytes read to resolve a user name; use a numeric uid:gid");
+                        + MAX_FILE_BYTES + " bytes read to resolve a user; rebuild the image with a smaller one");
             }
             List<String[]> out = new ArrayList<>();
             String text;
@@ -126,7 +126,7 @@ public final class UserResolver {
                 byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
                 if (bytes.length > MAX_FILE_BYTES) {
                     throw new InvalidImageException("The image's /etc/" + name + " is larger than "
-                            + MAX_FILE_BYTES + " bytes; use a numeric uid:gid");
+                            + MAX_FILE_BYTES + " bytes; rebuild the image with a smaller one");
                 }
                 text = new String(bytes, StandardCharsets.UTF_8);
             }

@@ -195,10 +195,52 @@ class BadInputCorpusIT {
                 }
             }
             case "garble-record" -> Files.writeString(record, "not a digest\n");
+            case "fifo-manifest" -> fifo(store.resolve("manifests").resolve(goodManifest));
+            case "fifo-tagfile" -> fifo(store.resolve("image-tag-to-hash"));
+            case "zero-manifest" -> relink(store.resolve("manifests").resolve(goodManifest), Path.of("/dev/zero"));
+            case "shadow-manifest" -> relink(store.resolve("manifests").resolve(goodManifest), Path.of("/etc/shadow"));
+            case "huge-manifest" -> Files.write(store.resolve("manifests").resolve(goodManifest),
+                    new byte[5 << 20]);
+            case "device-layer" -> {
+                Files.delete(record);
+                relink(layer, aBlockDevice());
+            }
+            case "dir-config" -> {
+                try (Stream<Path> configs = Files.list(store.resolve("config"))) {
+                    for (Path config : configs.toList()) {
+                        Files.delete(config);
+                        Files.createDirectory(config);
+                    }
+                }
+            }
             default -> throw new IllegalArgumentException(how);
         }
     }
 
+
+    private static void fifo(Path path) throws IOException {
+        Files.delete(path);
+        assertThat(Commands.run(List.of("mkfifo", path.toString()), 10).ok()).isTrue();
+    }
+
+    private static void relink(Path path, Path target) throws IOException {
+        Files.delete(path);
+        Files.createSymbolicLink(path, target);
+    }
+
+    /** Some block device of this machine (a store entry must never lead to one). */
+    private static Path aBlockDevice() throws IOException {
+        try (Stream<Path> devices = Files.list(Path.of("/dev"))) {
+            return devices.filter(p -> {
+                try {
+                    return ((Integer) Files.getAttribute(p, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                            & 0170000) == 0060000;
+                } catch (IOException e) {
+                    return false;
+                }
+            }).findFirst().orElseThrow(() -> new IllegalStateException("no block device in /dev"));
+        }
+    }
 
     private static long loopDeviceCount() throws IOException {
         return Commands.run(List.of("losetup", "-a"), 10).stdout().lines().count();

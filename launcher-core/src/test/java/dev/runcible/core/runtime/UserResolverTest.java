@@ -61,4 +61,15 @@ class UserResolverTest {
         assertThatThrownBy(() -> UserResolver.resolve(rootfs, Optional.of("root")))
                 .isInstanceOf(InvalidImageException.class).hasMessageContaining("symbolic link");
     }
+
+    @Test
+    void readsAtMostFourMibOfPasswd() throws Exception {
+        try (java.io.RandomAccessFile passwd = new java.io.RandomAccessFile(rootfs.resolve("etc/passwd").toFile(),
+                "rw")) {
+            passwd.setLength(3L << 30); // sparse: three gigabytes of nothing
+        }
+        assertThatThrownBy(() -> UserResolver.resolve(rootfs, Optional.of("root")))
+                .isInstanceOf(InvalidImageException.class).hasMessageContaining("/etc/passwd is " + (3L << 30)
+                        + " bytes, above the " + UserResolver.MAX_FILE_BYTES + " bytes read");
+    }
 }

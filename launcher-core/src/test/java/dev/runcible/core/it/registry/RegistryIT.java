@@ -39,6 +39,8 @@ class RegistryIT {
     private static Pki pki;
     private static int caches;
     private static TestImage.Blob corruptLayer;
+    private static TestImage.Blob longerLayer;
+    private static TestImage.Blob secretLayer;
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -122,6 +124,35 @@ class RegistryIT {
                 .layer(new Layer().busybox().file("unique", "corrupt-me"), Compression.GZIP);
         push("test/corrupt", "1", corrupt, "amd64");
         corruptLayer = corrupt.layers().get(0);
+
+        // A layer the registry serves whole while the manifest declares it 1000 bytes shorter.
+        byte[] longNoise = new byte[256 << 10];
+        new Random(7).nextBytes(longNoise);
+        TestImage longer = TestImage.oci().cmd("true")
+                .layer(new Layer().busybox().file("long", longNoise, 0644), Compression.GZIP);
+        TestImage.Blob longerConfig = longer.config("amd64");
+        TestImage.Blob longerManifest = longer.manifest(longerConfig);
+        long real = longer.layers().get(0).bytes().length;
+        String shortened = new String(longerManifest.bytes(), StandardCharsets.UTF_8)
+                .replaceAll("(\"size\"\\s*:\\s*)" + real + "\\b", "$1" + (real - 1000));
+        if (shortened.equals(new String(longerManifest.bytes(), StandardCharsets.UTF_8))) {
+            throw new IllegalStateException("the layer size was not found in the manifest");
+        }
+        plain.push("test/longer", "1", TestImage.Blob.of(longerManifest.mediaType(),
+                shortened.getBytes(StandardCharsets.UTF_8)), longer.layers().get(0), longerConfig);
+        longerLayer = longer.layers().get(0);
+
+        // One tenant's private layer, and an image in another repository that names it without being served it.
+        TestImage secret = TestImage.oci().cmd("cat", "/secret")
+                .layer(new Layer().busybox().file("secret", "tenant-a only"), Compression.GZIP);
+        push("tenant-a/private", "1", secret, "amd64");
+        TestImage thief = TestImage.oci().cmd("cat", "/secret").layer(secret.layers().get(0));
+        push("tenant-b/thief", "1", thief, "amd64");
+        secretLayer = secret.layers().get(0);
+        // The registry now serves that layer to tenant-b too; take its link away, as if tenant-b never had it.
+        Path link = plain.storage.resolve("docker/registry/v2/repositories/tenant-b/thief/_layers/sha256")
+                .resolve(secretLayer.digest().hex());
+        RegistryServer.deleteTree(link);
 
         TestImage badJson = TestImage.oci().cmd("true").layer(new Layer().file("x", "bad json"), Compression.NONE);
         TestImage.Blob badManifest = push("test/badjson", "1", badJson, "amd64");
@@ -246,6 +277,45 @@ class RegistryIT {
                 tokens.host() + "/test/layers:oci");
         assertThat(refused.exitCode()).isEqualTo(125);
         assertThat(refused.err()).contains("token service " + tokenServer.realm() + " refused the credentials");
+    }
+
+    @Test
+    void aLayerLongerThanItsDescriptorIsCutOffAtItsDeclaredSize() throws Exception {
+        Path config = config(Map.of());
+        Cli cli = Cli.run(config, "pull", plain.host() + "/test/longer:1");
+        assertThat(cli.exitCode()).isEqualTo(125);
+        assertThat(cli.err()).contains("Size mismatch for layer " + longerLayer.digest())
+                .contains("sent more than the " + (longerLayer.bytes().length - 1000) + " bytes its descriptor gives");
+        assertThat(cachedLayers(config)).isEmpty();
+    }
+
+    @Test
+    void aCachedBlobServesAnImageOnlyIfItsOwnRepositoryServesTheBlob() throws Exception {
+        Path config = config(Map.of());
+        Cli owner = Cli.run(config, "run", "--rm", plain.host() + "/tenant-a/private:1");
+        assertThat(owner.out()).as(owner.err()).isEqualTo("tenant-a only");
+        // Same node, same cache: the layer is there, but tenant-b's repository does not serve it.
+        Cli thief = Cli.run(config, "run", "--rm", plain.host() + "/tenant-b/thief:1");
+        assertThat(thief.exitCode()).isEqualTo(125);
+        assertThat(thief.out()).isEmpty();
+        assertThat(thief.err()).contains("tenant-b/thief serves blob " + secretLayer.digest())
+                .contains("does not (404)");
+        node.assertNothingLeftRunning();
+        // The operator can turn the check off (a registry that hides nothing between repositories).
+        Path unchecked = node.configFile("registry-unchecked", readSettings(config, Map.of(
+                "registry.check-blob-access", "false")));
+        Cli trusted = Cli.run(unchecked, "run", "--rm", plain.host() + "/tenant-b/thief:1");
+        assertThat(trusted.out()).as(trusted.err()).isEqualTo("tenant-a only");
+    }
+
+    private static Map<String, String> readSettings(Path config, Map<String, String> overrides) throws Exception {
+        Map<String, String> settings = new HashMap<>();
+        for (String line : Files.readAllLines(config)) {
+            int eq = line.indexOf('=');
+            settings.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+        settings.putAll(overrides);
+        return settings;
     }
 
     @Test

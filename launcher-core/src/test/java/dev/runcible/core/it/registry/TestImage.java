@@ -138,6 +138,12 @@ final class TestImage {
         return this;
     }
 
+    /** A layer blob another image has already (the same digest in two images). */
+    TestImage layer(Blob blob) {
+        layers.add(blob);
+        return this;
+    }
+
     List<Blob> layers() {
         return layers;
     }
