@@ -205,6 +205,26 @@ class BadInputCorpusIT {
                 Files.delete(record);
                 relink(layer, aBlockDevice());
             }
+            case "huge-env" -> {
+                // The same image with a config whose Env holds 5000 entries, under its own digests.
+                Path manifestFile = store.resolve("manifests").resolve(goodManifest);
+                var manifest = (com.fasterxml.jackson.databind.node.ObjectNode) dev.runcible.core.image.Json.MAPPER
+                        .readTree(manifestFile.toFile());
+                String configHex = manifest.get("config").get("digest").asText().substring("sha256:".length());
+                var image = (com.fasterxml.jackson.databind.node.ObjectNode) dev.runcible.core.image.Json.MAPPER
+                        .readTree(store.resolve("config").resolve(configHex).toFile());
+                var env = ((com.fasterxml.jackson.databind.node.ObjectNode) image.get("config")).putArray("Env");
+                for (int i = 0; i < 5000; i++) {
+                    env.add("V" + i + "=x");
+                }
+                byte[] config = dev.runcible.core.image.Json.MAPPER.writeValueAsBytes(image);
+                String hex = Sha256.of(config).hex();
+                Files.write(store.resolve("config").resolve(hex), config);
+                ((com.fasterxml.jackson.databind.node.ObjectNode) manifest.get("config")).put("digest", "sha256:" + hex)
+                        .put("size", config.length);
+                String newManifest = putManifest(store, dev.runcible.core.image.Json.MAPPER.writeValueAsBytes(manifest));
+                Files.writeString(store.resolve("image-tag-to-hash"), RealNode.IMAGE + ":" + newManifest + "\n");
+            }
             case "dir-config" -> {
                 try (Stream<Path> configs = Files.list(store.resolve("config"))) {
                     for (Path config : configs.toList()) {
