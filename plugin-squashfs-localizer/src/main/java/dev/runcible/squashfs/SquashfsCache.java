@@ -64,6 +64,7 @@ final class SquashfsCache implements ResourcesLocalizer {
     static final long STALE_PART_MILLIS = 3_600_000;
 
     private final long maxBytes;
+    private volatile boolean rootPrivate;
 
     SquashfsCache(Path root, PluginContext context, TarLayerConverter converter) {
         this(root, context, converter, 0);
@@ -141,6 +142,7 @@ final class SquashfsCache implements ResourcesLocalizer {
     private LocalizedResource fetchLocked(OciResource resource, Path target) throws RuncibleException {
         Path lockFile = root.resolve("locks").resolve(resource.digest().hex() + ".lock");
         try {
+            privateRoot();
             Files.createDirectories(lockFile.getParent());
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock ignored = FileLocks.exclusive(channel)) {
@@ -250,6 +252,27 @@ final class SquashfsCache implements ResourcesLocalizer {
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot remove damaged " + target + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Makes the cache root's alone (0700), as the run directory is: it holds every tenant's layers and configs. A
+     * cache directory found looser is tightened, if it is the launcher's own.
+     */
+    private void privateRoot() throws IOException {
+        if (rootPrivate) {
+            return;
+        }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> owner = PosixFilePermissions.fromString(
+                "rwx------");
+        if (!Files.isDirectory(root)) {
+            Files.createDirectories(root, PosixFilePermissions.asFileAttribute(owner));
+        }
+        int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        if (!Files.getPosixFilePermissions(root).equals(owner)
+                && (Integer) Files.getAttribute(root, "unix:uid") == self) {
+            Files.setPosixFilePermissions(root, owner);
+        }
+        rootPrivate = true;
     }
 
     private static Path digestRecord(Path squashfs) {

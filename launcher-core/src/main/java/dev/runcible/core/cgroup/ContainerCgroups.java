@@ -109,8 +109,8 @@ public final class ContainerCgroups {
             List<Path> tree = new ArrayList<>();
             try (var walk = Files.walk(dir)) {
                 walk.filter(Files::isDirectory).forEach(tree::add);
-            } catch (IOException e) {
-                continue;
+            } catch (IOException | java.io.UncheckedIOException e) {
+                continue; // removed meanwhile (by runc, or a concurrent removal of the same container)
             }
             for (int i = tree.size() - 1; i >= 0; i--) {
                 try {

@@ -44,6 +44,7 @@ class AgentIT {
     @BeforeAll
     static void setUp() throws Exception {
         node = RealNode.create();
+        dev.runcible.core.it.HostileImageIT.sparsePasswdImage(node, "hostile/passwd:1");
         config = node.configFile("agent", Map.of());
         socket = node.base.resolve("agent").resolve("agent.sock");
         server = AgentServer.bind(socket);
@@ -376,5 +377,17 @@ class AgentIT {
         } finally {
             new ProcessBuilder("rm", "-rf", scratch.toString()).start().waitFor();
         }
+    }
+
+    @Test
+    void aLaunchThatFailsInTheAgentLeavesNothingTheAgentMustBeRestartedFor() throws Exception {
+        // The image's 2.25 GiB /etc/passwd once gave the agent an OutOfMemoryError and a half-made container.
+        Reply reply = send("run", "--rm", "hostile/passwd:1");
+        assertThat(reply.exitCode()).isEqualTo(125);
+        assertThat(reply.err()).contains("/etc/passwd is " + (2304L << 20) + " bytes").doesNotContain("\tat ");
+        assertThat(send("ps", "--all").out().lines().count()).as("ps lists only its header").isEqualTo(1);
+        node.assertNothingLeftRunning();
+        Reply next = send("run", "--rm", RealNode.IMAGE, "--", "echo", "still serving");
+        assertThat(next).isEqualTo(new Reply(0, "still serving\n", ""));
     }
 }

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * Images built to exhaust the launcher: an environment of 200,000 entries, and an /etc/passwd that is a 2.25 GiB
  * sparse file. Each must give one clear error and leave nothing on the node.
  */
-class HostileImageIT {
+public class HostileImageIT {
     private static RealNode node;
     private static Path config;
 
@@ -74,25 +74,33 @@ class HostileImageIT {
                 StandardOpenOption.APPEND);
     }
 
-    /** An image whose one layer, written by mksquashfs as Storm's tools write them, holds a sparse passwd. */
     private static void sparsePasswd() throws Exception {
-        node.importImage("hostile/passwd:1", List.of("USER worker", "CMD [\"true\"]"));
-        Path rootfs = Files.createDirectories(node.base.resolve("sparse-rootfs/etc"));
-        Files.createDirectories(node.base.resolve("sparse-rootfs/bin"));
-        Files.copy(RealNode.BUSYBOX, node.base.resolve("sparse-rootfs/bin/busybox"));
-        try (RandomAccessFile passwd = new RandomAccessFile(rootfs.resolve("passwd").toFile(), "rw")) {
+        sparsePasswdImage(node, "hostile/passwd:1");
+    }
+
+    /**
+     * Imports into the node's store an image, running as {@code worker}, whose one layer holds a 2.25 GiB sparse
+     * /etc/passwd. The layer is written by mksquashfs, as Storm's tools write layers, with no digest record.
+     */
+    public static void sparsePasswdImage(RealNode node, String name) throws Exception {
+        node.importImage(name, List.of("USER worker", "CMD [\"true\"]"));
+        Path sparseRoot = node.base.resolve("sparse-" + name.replaceAll("[^a-z0-9]", "_"));
+        Path etc = Files.createDirectories(sparseRoot.resolve("etc"));
+        Files.createDirectories(sparseRoot.resolve("bin"));
+        Files.copy(RealNode.BUSYBOX, sparseRoot.resolve("bin/busybox"));
+        try (RandomAccessFile passwd = new RandomAccessFile(etc.resolve("passwd").toFile(), "rw")) {
             passwd.setLength(2304L << 20);
         }
         String line = Files.readAllLines(node.store.resolve("image-tag-to-hash")).stream()
-                .filter(l -> l.startsWith("hostile/passwd:1:")).findFirst().orElseThrow();
+                .filter(l -> l.startsWith(name + ":")).findFirst().orElseThrow();
         ObjectNode manifest = (ObjectNode) Json.MAPPER.readTree(node.store.resolve("manifests")
                 .resolve(line.substring(line.lastIndexOf(':') + 1)).toFile());
         String layerHex = manifest.get("layers").get(0).get("digest").asText().substring("sha256:".length());
         Path layer = node.store.resolve("layers").resolve(layerHex + ".sqsh");
         Files.delete(layer);
         Files.deleteIfExists(layer.resolveSibling(layerHex + ".sqsh.sha256")); // Storm's stores record none
-        Commands.Result made = Commands.run(List.of("mksquashfs", node.base.resolve("sparse-rootfs").toString(),
-                layer.toString(), "-noappend", "-quiet", "-no-progress"), 300);
+        Commands.Result made = Commands.run(List.of("mksquashfs", sparseRoot.toString(), layer.toString(),
+                "-noappend", "-quiet", "-no-progress"), 300);
         assertThat(made.ok()).as(made.message()).isTrue();
     }
 

@@ -72,7 +72,7 @@ class SecurityIT {
         awaitFile(dir.resolve("stdout.log"), "logged-secret");
 
         for (Path path : List.of(node.runDir, node.runDir.resolve("containers"), node.runDir.resolve("layers"),
-                node.runDir.resolve("runc"), dir)) {
+                node.runDir.resolve("runc"), dir, node.cache)) {
             assertThat(mode(path)).as(path.toString()).isEqualTo("rwx------");
         }
         for (String file : List.of("config.json", "container.json", "stdout.log", "stderr.log", "shim.pid")) {
