@@ -375,7 +375,8 @@ public final class ContainerManager {
      */
     private void forceRemove(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         ContainerInfo info = ContainerStates.inspect(record, files);
-        if (info.isActive()) {
+        // A container without a supervisor was never handed to runc: it has no processes to end.
+        if (info.isActive() && Files.exists(files.shimPid())) {
             if (info.state() == ContainerState.RUNNING) {
                 try {
                     runc.kill(record.id(), "KILL");
