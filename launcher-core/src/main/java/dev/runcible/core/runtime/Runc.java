@@ -21,10 +21,15 @@ import java.util.List;
  */
 public final class Runc {
     static final String SHIM_SCRIPT = String.join("\n",
-            "umask 077",
             "dir=$1; shift",
+            // The logs and the exit code are the launcher's alone (0600); runc keeps the usual umask, since the
+            // cgroup directories it makes must stay readable by the container's own user.
+            "umask 077",
+            ": >\"$dir/stdout.log\"; : >\"$dir/stderr.log\"",
+            "umask 022",
             "\"$@\" </dev/null >\"$dir/stdout.log\" 2>\"$dir/stderr.log\"",
             "code=$?",
+            "umask 077",
             "printf '%s\\n' \"$code\" >\"$dir/exit-code.tmp\" && mv -f \"$dir/exit-code.tmp\" \"$dir/exit-code\"",
             "");
     private static final long TIMEOUT_SECONDS = 30;
@@ -57,6 +62,10 @@ public final class Runc {
                 files.dir().toString(), "--pid-file", files.containerPid().toString(), id);
         try {
             Files.createDirectories(stateRoot);
+            if (!Files.exists(files.shimLog())) {
+                Files.createFile(files.shimLog(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            }
             return new ProcessBuilder(command)
                     .directory(files.dir().toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
