@@ -8,7 +8,6 @@ import dev.runcible.api.MediaTypes;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.config.Settings;
 import dev.runcible.core.image.OciManifests;
-import dev.runcible.core.image.Sha256;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -149,21 +148,21 @@ public final class HdfsLocalizeBenchmark {
                     out.write(block, 0, n);
                 }
             }
-            Digest squashfs = Sha256.of(file);
+            Digest squashfs = Digest.of(file);
             // The layer is named by a digest of its own here; the store records the squashfs digest beside it.
-            Digest layer = Sha256.of(("layer " + l).getBytes());
+            Digest layer = Digest.of(("layer " + l).getBytes());
             store.putLayer(layer, file, squashfs);
             Files.delete(file);
             files.add(root + "/layers/" + layer.hex() + ".sqsh");
             layerDescriptors.add(new Descriptor(MediaTypes.OCI_LAYER_TAR_GZIP, layer, perLayer));
         }
         byte[] config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"true\"]}}".getBytes();
-        Digest configDigest = Sha256.of(config);
+        Digest configDigest = Digest.of(config);
         store.putConfig(configDigest, config);
         files.add(root + "/config/" + configDigest.hex());
         byte[] manifestBytes = OciManifests.manifest(new Descriptor(MediaTypes.OCI_CONFIG, configDigest,
                 config.length), layerDescriptors);
-        Digest manifestDigest = Sha256.of(manifestBytes);
+        Digest manifestDigest = Digest.of(manifestBytes);
         store.putManifest(manifestDigest, manifestBytes);
         store.tag(List.of("bench/hdfs:1"), manifestDigest);
         return files;

@@ -81,7 +81,7 @@ public final class LaunchBenchmark {
         try (Runcible runcible = Runcible.open(Settings.of(settings, Map.of()),
                 LaunchBenchmark.class.getClassLoader())) {
             try (ImageStore store = runcible.openStore(work.resolve("store").toUri())) {
-                new RootfsImporter().importDirectory(rootfs, List.of("bench/true:1"),
+                new RootfsImporter(runcible.localizer()).importDirectory(rootfs, List.of("bench/true:1"),
                         ImageChanges.parse(List.of("USER 1000")), store);
             }
             if (podmanBinary.isPresent()) {

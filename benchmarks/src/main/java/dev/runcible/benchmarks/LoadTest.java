@@ -55,7 +55,7 @@ public final class LoadTest {
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         try (Runcible runcible = Runcible.open(Settings.of(settings, Map.of()), LoadTest.class.getClassLoader())) {
             try (ImageStore store = runcible.openStore(work.resolve("store").toUri())) {
-                new RootfsImporter().importDirectory(rootfs.getParent(), List.of("load/busybox:1"),
+                new RootfsImporter(runcible.localizer()).importDirectory(rootfs.getParent(), List.of("load/busybox:1"),
                         ImageChanges.parse(List.of("USER 1000")), store);
             }
             ContainerManager containers = runcible.containers();

@@ -11,7 +11,6 @@ import dev.runcible.core.config.Settings;
 import dev.runcible.api.MediaTypes;
 import dev.runcible.core.image.Json;
 import dev.runcible.core.image.OciManifests;
-import dev.runcible.core.image.Sha256;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -21,12 +20,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.List;
 import java.util.Locale;
@@ -222,10 +219,9 @@ public final class RegistryPullBenchmark {
         long perLayer = (long) sizeMb * 1_000_000 / layers;
         for (int l = 0; l < layers; l++) {
             Path blob = blobs.resolve("tmp");
-            MessageDigest diff = Sha256.newDigest();
             try (OutputStream file = Files.newOutputStream(blob);
                     GZIPOutputStream gzip = new GZIPOutputStream(file, 1 << 16);
-                    TarArchiveOutputStream tar = new TarArchiveOutputStream(new DigestingStream(gzip, diff))) {
+                    TarArchiveOutputStream tar = new TarArchiveOutputStream(gzip)) {
                 long written = 0;
                 for (int f = 0; Files.size(blob) < perLayer || written == 0; f++) {
                     byte[] content = new byte[64 * 1024];
@@ -249,12 +245,17 @@ public final class RegistryPullBenchmark {
                     }
                 }
             }
-            Digest digest = Sha256.of(blob);
+            Digest digest = Digest.of(blob);
             Files.move(blob, blobs.resolve(digest.hex()));
             long size = Files.size(blobs.resolve(digest.hex()));
             total += size;
             layerDescriptors.add(new Descriptor(MediaTypes.OCI_LAYER_TAR_GZIP, digest, size));
-            diffIds.add("sha256:" + HexFormat.of().formatHex(diff.digest()));
+            // The config's diff_id: the digest of the uncompressed tar.
+            try (Digest.HashingInputStream tar = Digest.hashing(new java.util.zip.GZIPInputStream(
+                    Files.newInputStream(blobs.resolve(digest.hex())), 1 << 16))) {
+                tar.transferTo(OutputStream.nullOutputStream());
+                diffIds.add(tar.digest().toString());
+            }
         }
         ObjectNode config = Json.MAPPER.createObjectNode();
         config.put("architecture", "amd64");
@@ -264,11 +265,11 @@ public final class RegistryPullBenchmark {
         rootfs.put("type", "layers");
         rootfs.set("diff_ids", diffIds);
         byte[] configBytes = Json.MAPPER.writeValueAsBytes(config);
-        Digest configDigest = Sha256.of(configBytes);
+        Digest configDigest = Digest.of(configBytes);
         Files.write(blobs.resolve(configDigest.hex()), configBytes);
         byte[] manifestBytes = OciManifests.manifest(new Descriptor(MediaTypes.OCI_CONFIG, configDigest,
                 configBytes.length), layerDescriptors);
-        Digest manifestDigest = Sha256.of(manifestBytes);
+        Digest manifestDigest = Digest.of(manifestBytes);
         Files.write(blobs.resolve(manifestDigest.hex()), manifestBytes);
         ObjectNode index = Json.MAPPER.createObjectNode();
         index.put("schemaVersion", 2);
@@ -280,28 +281,6 @@ public final class RegistryPullBenchmark {
         Files.write(layout.resolve("index.json"), Json.MAPPER.writeValueAsBytes(index));
         Files.writeString(layout.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
         return total;
-    }
-
-    /** Hashes what passes through: the uncompressed tar, for the config's diff_ids. */
-    private static final class DigestingStream extends java.io.FilterOutputStream {
-        private final MessageDigest digest;
-
-        DigestingStream(OutputStream out, MessageDigest digest) {
-            super(out);
-            this.digest = digest;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            digest.update(b, off, len);
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            digest.update((byte) b);
-            out.write(b);
-        }
     }
 
     static Process startRegistry(Path work, int port, Path log) throws Exception {

@@ -12,7 +12,6 @@ import dev.runcible.core.container.RunRequest;
 import dev.runcible.core.host.Executables;
 import dev.runcible.core.host.MountTable;
 import dev.runcible.core.image.OciManifests;
-import dev.runcible.core.image.Sha256;
 import dev.runcible.core.plugin.TransferListener;
 import java.net.URI;
 import java.nio.file.Files;
@@ -219,7 +218,7 @@ public final class ScaleBenchmark {
                 Path squashfs = work.resolve("layer-" + l + ".sqsh");
                 Measure.run(List.of("mksquashfs", dir.toString(), squashfs.toString(), "-comp", "zstd",
                         "-Xcompression-level", "3", "-quiet", "-no-progress", "-all-root"), log);
-                Digest digest = Sha256.of(squashfs);
+                Digest digest = Digest.of(squashfs);
                 store.putLayer(digest, squashfs, digest);
                 layers.add(new Descriptor(MediaTypes.OCI_LAYER_TAR, digest, Files.size(squashfs)));
                 RegistryPullBenchmark.delete(dir);
@@ -227,11 +226,11 @@ public final class ScaleBenchmark {
             }
             byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"User\":\"1000\","
                     + "\"Cmd\":[\"true\"]}}").getBytes();
-            Digest configDigest = Sha256.of(config);
+            Digest configDigest = Digest.of(config);
             store.putConfig(configDigest, config);
             byte[] manifest = OciManifests.manifest(new Descriptor(MediaTypes.OCI_CONFIG, configDigest, config.length),
                     layers);
-            Digest manifestDigest = Sha256.of(manifest);
+            Digest manifestDigest = Digest.of(manifest);
             store.putManifest(manifestDigest, manifest);
             store.tag(List.of("bench/five:1"), manifestDigest);
         }

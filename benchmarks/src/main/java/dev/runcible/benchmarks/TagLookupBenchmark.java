@@ -9,7 +9,6 @@ import dev.runcible.core.config.Settings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -48,16 +47,14 @@ public class TagLookupBenchmark {
     public void setUp() throws Exception {
         store = Files.createTempDirectory("runcible-bench-tags-");
         StringBuilder text = new StringBuilder();
-        HexFormat hex = HexFormat.of();
         for (int i = 0; i < LINES; i++) {
-            String digest = hex.formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(Integer.toString(i).getBytes(StandardCharsets.US_ASCII)));
+            String digest = dev.runcible.api.Digest.of(Integer.toString(i).getBytes(StandardCharsets.US_ASCII)).hex();
             text.append("team").append(i % 100).append("/app").append(i).append(":1,app").append(i)
                     .append(":latest:").append(digest).append('\n');
         }
         // The looked-up name points at a real manifest: bytes that hash to their name, as in a real store.
         byte[] manifest = "{\"schemaVersion\":2}".getBytes(StandardCharsets.UTF_8);
-        String manifestHex = hex.formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(manifest));
+        String manifestHex = dev.runcible.api.Digest.of(manifest).hex();
         text.append("app77777:latest:").append(manifestHex).append('\n');
         tagFile = text.toString();
         Files.writeString(store.resolve(TagFile.FILE_NAME), tagFile);

@@ -18,6 +18,16 @@ public interface ResourcesLocalizer extends Closeable {
         return 0;
     }
 
+    /**
+     * Converts an uncompressed layer tar (as {@code import dir:} writes one) into the kind of file this localizer
+     * mounts, the way it converts registry layers, and writes it to {@code target}.
+     */
+    default ConvertedLayer convert(java.io.InputStream tar, java.nio.file.Path target, String what)
+            throws RuncibleException {
+        throw new ResourceUnavailableException("The configured localizer cannot convert layers, needed to import "
+                + what + "; use the 'squashfs' localizer");
+    }
+
     /** Drops a cached resource found damaged, so that the next localization fetches it again. */
     default void discard(LocalizedResource resource) throws RuncibleException {
     }

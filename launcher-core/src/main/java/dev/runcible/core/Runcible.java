@@ -90,6 +90,11 @@ public final class Runcible implements AutoCloseable {
         return tagToManifest;
     }
 
+    /** The configured localizer: it also converts the layers {@code import dir:} writes. */
+    public ResourcesLocalizer localizer() {
+        return localizer;
+    }
+
     public Plugins plugins() {
         return plugins;
     }

@@ -26,9 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -167,7 +164,7 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
             throw new ResourceUnavailableException("Cannot read manifest " + file + ": " + e.getMessage(), e);
         }
         // Manifests are content-addressed: bytes that hash to their name can never change, so they are kept.
-        if (sha256(bytes).equals(digest.hex())) {
+        if (Digest.of(bytes).equals(digest)) {
             if (manifests.size() >= MAX_CACHED_MANIFESTS) {
                 manifests.clear();
             }
@@ -178,13 +175,6 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         return new ManifestBlob(digest, bytes, file.toString());
     }
 
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     TagFile tags() throws RuncibleException {
         Snapshot recent = snapshot;

@@ -13,10 +13,7 @@ import dev.runcible.api.MediaTypes;
 import dev.runcible.api.OciResource;
 import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.RuncibleException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -42,9 +39,13 @@ final class RegistryImages implements ImageTagToManifest, ManifestToResources {
         String tag = reference.tag().orElseThrow();
         RegistryClient.Manifest manifest = clients.client().manifest(reference.registry(), reference.repository(),
                 tag);
-        // A tag names whatever the bytes hash to; the core checks bytes against this digest either way.
-        return new ManifestBlob(sha256(manifest.bytes()), manifest.bytes(), reference.registry() + "/"
-                + reference.repository() + ":" + tag);
+        // The registry says which manifest the tag names (Docker-Content-Digest): the core checks the bytes against
+        // that, so a manifest damaged or swapped on the way is refused. Without the header a tag is trusted for
+        // this pull, as docker trusts it; a reference with @sha256: pins the image instead.
+        Digest expected = manifest.digestHeader().flatMap(RegistryImages::sha256Header)
+                .orElseGet(() -> Digest.of(manifest.bytes()));
+        return new ManifestBlob(expected, manifest.bytes(), reference.registry() + "/" + reference.repository() + ":"
+                + tag);
     }
 
     @Override
@@ -92,12 +93,13 @@ final class RegistryImages implements ImageTagToManifest, ManifestToResources {
                 + " of media type '" + type + "', which is not a tar layer Runcible can convert");
     }
 
-    static Digest sha256(byte[] bytes) {
-        try {
-            return new Digest(Digest.SHA256, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(bytes)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+    /** A {@code Docker-Content-Digest} value, if it is a well-formed sha256 digest. */
+    static Optional<Digest> sha256Header(String value) {
+        String text = value.strip();
+        if (!text.startsWith(Digest.SHA256 + ":") || !Digest.isHex(text.substring(Digest.SHA256.length() + 1))) {
+            return Optional.empty();
         }
+        return Optional.of(new Digest(Digest.SHA256, text.substring(Digest.SHA256.length() + 1)));
     }
+
 }

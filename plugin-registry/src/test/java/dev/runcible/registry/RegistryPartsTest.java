@@ -108,4 +108,13 @@ class RegistryPartsTest {
         assertThatThrownBy(() -> TrustedCertificates.context(Optional.of(empty)))
                 .isInstanceOf(ResourceUnavailableException.class).hasMessageContaining(empty.toString());
     }
+
+    @Test
+    void aDockerContentDigestHeaderIsTheDigestATagIsCheckedAgainst() {
+        String hex = "a".repeat(64);
+        assertThat(RegistryImages.sha256Header(" sha256:" + hex + " ")).contains(
+                new dev.runcible.api.Digest("sha256", hex));
+        assertThat(RegistryImages.sha256Header("sha512:" + "b".repeat(128))).isEmpty();
+        assertThat(RegistryImages.sha256Header("sha256:short")).isEmpty();
+    }
 }

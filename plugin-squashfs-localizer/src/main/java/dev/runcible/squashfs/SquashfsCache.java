@@ -1,5 +1,6 @@
 package dev.runcible.squashfs;
 
+import dev.runcible.api.ConvertedLayer;
 import dev.runcible.api.Digest;
 import dev.runcible.api.DigestMismatchException;
 import dev.runcible.api.FileLocks;
@@ -30,9 +31,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -53,7 +51,6 @@ import java.util.concurrent.ExecutionException;
 final class SquashfsCache implements ResourcesLocalizer {
     /** The largest image config fetched: the launcher parses it in memory (docker's are a few KiB). */
     static final long MAX_CONFIG_BYTES = 8L << 20;
-    private static final int BUFFER_SIZE = 1 << 20;
 
     private final Path root;
     private final PluginContext context;
@@ -82,6 +79,18 @@ final class SquashfsCache implements ResourcesLocalizer {
             case CONFIG -> root.resolve("config").resolve(resource.digest().hex());
             case LAYER -> root.resolve("layers").resolve(resource.digest().hex() + ".sqsh");
         };
+    }
+
+    @Override
+    public ConvertedLayer convert(InputStream tar, Path target, String what) throws RuncibleException {
+        TarLayerConverter.Converted converted = converter.convert(tar, OciResource.Format.TAR, target, what,
+                Optional.empty());
+        try {
+            return new ConvertedLayer(converted.digest(), converted.size(), Digest.of(target));
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot read the converted " + what + " at " + target + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -299,7 +308,7 @@ final class SquashfsCache implements ResourcesLocalizer {
                     }
                     verify(resource, converted.digest(), converted.size());
                     checkSquashfs(resource, temp);
-                    fileDigest = sha256(temp);
+                    fileDigest = Digest.of(temp);
                 }
             }
             Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
@@ -328,22 +337,21 @@ final class SquashfsCache implements ResourcesLocalizer {
     /** Copies a blob stored as it is used (squashfs, JSON), verifying it on the way; returns its digest. */
     private static Digest copy(ResourceFetcher fetcher, OciResource resource, Path temp)
             throws RuncibleException, IOException {
-        MessageDigest sha256 = newSha256();
-        long size = 0;
-        try (InputStream in = bounded(fetcher.open(resource.location()), resource);
+        Digest actual;
+        long size;
+        try (Digest.HashingInputStream in = Digest.hashing(bounded(fetcher.open(resource.location()), resource));
                 OutputStream out = Files.newOutputStream(temp, StandardOpenOption.TRUNCATE_EXISTING)) {
-            byte[] buffer = new byte[BUFFER_SIZE];
+            byte[] buffer = new byte[1 << 20];
             for (int n; (n = in.read(buffer)) >= 0; ) {
-                sha256.update(buffer, 0, n);
                 out.write(buffer, 0, n);
-                size += n;
             }
+            actual = in.digest();
+            size = in.count();
         } catch (TarLayerConverter.ResourceFailure e) {
             throw e.failure;
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot fetch " + describe(resource) + ": " + e.getMessage(), e);
         }
-        Digest actual = new Digest(Digest.SHA256, HexFormat.of().formatHex(sha256.digest()));
         verify(resource, actual, size);
         if (resource.format() == OciResource.Format.SQUASHFS) {
             checkSquashfs(resource, temp);
@@ -361,17 +369,6 @@ final class SquashfsCache implements ResourcesLocalizer {
                     + MAX_CONFIG_BYTES + " bytes)");
         }
         return in;
-    }
-
-    private static Digest sha256(Path file) throws IOException {
-        MessageDigest sha256 = newSha256();
-        byte[] buffer = new byte[BUFFER_SIZE];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) >= 0; ) {
-                sha256.update(buffer, 0, n);
-            }
-        }
-        return new Digest(Digest.SHA256, HexFormat.of().formatHex(sha256.digest()));
     }
 
     private static void checkSquashfs(OciResource resource, Path file) throws RuncibleException, IOException {
@@ -400,11 +397,4 @@ final class SquashfsCache implements ResourcesLocalizer {
                 + resource.location();
     }
 
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

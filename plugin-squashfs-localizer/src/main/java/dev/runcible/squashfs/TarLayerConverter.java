@@ -17,10 +17,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -105,7 +102,7 @@ final class TarLayerConverter {
             throw new InvalidImageException("tar2sqfs could not convert " + layer + " (exit " + exit + "): "
                     + messages.join().strip());
         }
-        return new Converted(hashing.digest(), hashing.count, rewriter.entries());
+        return new Converted(hashing.digest(), hashing.count(), rewriter.entries());
     }
 
     private static InputStream decompress(InputStream in, OciResource.Format format) throws IOException {
@@ -147,20 +144,13 @@ final class TarLayerConverter {
         }
     }
 
-    /** Hashes and counts the raw bytes as the converter reads them. */
-    static final class Hashing extends FilterInputStream {
-        private final MessageDigest sha256;
+    /** Hashes and counts the raw bytes as the converter reads them; a failed read is the source's failure. */
+    static final class Hashing extends Digest.HashingInputStream {
         private final String layer;
-        long count;
 
         Hashing(InputStream in, String layer) {
             super(in);
             this.layer = layer;
-            try {
-                sha256 = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
         }
 
         private ResourceFailure failed(IOException e) {
@@ -168,56 +158,25 @@ final class TarLayerConverter {
                 return failure;
             }
             return new ResourceFailure(new ResourceUnavailableException("Transfer of layer " + layer
-                    + " failed after " + count + " bytes: " + e.getMessage(), e));
+                    + " failed after " + count() + " bytes: " + e.getMessage(), e));
         }
 
         @Override
         public int read() throws IOException {
-            int b;
             try {
-                b = super.read();
+                return super.read();
             } catch (IOException e) {
                 throw failed(e);
             }
-            if (b >= 0) {
-                sha256.update((byte) b);
-                count++;
-            }
-            return b;
         }
 
         @Override
         public int read(byte[] buffer, int offset, int length) throws IOException {
-            int n;
             try {
-                n = super.read(buffer, offset, length);
+                return super.read(buffer, offset, length);
             } catch (IOException e) {
                 throw failed(e);
             }
-            if (n > 0) {
-                sha256.update(buffer, offset, n);
-                count += n;
-            }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            // Skipped bytes must be hashed too.
-            byte[] buffer = new byte[(int) Math.min(n, 1 << 16)];
-            long skipped = 0;
-            while (skipped < n) {
-                int r = read(buffer, 0, (int) Math.min(buffer.length, n - skipped));
-                if (r < 0) {
-                    break;
-                }
-                skipped += r;
-            }
-            return skipped;
-        }
-
-        Digest digest() {
-            return new Digest(Digest.SHA256, HexFormat.of().formatHex(sha256.digest()));
         }
     }
 

@@ -75,7 +75,7 @@ final class ImportCommand implements Callable<Integer> {
         ImageChanges imageChanges = ImageChanges.parse(changes);
         try (Runcible runcible = main.open();
                 ImageStore store = runcible.openStore(StoreOption.resolve(runcible, to, "--to"))) {
-            RootfsImporter.Imported imported = new RootfsImporter().importDirectory(rootfs, names, imageChanges,
+            RootfsImporter.Imported imported = new RootfsImporter(runcible.localizer()).importDirectory(rootfs, names, imageChanges,
                     store);
             main.out().println("Imported " + String.join(", ", names) + " into " + store.location()
                     + ": manifest " + imported.manifest() + ", one layer ("

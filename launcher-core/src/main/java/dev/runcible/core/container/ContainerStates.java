@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads containers back from the run directory: their records and, derived each time from the files and the
- * supervisor's liveness, their state and exit code. Nothing here writes.
+ * supervisor's liveness, their state and exit code, and waits for an exit. Nothing here writes.
  */
 final class ContainerStates {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerStates.class);
@@ -145,5 +145,39 @@ final class ContainerStates {
                     + " containers; give more of the id");
         }
         throw new NoSuchContainerException("No container '" + idOrName + "'; 'runcible ps --all' lists them");
+    }
+
+    /**
+     * Waits for the container to exit and returns its exit code; one that stays without a supervisor for
+     * {@code startTimeoutMillis} was never started.
+     */
+    static int awaitExit(ContainerInfo found, ContainerFiles files, long startTimeoutMillis) throws RuncibleException {
+        ContainerInfo info = found;
+        long sleep = 5;
+        long unstartedSince = System.currentTimeMillis();
+        while (info.isActive()) {
+            // A record without a supervisor is being created, or was left half-made by a launcher that died.
+            if (!Files.exists(files.shimPid())
+                    && System.currentTimeMillis() - unstartedSince > startTimeoutMillis) {
+                throw new ContainerRuntimeException("Container " + info.record().name() + " was never started; "
+                        + "remove it with 'runcible rm " + info.record().name() + "'");
+            }
+            if (Files.exists(files.shimPid())) {
+                unstartedSince = System.currentTimeMillis();
+            }
+            try {
+                Thread.sleep(sleep);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ContainerRuntimeException("Interrupted while waiting for " + info.record().name());
+            }
+            sleep = Math.min(sleep * 2, 100);
+            info = ContainerStates.inspect(info.record(), files);
+        }
+        if (info.state() == ContainerState.DEAD) {
+            throw new ContainerRuntimeException("Container " + info.record().name() + " is dead: its supervisor "
+                    + "ended without recording an exit code (was the node rebooted?)");
+        }
+        return info.exitCode().orElseThrow();
     }
 }

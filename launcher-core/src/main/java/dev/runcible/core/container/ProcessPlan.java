@@ -7,12 +7,29 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The argv, environment and working directory of a container's process, from its image config and request. */
+/**
+ * The argv, environment and working directory of a container's process, from its image config and request. The
+ * request's environment entries are all {@code NAME=value}: nothing here reads the launcher's own environment.
+ */
 public record ProcessPlan(List<String> args, List<String> env, String cwd) {
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    static ProcessPlan of(String image, ImageConfig config, RunRequest request, String home,
-            Map<String, String> launcherEnv) throws InvalidRequestException {
+    /**
+     * A request's {@code --env} entries must be resolved: a bare {@code NAME} is given its value at the edge (the
+     * CLI, from the command line's environment), never from the launcher process's own.
+     */
+    static void checkResolved(RunRequest request) throws InvalidRequestException {
+        for (String entry : request.env()) {
+            envName(entry);
+            if (entry.indexOf('=') < 0) {
+                throw new InvalidRequestException("Environment entry '" + entry + "' has no value: give NAME=value "
+                        + "(the command line passes on a bare NAME with its own value)");
+            }
+        }
+    }
+
+    static ProcessPlan of(String image, ImageConfig config, RunRequest request, String home)
+            throws InvalidRequestException {
         List<String> args = new ArrayList<>(config.entrypoint());
         args.addAll(request.command().isEmpty() ? config.cmd() : request.command());
         if (args.isEmpty()) {
@@ -26,14 +43,9 @@ public record ProcessPlan(List<String> args, List<String> env, String cwd) {
         }
         env.putIfAbsent("PATH", DEFAULT_PATH);
         env.putIfAbsent("HOME", home);
+        checkResolved(request);
         for (String entry : request.env()) {
-            int eq = entry.indexOf('=');
-            String name = envName(entry);
-            if (eq >= 0) {
-                env.put(name, entry.substring(eq + 1));
-            } else if (launcherEnv.containsKey(name)) {
-                env.put(name, launcherEnv.get(name));
-            }
+            env.put(envName(entry), entry.substring(entry.indexOf('=') + 1));
         }
         List<String> envList = new ArrayList<>();
         env.forEach((k, v) -> envList.add(k + "=" + v));

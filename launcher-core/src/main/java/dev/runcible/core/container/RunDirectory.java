@@ -2,7 +2,9 @@ package dev.runcible.core.container;
 
 import dev.runcible.api.Digest;
 import dev.runcible.api.FileLocks;
+import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.runtime.Bundle;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -134,12 +136,13 @@ public final class RunDirectory {
         return new ContainerFiles(dir);
     }
 
+    /** Work done under the run directory lock. */
     public interface LockedAction<T> {
-        T run() throws Exception;
+        T run() throws RuncibleException;
     }
 
     /** Runs an action holding the run directory lock, against other threads and other launcher processes. */
-    public <T> T locked(LockedAction<T> action) throws Exception {
+    public <T> T locked(LockedAction<T> action) throws RuncibleException {
         THREADS.lock();
         try {
             createPrivateDirectory(root);
@@ -157,6 +160,11 @@ public final class RunDirectory {
 
     /** The files of one container directory. */
     public record ContainerFiles(Path dir) {
+        /** The directory as runc's bundle, with the files the shim writes. */
+        public Bundle bundle() {
+            return new Bundle(dir);
+        }
+
         public Path record() {
             return dir.resolve("container.json");
         }
@@ -182,19 +190,19 @@ public final class RunDirectory {
         }
 
         public Path containerPid() {
-            return dir.resolve("container.pid");
+            return bundle().pidFile();
         }
 
         public Path stdout() {
-            return dir.resolve("stdout.log");
+            return bundle().stdout();
         }
 
         public Path stderr() {
-            return dir.resolve("stderr.log");
+            return bundle().stderr();
         }
 
         public Path exitCode() {
-            return dir.resolve("exit-code");
+            return bundle().exitCode();
         }
 
         /** Locked by the launcher thread creating the container, until it has started or been removed. */
@@ -203,7 +211,7 @@ public final class RunDirectory {
         }
 
         public Path shimLog() {
-            return dir.resolve("shim.log");
+            return bundle().shimLog();
         }
     }
 }

@@ -18,7 +18,7 @@ public final class ImagePublisher {
     public void publish(ResolvedImage image, List<String> names, ImageStore store) throws RuncibleException {
         try {
             for (LocalizedResource layer : image.layers()) {
-                Digest squashfs = layer.fileDigest().isPresent() ? layer.fileDigest().get() : Sha256.of(layer.path());
+                Digest squashfs = layer.fileDigest().isPresent() ? layer.fileDigest().get() : Digest.of(layer.path());
                 store.putLayer(layer.resource().digest(), layer.path(), squashfs);
             }
             store.putConfig(image.configFile().resource().digest(), Files.readAllBytes(image.configFile().path()));

@@ -103,7 +103,7 @@ public final class ImageResolver {
             throw new InvalidImageException("Manifest " + blob.source() + " is " + blob.bytes().length
                     + " bytes, above the cap of " + MAX_MANIFEST_BYTES + " bytes");
         }
-        Digest actual = Sha256.of(blob.bytes());
+        Digest actual = Digest.of(blob.bytes());
         if (!actual.equals(blob.digest())) {
             throw new DigestMismatchException("Manifest " + blob.source() + " is corrupt: expected digest "
                     + blob.digest() + ", its bytes hash to " + actual + "; re-import the image");

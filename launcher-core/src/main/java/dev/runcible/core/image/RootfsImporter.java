@@ -2,38 +2,39 @@ package dev.runcible.core.image;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runcible.api.ConvertedLayer;
 import dev.runcible.api.Descriptor;
 import dev.runcible.api.Digest;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.MediaTypes;
+import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.InvalidRequestException;
 import dev.runcible.core.host.Executables;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Builds a one-layer image from a directory. GNU tar writes the layer (numeric owners, xattrs, sorted names);
- * the stream is hashed on its way into tar2sqfs, so the tar (whose digest names the layer, as in any OCI image) is
- * never stored, and the squashfs file is all that reaches the store.
+ * Builds a one-layer image from a directory. GNU tar writes the layer (numeric owners, xattrs, sorted names), and
+ * the localizer converts that stream as it converts a registry's layers: hashed on its way into tar2sqfs, so the tar
+ * (whose digest names the layer, as in any OCI image) is never stored, and the squashfs file is all that reaches
+ * the store.
  */
 public final class RootfsImporter {
-    /** zstd at a low level: ten times faster to write than the default and about as small (measured here). */
-    static final List<String> TAR2SQFS_OPTIONS = List.of("--quiet", "--force", "--no-skip", "--compressor", "zstd",
-            "--comp-extra", "level=3");
+    private final ResourcesLocalizer localizer;
+
+    public RootfsImporter(ResourcesLocalizer localizer) {
+        this.localizer = localizer;
+    }
 
     public record Imported(Digest manifest, Digest layer, Digest squashfs, long squashfsSize) {
     }
@@ -43,23 +44,22 @@ public final class RootfsImporter {
         if (!Files.isDirectory(rootfs)) {
             throw new InvalidRequestException("Cannot import dir:" + rootfs + ": it is not a directory");
         }
-        Path tar = tool("tar", "GNU tar (apt-get install tar)");
-        Path tar2sqfs = tool("tar2sqfs", "tar2sqfs (apt-get install squashfs-tools-ng)");
+        Path tar = Executables.find("tar").orElseThrow(() -> new ContainerRuntimeException(
+                "'tar' is needed to import a directory; install GNU tar (apt-get install tar)"));
         Path squashfs = null;
         try {
             squashfs = Files.createTempFile("runcible-import-", ".sqsh");
-            Layer layer = convert(tar, tar2sqfs, rootfs, squashfs);
-            Digest squashfsDigest = Sha256.of(squashfs);
-            byte[] config = Json.MAPPER.writeValueAsBytes(config(rootfs, changes, layer.digest()));
-            Digest configDigest = Sha256.of(config);
+            ConvertedLayer layer = convert(tar, rootfs, squashfs);
+            byte[] config = Json.MAPPER.writeValueAsBytes(config(rootfs, changes, layer.tarDigest()));
+            Digest configDigest = Digest.of(config);
             byte[] manifest = OciManifests.manifest(new Descriptor(MediaTypes.OCI_CONFIG, configDigest, config.length),
-                    List.of(new Descriptor(MediaTypes.OCI_LAYER_TAR, layer.digest(), layer.size())));
-            Digest manifestDigest = Sha256.of(manifest);
-            store.putLayer(layer.digest(), squashfs, squashfsDigest);
+                    List.of(new Descriptor(MediaTypes.OCI_LAYER_TAR, layer.tarDigest(), layer.tarSize())));
+            Digest manifestDigest = Digest.of(manifest);
+            store.putLayer(layer.tarDigest(), squashfs, layer.fileDigest());
             store.putConfig(configDigest, config);
             store.putManifest(manifestDigest, manifest);
             store.tag(names, manifestDigest);
-            return new Imported(manifestDigest, layer.digest(), squashfsDigest, Files.size(squashfs));
+            return new Imported(manifestDigest, layer.tarDigest(), layer.fileDigest(), Files.size(squashfs));
         } catch (IOException e) {
             throw new ContainerRuntimeException("Cannot import " + rootfs + ": " + e.getMessage(), e);
         } finally {
@@ -73,75 +73,39 @@ public final class RootfsImporter {
         }
     }
 
-    private static Path tool(String name, String install) throws ContainerRuntimeException {
-        return Executables.find(name).orElseThrow(() -> new ContainerRuntimeException(
-                "'" + name + "' is needed to import a directory; install " + install));
-    }
-
-    private record Layer(Digest digest, long size) {
-    }
-
-    private static Layer convert(Path tar, Path tar2sqfs, Path rootfs, Path squashfs)
-            throws IOException, RuncibleException {
-        List<String> tarCommand = List.of(tar.toString(), "--create", "--file=-", "--directory=" + rootfs,
+    /** GNU tar's stream of the directory, converted by the localizer as it is written. */
+    private ConvertedLayer convert(Path tar, Path rootfs, Path squashfs) throws IOException, RuncibleException {
+        Process producer = new ProcessBuilder(tar.toString(), "--create", "--file=-", "--directory=" + rootfs,
                 "--numeric-owner", "--xattrs", "--xattrs-include=*", "--sort=name", "--format=posix",
-                "--pax-option=delete=atime,delete=ctime", ".");
-        List<String> sqfsCommand = new ArrayList<>(List.of(tar2sqfs.toString()));
-        sqfsCommand.addAll(TAR2SQFS_OPTIONS);
-        sqfsCommand.add("--num-jobs");
-        sqfsCommand.add(Integer.toString(Runtime.getRuntime().availableProcessors()));
-        sqfsCommand.add(squashfs.toString());
-        Process producer = new ProcessBuilder(tarCommand)
+                "--pax-option=delete=atime,delete=ctime", ".")
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        Process consumer = new ProcessBuilder(sqfsCommand).redirectErrorStream(true).start();
-        CompletableFuture<String> producerErrors = drain(producer.getErrorStream());
-        CompletableFuture<String> consumerOutput = drain(consumer.getInputStream());
-        MessageDigest sha256 = Sha256.newDigest();
-        long size = 0;
-        try (InputStream in = producer.getInputStream(); OutputStream out = consumer.getOutputStream()) {
-            byte[] buffer = new byte[1 << 20];
-            for (int n; (n = in.read(buffer)) >= 0; ) {
-                sha256.update(buffer, 0, n);
-                out.write(buffer, 0, n);
-                size += n;
-            }
-        } catch (IOException e) {
-            producer.destroyForcibly();
-            consumer.destroyForcibly();
-            throw new ContainerRuntimeException("Converting " + rootfs + " failed: " + e.getMessage()
-                    + " (tar2sqfs said: " + consumerOutput.join().strip() + ")", e);
-        }
-        try {
-            int tarExit = producer.waitFor();
-            int sqfsExit = consumer.waitFor();
-            // GNU tar exits 1 when a file changed while it was read: the layer would not match the directory.
-            if (tarExit != 0) {
-                throw new ContainerRuntimeException("tar failed on " + rootfs + " (exit " + tarExit + "): "
-                        + producerErrors.join().strip());
-            }
-            if (sqfsExit != 0) {
-                throw new ContainerRuntimeException("tar2sqfs failed (exit " + sqfsExit + "): "
-                        + consumerOutput.join().strip());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            producer.destroyForcibly();
-            consumer.destroyForcibly();
-            throw new ContainerRuntimeException("Interrupted while converting " + rootfs);
-        }
-        return new Layer(Sha256.toDigest(sha256.digest()), size);
-    }
-
-    private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (in) {
-                ByteArrayOutputStream out = new ByteArrayOutputStream();
-                in.transferTo(out);
-                return out.toString(StandardCharsets.UTF_8);
+        CompletableFuture<String> producerErrors = CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = producer.getErrorStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 return e.getMessage();
             }
         });
+        ConvertedLayer layer;
+        try (InputStream in = producer.getInputStream()) {
+            layer = localizer.convert(in, squashfs, "dir:" + rootfs);
+        } catch (RuncibleException | IOException | RuntimeException e) {
+            producer.destroyForcibly();
+            throw e;
+        }
+        try {
+            // GNU tar exits 1 when a file changed while it was read: the layer would not match the directory.
+            int tarExit = producer.waitFor();
+            if (tarExit != 0) {
+                throw new ContainerRuntimeException("tar failed on " + rootfs + " (exit " + tarExit + "): "
+                        + producerErrors.join().strip());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            producer.destroyForcibly();
+            throw new ContainerRuntimeException("Interrupted while converting " + rootfs);
+        }
+        return layer;
     }
 
     private static ObjectNode config(Path rootfs, ImageChanges changes, Digest layer) {

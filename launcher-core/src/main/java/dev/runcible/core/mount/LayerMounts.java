@@ -6,7 +6,6 @@ import dev.runcible.api.LocalizedResource;
 import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
-import dev.runcible.core.image.Sha256;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.host.MountTable;
 import java.io.IOException;
@@ -83,7 +82,7 @@ public final class LayerMounts {
         }
         Digest actual;
         try {
-            actual = Sha256.of(layer.path());
+            actual = Digest.of(layer.path());
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot read cached layer " + layer.path() + ": " + e.getMessage(),
                     e);

@@ -1,7 +1,6 @@
 package dev.runcible.core.runtime;
 
 import dev.runcible.core.ContainerRuntimeException;
-import dev.runcible.core.container.RunDirectory.ContainerFiles;
 import dev.runcible.core.host.Commands;
 import dev.runcible.core.host.Executables;
 import java.io.File;
@@ -54,12 +53,12 @@ public final class Runc {
     }
 
     /** Starts the shim for a prepared bundle; the returned process is the shim. */
-    public Process start(ContainerFiles files, String id) throws ContainerRuntimeException {
+    public Process start(Bundle files, String id) throws ContainerRuntimeException {
         Path setsid = Executables.find("setsid").orElseThrow(() -> new ContainerRuntimeException(
                 "'setsid' not found; install util-linux"));
         List<String> command = List.of(setsid.toString(), "sh", "-c", SHIM_SCRIPT, "runcible-shim",
                 files.dir().toString(), binary.toString(), "--root", stateRoot.toString(), "run", "--bundle",
-                files.dir().toString(), "--pid-file", files.containerPid().toString(), id);
+                files.dir().toString(), "--pid-file", files.pidFile().toString(), id);
         try {
             Files.createDirectories(stateRoot);
             if (!Files.exists(files.shimLog())) {

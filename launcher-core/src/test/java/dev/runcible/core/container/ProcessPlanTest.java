@@ -7,7 +7,6 @@ import dev.runcible.api.ImageConfig;
 import dev.runcible.api.ImageReference;
 import dev.runcible.core.InvalidRequestException;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -25,11 +24,11 @@ class ProcessPlanTest {
     @Test
     void commandReplacesCmdAndKeepsEntrypointAsDockerDoes() throws Exception {
         ProcessPlan plan = ProcessPlan.of("app", config(List.of("/entry"), List.of("default"), "/w"),
-                request(List.of("override", "x"), List.of()), "/root", Map.of());
+                request(List.of("override", "x"), List.of()), "/root");
         assertThat(plan.args()).containsExactly("/entry", "override", "x");
         assertThat(plan.cwd()).isEqualTo("/w");
         ProcessPlan defaults = ProcessPlan.of("app", config(List.of("/entry"), List.of("default"), null),
-                request(List.of(), List.of()), "/root", Map.of());
+                request(List.of(), List.of()), "/root");
         assertThat(defaults.args()).containsExactly("/entry", "default");
         assertThat(defaults.cwd()).isEqualTo("/");
     }
@@ -37,21 +36,28 @@ class ProcessPlanTest {
     @Test
     void environmentLayersImageDefaultsAndRequest() throws Exception {
         ProcessPlan plan = ProcessPlan.of("app", config(List.of(), List.of("sh"), null),
-                request(List.of(), List.of("MODE=cli", "FROM_HOST", "UNSET_ON_HOST")), "/home/app",
-                Map.of("FROM_HOST", "h"));
-        assertThat(plan.env()).containsExactly("PATH=/opt/bin", "MODE=cli", "HOME=/home/app", "FROM_HOST=h");
+                request(List.of(), List.of("MODE=cli", "FROM_EDGE=h")), "/home/app");
+        assertThat(plan.env()).containsExactly("PATH=/opt/bin", "MODE=cli", "HOME=/home/app", "FROM_EDGE=h");
+    }
+
+    @Test
+    void aBareNameMustBeResolvedAtTheEdgeNeverFromTheLaunchersEnvironment() {
+        // PATH is set in every launcher's environment: it must still not leak into a container from here.
+        assertThatThrownBy(() -> ProcessPlan.of("app", config(List.of(), List.of("sh"), null),
+                request(List.of(), List.of("PATH")), "/"))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("'PATH' has no value");
     }
 
     @Test
     void rejectsMissingCommandsBadEnvAndRelativeWorkdirs() {
         assertThatThrownBy(() -> ProcessPlan.of("app", config(List.of(), List.of(), null),
-                request(List.of(), List.of()), "/", Map.of()))
+                request(List.of(), List.of()), "/"))
                 .isInstanceOf(InvalidRequestException.class).hasMessageContaining("neither Entrypoint nor Cmd");
         assertThatThrownBy(() -> ProcessPlan.of("app", config(List.of(), List.of("sh"), null),
-                request(List.of(), List.of("1BAD=x")), "/", Map.of()))
+                request(List.of(), List.of("1BAD=x")), "/"))
                 .hasMessageContaining("Invalid --env '1BAD=x'");
         assertThatThrownBy(() -> ProcessPlan.of("app", config(List.of(), List.of("sh"), "rel"),
-                request(List.of(), List.of()), "/", Map.of()))
+                request(List.of(), List.of()), "/"))
                 .hasMessageContaining("WorkingDir 'rel'");
     }
 

@@ -1,9 +1,9 @@
 package dev.runcible.core.it;
 
+import dev.runcible.api.Digest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runcible.core.host.Commands;
-import dev.runcible.core.image.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
@@ -107,7 +107,7 @@ class BadInputCorpusIT {
             }
             case "config" -> {
                 byte[] config = input.getBytes(StandardCharsets.UTF_8);
-                String hex = Sha256.of(config).hex();
+                String hex = Digest.of(config).hex();
                 Files.write(store.resolve("config").resolve(hex), config);
                 String manifest = Files.readString(store.resolve("manifests").resolve(goodManifest))
                         .replaceAll("\"config\"\\s*:\\s*\\{[^}]*}", "\"config\":{\"mediaType\":"
@@ -149,7 +149,7 @@ class BadInputCorpusIT {
         }
         for (Path layer : cached) {
             String recorded = Files.readString(layer.resolveSibling(layer.getFileName() + ".sha256")).split(" ")[0];
-            assertThat(Sha256.of(layer).hex()).as("cached " + layer).isEqualTo(recorded);
+            assertThat(Digest.of(layer).hex()).as("cached " + layer).isEqualTo(recorded);
         }
         if (category.equals("store") && input.contains("layer")) {
             assertThat(cached).as("the damaged layer is not cached").isEmpty();
@@ -157,7 +157,7 @@ class BadInputCorpusIT {
     }
 
     private static String putManifest(Path store, byte[] bytes) throws IOException {
-        String hex = Sha256.of(bytes).hex();
+        String hex = Digest.of(bytes).hex();
         Files.write(store.resolve("manifests").resolve(hex), bytes);
         return hex;
     }
@@ -218,7 +218,7 @@ class BadInputCorpusIT {
                     env.add("V" + i + "=x");
                 }
                 byte[] config = dev.runcible.core.image.Json.MAPPER.writeValueAsBytes(image);
-                String hex = Sha256.of(config).hex();
+                String hex = Digest.of(config).hex();
                 Files.write(store.resolve("config").resolve(hex), config);
                 ((com.fasterxml.jackson.databind.node.ObjectNode) manifest.get("config")).put("digest", "sha256:" + hex)
                         .put("size", config.length);

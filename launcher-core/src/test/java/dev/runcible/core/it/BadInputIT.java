@@ -1,5 +1,6 @@
 package dev.runcible.core.it;
 
+import dev.runcible.api.Digest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -119,7 +120,7 @@ class BadInputIT {
     void manifestThatIsNotJsonButHashesRight() throws Exception {
         Case c = new Case(Map.of());
         byte[] garbage = "this is not a manifest".getBytes(StandardCharsets.UTF_8);
-        String hex = dev.runcible.core.image.Sha256.of(garbage).hex();
+        String hex = dev.runcible.api.Digest.of(garbage).hex();
         Files.write(c.store.resolve("manifests").resolve(hex), garbage);
         Files.writeString(c.store.resolve("image-tag-to-hash"), "garbage:1:" + hex + "\n",
                 StandardOpenOption.APPEND);

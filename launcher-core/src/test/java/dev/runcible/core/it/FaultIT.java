@@ -124,7 +124,7 @@ class FaultIT {
         Files.write(rootfs.resolve("noise"), noise);
         Path store = node.base.resolve("big-store");
         try (var runcible = node.open(Map.of()); var target = runcible.openStore(store.toUri())) {
-            new dev.runcible.core.image.RootfsImporter().importDirectory(rootfs, List.of("big:1"),
+            new dev.runcible.core.image.RootfsImporter(runcible.localizer()).importDirectory(rootfs, List.of("big:1"),
                     dev.runcible.core.image.ImageChanges.parse(List.of("USER 1000")), target);
         }
         Path cache = node.base.resolve("big-cache");
@@ -220,7 +220,7 @@ class FaultIT {
         Files.createSymbolicLink(rootfs.resolve("bin/true"), Path.of("busybox"));
         Files.writeString(rootfs.resolve("other"), "a different layer");
         try (var runcible = node.open(Map.of()); var target = runcible.openStore(node.store.toUri())) {
-            new dev.runcible.core.image.RootfsImporter().importDirectory(rootfs, List.of("test/other:1"),
+            new dev.runcible.core.image.RootfsImporter(runcible.localizer()).importDirectory(rootfs, List.of("test/other:1"),
                     dev.runcible.core.image.ImageChanges.parse(List.of("USER 1000")), target);
         }
         Path cache = node.base.resolve("gc-cache");

@@ -1,12 +1,12 @@
 package dev.runcible.core.it;
 
+import dev.runcible.api.Digest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runcible.core.host.Commands;
 import dev.runcible.core.image.Json;
-import dev.runcible.core.image.Sha256;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,13 +62,13 @@ public class HostileImageIT {
             env.add("VAR" + i + "=value");
         }
         byte[] bytes = Json.MAPPER.writeValueAsBytes(image);
-        String hex = Sha256.of(bytes).hex();
+        String hex = Digest.of(bytes).hex();
         Files.write(store.resolve("config").resolve(hex), bytes);
         ObjectNode descriptor = (ObjectNode) manifest.get("config");
         descriptor.put("digest", "sha256:" + hex);
         descriptor.put("size", bytes.length);
         byte[] manifestBytes = Json.MAPPER.writeValueAsBytes(manifest);
-        String newManifest = Sha256.of(manifestBytes).hex();
+        String newManifest = Digest.of(manifestBytes).hex();
         Files.write(store.resolve("manifests").resolve(newManifest), manifestBytes);
         Files.writeString(store.resolve("image-tag-to-hash"), "hostile/env:1:" + newManifest + "\n",
                 StandardOpenOption.APPEND);

@@ -107,7 +107,7 @@ public final class RealNode implements AutoCloseable {
         Files.writeString(rootfs.resolve("etc/group"), "root:x:0:\nworker:x:1000:\nextra:x:2000:worker\n");
         extras.addTo(rootfs);
         try (Runcible runcible = open(Map.of()); ImageStore target = runcible.openStore(store.toUri())) {
-            new RootfsImporter().importDirectory(rootfs, List.of(name), ImageChanges.parse(changes), target);
+            new RootfsImporter(runcible.localizer()).importDirectory(rootfs, List.of(name), ImageChanges.parse(changes), target);
         }
     }
 

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runcible.api.Digest;
 import dev.runcible.api.MediaTypes;
 import dev.runcible.core.image.Json;
-import dev.runcible.core.image.Sha256;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -26,7 +25,7 @@ final class TestImage {
 
     record Blob(String mediaType, byte[] bytes, Digest digest) {
         static Blob of(String mediaType, byte[] bytes) {
-            return new Blob(mediaType, bytes, Sha256.of(bytes));
+            return new Blob(mediaType, bytes, Digest.of(bytes));
         }
     }
 
@@ -109,7 +108,7 @@ final class TestImage {
 
     TestImage layer(Layer layer, Compression compression) throws IOException {
         byte[] tar = layer.tar();
-        diffIds.add(Sha256.of(tar));
+        diffIds.add(Digest.of(tar));
         byte[] bytes;
         String type;
         switch (compression) {
