@@ -1,6 +1,5 @@
 package dev.runcible.registry;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runcible.api.Digest;
 import dev.runcible.api.ImageNotFoundException;
@@ -11,12 +10,9 @@ import dev.runcible.api.RuncibleException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
@@ -43,20 +39,11 @@ final class RegistryClient implements AutoCloseable {
             MediaTypes.DOCKER_MANIFEST, MediaTypes.DOCKER_MANIFEST_LIST);
     /** Base of the retry backoff; it doubles with each try. */
     static final long RETRY_SLEEP_MS = 200;
-    /** Tokens are refreshed this long before the registry says they expire. */
-    private static final long TOKEN_MARGIN_MS = 5_000;
 
     private final RegistrySettings settings;
-    private final Credentials credentials;
     private final ObjectMapper mapper;
     private final CloseableHttpClient http;
-    private final Map<String, Authorization> authorizations = new ConcurrentHashMap<>();
-
-    private record Authorization(String header, long expiresAtMillis) {
-        boolean fresh() {
-            return System.currentTimeMillis() < expiresAtMillis;
-        }
-    }
+    private final RegistryAuth auth;
 
     /** An open response whose body the caller reads and closes. */
     record Response(ClassicHttpResponse response, InputStream body) implements AutoCloseable {
@@ -78,7 +65,6 @@ final class RegistryClient implements AutoCloseable {
     RegistryClient(RegistrySettings settings, SSLContext ssl, ObjectMapper mapper) {
         this.settings = settings;
         this.mapper = mapper;
-        this.credentials = new Credentials(settings, mapper);
         PoolingHttpClientConnectionManager connections = PoolingHttpClientConnectionManagerBuilder.create()
                 .setTlsSocketStrategy(new DefaultClientTlsStrategy(ssl))
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
@@ -90,6 +76,7 @@ final class RegistryClient implements AutoCloseable {
                 .setDefaultRequestConfig(RequestConfig.custom()
                         .setResponseTimeout(Timeout.ofSeconds(settings.readTimeoutSeconds())).build())
                 .build();
+        this.auth = new RegistryAuth(settings, new Credentials(settings, mapper), mapper, http);
     }
 
     /** The API root of a registry: plain HTTP only for hosts listed as insecure. */
@@ -187,10 +174,7 @@ final class RegistryClient implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             HttpUriRequestBase request = head ? new HttpHead(uri) : new HttpGet(uri);
             headers.forEach(request::addHeader);
-            Authorization authorization = authorizations.get(key);
-            if (authorization != null && authorization.fresh()) {
-                request.addHeader("Authorization", authorization.header());
-            }
+            auth.header(key).ifPresent(value -> request.addHeader("Authorization", value));
             ClassicHttpResponse response;
             try {
                 response = http.executeOpen(null, request, null);
@@ -210,8 +194,7 @@ final class RegistryClient implements AutoCloseable {
             if (status == 401 && !challenged) {
                 Header header = response.getFirstHeader("WWW-Authenticate");
                 closeQuietly(response);
-                authorizations.put(key, authorize(registry, scope, header == null ? null : header.getValue(),
-                        action));
+                auth.answer(key, registry, scope, header == null ? null : header.getValue(), action);
                 challenged = true;
                 attempt--;
                 continue;
@@ -235,71 +218,6 @@ final class RegistryClient implements AutoCloseable {
                 closeQuietly(response);
                 throw new ResourceUnavailableException(action + " but failed because: " + describe(e), e);
             }
-        }
-    }
-
-    /** Answers a challenge: basic credentials, or a bearer token from the realm the registry names. */
-    private Authorization authorize(String registry, String scope, String header, String action)
-            throws RuncibleException {
-        Optional<Challenge> challenge = Challenge.parse(header);
-        Optional<Credentials.UserPassword> user;
-        try {
-            user = credentials.forRegistry(registry);
-        } catch (IOException e) {
-            throw new ResourceUnavailableException(action + " but failed because the docker config file "
-                    + settings.authFile().orElse(null) + " cannot be read: " + e.getMessage(), e);
-        }
-        if (challenge.isPresent() && challenge.get().isBearer()) {
-            return token(challenge.get(), scope, user, action);
-        }
-        if (user.isEmpty()) {
-            throw new PolicyViolationException(action + " but failed because the registry wants credentials (401);"
-                    + " set registry.username and registry.password, or log in with docker to write config.json");
-        }
-        return new Authorization(user.get().basicHeader(), Long.MAX_VALUE);
-    }
-
-    private Authorization token(Challenge challenge, String scope, Optional<Credentials.UserPassword> user,
-            String action) throws RuncibleException {
-        String realm = challenge.parameters().get("realm");
-        if (realm == null || realm.isBlank()) {
-            throw new ResourceUnavailableException(action + " but failed because the bearer challenge names no "
-                    + "realm");
-        }
-        StringBuilder uri = new StringBuilder(realm).append(realm.contains("?") ? '&' : '?');
-        if (challenge.parameters().containsKey("service")) {
-            uri.append("service=").append(URLEncoder.encode(challenge.parameters().get("service"),
-                    StandardCharsets.UTF_8)).append('&');
-        }
-        uri.append("scope=").append(URLEncoder.encode(challenge.parameters().getOrDefault("scope", scope),
-                StandardCharsets.UTF_8));
-        HttpGet request = new HttpGet(URI.create(uri.toString()));
-        user.ifPresent(u -> request.addHeader("Authorization", u.basicHeader()));
-        try (ClassicHttpResponse response = http.executeOpen(null, request, null)) {
-            String body = response.getEntity() == null ? ""
-                    : new String(readBounded(response.getEntity().getContent(), 1 << 20, action),
-                            StandardCharsets.UTF_8);
-            if (response.getCode() == 401 || response.getCode() == 403) {
-                throw new PolicyViolationException(action + " but failed because the token service " + realm
-                        + " refused the credentials (" + response.getCode() + ")");
-            }
-            if (response.getCode() != 200) {
-                throw new ResourceUnavailableException(action + " but failed because the token service " + realm
-                        + " answered " + response.getCode());
-            }
-            JsonNode json = mapper.readTree(body);
-            String token = json.hasNonNull("token") ? json.get("token").asText()
-                    : json.path("access_token").asText("");
-            if (token.isEmpty()) {
-                throw new ResourceUnavailableException(action + " but failed because the token service " + realm
-                        + " sent no token");
-            }
-            long lifetime = TimeUnit.SECONDS.toMillis(json.path("expires_in").asLong(60));
-            return new Authorization("Bearer " + token,
-                    System.currentTimeMillis() + Math.max(lifetime - TOKEN_MARGIN_MS, lifetime / 2));
-        } catch (IOException e) {
-            throw new ResourceUnavailableException(action + " but failed because the token service " + realm
-                    + " could not be reached: " + describe(e), e);
         }
     }
 

@@ -2,7 +2,6 @@ package dev.runcible.squashfs;
 
 import dev.runcible.api.ConvertedLayer;
 import dev.runcible.api.Digest;
-import dev.runcible.api.DigestMismatchException;
 import dev.runcible.api.FileLocks;
 import dev.runcible.api.LocalizedResource;
 import dev.runcible.api.OciResource;
@@ -15,14 +14,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.FileAlreadyExistsException;
@@ -49,16 +44,10 @@ import java.util.concurrent.ExecutionException;
  * file becomes visible only when whole and verified.
  */
 final class SquashfsCache implements ResourcesLocalizer {
-    /** The largest image config fetched: the launcher parses it in memory (docker's are a few KiB). */
-    static final long MAX_CONFIG_BYTES = 8L << 20;
-
     private final Path root;
     private final PluginContext context;
     private final TarLayerConverter converter;
     private final ConcurrentHashMap<Path, CompletableFuture<LocalizedResource>> inFlight = new ConcurrentHashMap<>();
-
-    /** Interrupted downloads older than this are someone's leftovers, not a transfer in progress. */
-    static final long STALE_PART_MILLIS = 3_600_000;
 
     private final long maxBytes;
     private volatile boolean rootPrivate;
@@ -193,60 +182,8 @@ final class SquashfsCache implements ResourcesLocalizer {
 
     @Override
     public long trim(Set<Digest> inUse) throws RuncibleException {
-        long removed = 0;
         try {
-            Path tmp = root.resolve("tmp");
-            if (Files.isDirectory(tmp)) {
-                try (Stream<Path> parts = Files.list(tmp)) {
-                    for (Path part : parts.toList()) {
-                        if (System.currentTimeMillis() - Files.getLastModifiedTime(part).toMillis()
-                                > STALE_PART_MILLIS) {
-                            removed += Files.size(part);
-                            Files.deleteIfExists(part);
-                        }
-                    }
-                }
-            }
-            if (maxBytes <= 0) {
-                return removed;
-            }
-            record Entry(Path file, Digest digest, long size, long used) {
-            }
-            List<Entry> entries = new ArrayList<>();
-            long total = 0;
-            for (String dir : List.of("layers", "config")) {
-                Path directory = root.resolve(dir);
-                if (!Files.isDirectory(directory)) {
-                    continue;
-                }
-                try (Stream<Path> files = Files.list(directory)) {
-                    for (Path file : files.toList()) {
-                        String name = file.getFileName().toString();
-                        String hex = name.endsWith(".sqsh") ? name.substring(0, name.length() - 5) : name;
-                        if (!Digest.isHex(hex)) {
-                            continue; // digest records go with their layer
-                        }
-                        long size = Files.size(file);
-                        total += size;
-                        entries.add(new Entry(file, new Digest(Digest.SHA256, hex), size,
-                                Files.getLastModifiedTime(file).toMillis()));
-                    }
-                }
-            }
-            entries.sort(Comparator.comparingLong(Entry::used));
-            for (Entry entry : entries) {
-                if (total <= maxBytes) {
-                    break;
-                }
-                if (inUse.contains(entry.digest())) {
-                    continue;
-                }
-                Files.deleteIfExists(entry.file());
-                Files.deleteIfExists(digestRecord(entry.file()));
-                total -= entry.size();
-                removed += entry.size();
-            }
-            return removed;
+            return CacheTrim.trim(root, maxBytes, inUse);
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot trim the layer cache at " + root + ": " + e.getMessage(), e);
         }
@@ -284,7 +221,7 @@ final class SquashfsCache implements ResourcesLocalizer {
         rootPrivate = true;
     }
 
-    private static Path digestRecord(Path squashfs) {
+    static Path digestRecord(Path squashfs) {
         return squashfs.resolveSibling(squashfs.getFileName() + ".sha256");
     }
 
@@ -295,22 +232,7 @@ final class SquashfsCache implements ResourcesLocalizer {
         Path temp = Files.createTempFile(tmpDir, resource.digest().hex() + ".", ".part");
         Path record = null;
         try {
-            Digest fileDigest;
-            switch (resource.format()) {
-                case SQUASHFS, JSON -> {
-                    fileDigest = copy(fetcher, resource, temp);
-                }
-                default -> {
-                    TarLayerConverter.Converted converted;
-                    try (InputStream in = bounded(fetcher.open(resource.location()), resource)) {
-                        converted = converter.convert(in, resource.format(), temp, describe(resource),
-                                resource.contentDigest());
-                    }
-                    verify(resource, converted.digest(), converted.size());
-                    checkSquashfs(resource, temp);
-                    fileDigest = Digest.of(temp);
-                }
-            }
+            Digest fileDigest = BlobTransfer.into(temp, resource, fetcher, converter);
             Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
             if (resource.kind() == OciResource.Kind.LAYER) {
                 // The record goes first: a published layer always has its digest beside it.
@@ -333,68 +255,4 @@ final class SquashfsCache implements ResourcesLocalizer {
             }
         }
     }
-
-    /** Copies a blob stored as it is used (squashfs, JSON), verifying it on the way; returns its digest. */
-    private static Digest copy(ResourceFetcher fetcher, OciResource resource, Path temp)
-            throws RuncibleException, IOException {
-        Digest actual;
-        long size;
-        try (Digest.HashingInputStream in = Digest.hashing(bounded(fetcher.open(resource.location()), resource));
-                OutputStream out = Files.newOutputStream(temp, StandardOpenOption.TRUNCATE_EXISTING)) {
-            byte[] buffer = new byte[1 << 20];
-            for (int n; (n = in.read(buffer)) >= 0; ) {
-                out.write(buffer, 0, n);
-            }
-            actual = in.digest();
-            size = in.count();
-        } catch (TarLayerConverter.ResourceFailure e) {
-            throw e.failure;
-        } catch (IOException e) {
-            throw new ResourceUnavailableException("Cannot fetch " + describe(resource) + ": " + e.getMessage(), e);
-        }
-        verify(resource, actual, size);
-        if (resource.format() == OciResource.Format.SQUASHFS) {
-            checkSquashfs(resource, temp);
-        }
-        return actual;
-    }
-
-    /** The blob's stream, cut off one byte past its declared size (a config's size is capped even if undeclared). */
-    private static InputStream bounded(InputStream in, OciResource resource) {
-        if (resource.contentSize().isPresent()) {
-            return new SizeBound(in, resource.contentSize().getAsLong(), describe(resource));
-        }
-        if (resource.kind() == OciResource.Kind.CONFIG) {
-            return new SizeBound(in, MAX_CONFIG_BYTES, describe(resource) + " (configs are capped at "
-                    + MAX_CONFIG_BYTES + " bytes)");
-        }
-        return in;
-    }
-
-    private static void checkSquashfs(OciResource resource, Path file) throws RuncibleException, IOException {
-        String problem = SquashfsSuperblock.check(file);
-        if (problem != null) {
-            throw new ResourceUnavailableException("Layer file " + resource.location().getPath()
-                    + " is not a usable squashfs image: " + problem + "; re-import the image");
-        }
-    }
-
-    private static void verify(OciResource resource, Digest actual, long size) throws RuncibleException {
-        if (resource.contentSize().isPresent() && resource.contentSize().getAsLong() != size) {
-            throw new DigestMismatchException("Size mismatch for " + describe(resource) + ": expected "
-                    + resource.contentSize().getAsLong() + " bytes, got " + size + "; the source copy is damaged, "
-                    + "re-import the image");
-        }
-        if (resource.contentDigest().isPresent() && !resource.contentDigest().get().equals(actual)) {
-            throw new DigestMismatchException("Digest mismatch for " + describe(resource) + ": expected "
-                    + resource.contentDigest().get() + ", got " + actual + "; the source copy is damaged, "
-                    + "re-import the image");
-        }
-    }
-
-    private static String describe(OciResource resource) {
-        return resource.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + resource.digest() + " from "
-                + resource.location();
-    }
-
 }

@@ -1,0 +1,111 @@
+package dev.runcible.squashfs;
+
+import dev.runcible.api.Digest;
+import dev.runcible.api.DigestMismatchException;
+import dev.runcible.api.OciResource;
+import dev.runcible.api.ResourceFetcher;
+import dev.runcible.api.ResourceUnavailableException;
+import dev.runcible.api.RuncibleException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Brings one blob into a file, verified: copied as it is stored (squashfs, JSON) or converted (tar layers). The
+ * stream is cut off one byte past the blob's declared size, and its digest and size are checked as it streams.
+ */
+final class BlobTransfer {
+    /** The largest image config fetched: the launcher parses it in memory (docker's are a few KiB). */
+    static final long MAX_CONFIG_BYTES = 8L << 20;
+
+    private BlobTransfer() {
+    }
+
+    /** Fetches the resource into {@code temp}; returns the digest of the file written. */
+    static Digest into(Path temp, OciResource resource, ResourceFetcher fetcher, TarLayerConverter converter)
+            throws RuncibleException, IOException {
+        Digest fileDigest;
+        switch (resource.format()) {
+            case SQUASHFS, JSON -> {
+                fileDigest = copy(fetcher, resource, temp);
+            }
+            default -> {
+                TarLayerConverter.Converted converted;
+                try (InputStream in = bounded(fetcher.open(resource.location()), resource)) {
+                    converted = converter.convert(in, resource.format(), temp, describe(resource),
+                            resource.contentDigest());
+                }
+                verify(resource, converted.digest(), converted.size());
+                checkSquashfs(resource, temp);
+                fileDigest = Digest.of(temp);
+            }
+        }
+        return fileDigest;
+    }
+
+    /** Copies a blob stored as it is used (squashfs, JSON), verifying it on the way; returns its digest. */
+    static Digest copy(ResourceFetcher fetcher, OciResource resource, Path temp)
+            throws RuncibleException, IOException {
+        Digest actual;
+        long size;
+        try (Digest.HashingInputStream in = Digest.hashing(bounded(fetcher.open(resource.location()), resource));
+                OutputStream out = Files.newOutputStream(temp, StandardOpenOption.TRUNCATE_EXISTING)) {
+            byte[] buffer = new byte[1 << 20];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                out.write(buffer, 0, n);
+            }
+            actual = in.digest();
+            size = in.count();
+        } catch (TarLayerConverter.ResourceFailure e) {
+            throw e.failure;
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot fetch " + describe(resource) + ": " + e.getMessage(), e);
+        }
+        verify(resource, actual, size);
+        if (resource.format() == OciResource.Format.SQUASHFS) {
+            checkSquashfs(resource, temp);
+        }
+        return actual;
+    }
+
+    /** The blob's stream, cut off one byte past its declared size (a config's size is capped even if undeclared). */
+    static InputStream bounded(InputStream in, OciResource resource) {
+        if (resource.contentSize().isPresent()) {
+            return new SizeBound(in, resource.contentSize().getAsLong(), describe(resource));
+        }
+        if (resource.kind() == OciResource.Kind.CONFIG) {
+            return new SizeBound(in, MAX_CONFIG_BYTES, describe(resource) + " (configs are capped at "
+                    + MAX_CONFIG_BYTES + " bytes)");
+        }
+        return in;
+    }
+
+    static void checkSquashfs(OciResource resource, Path file) throws RuncibleException, IOException {
+        String problem = SquashfsSuperblock.check(file);
+        if (problem != null) {
+            throw new ResourceUnavailableException("Layer file " + resource.location().getPath()
+                    + " is not a usable squashfs image: " + problem + "; re-import the image");
+        }
+    }
+
+    static void verify(OciResource resource, Digest actual, long size) throws RuncibleException {
+        if (resource.contentSize().isPresent() && resource.contentSize().getAsLong() != size) {
+            throw new DigestMismatchException("Size mismatch for " + describe(resource) + ": expected "
+                    + resource.contentSize().getAsLong() + " bytes, got " + size + "; the source copy is damaged, "
+                    + "re-import the image");
+        }
+        if (resource.contentDigest().isPresent() && !resource.contentDigest().get().equals(actual)) {
+            throw new DigestMismatchException("Digest mismatch for " + describe(resource) + ": expected "
+                    + resource.contentDigest().get() + ", got " + actual + "; the source copy is damaged, "
+                    + "re-import the image");
+        }
+    }
+
+    static String describe(OciResource resource) {
+        return resource.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + resource.digest() + " from "
+                + resource.location();
+    }
+}
