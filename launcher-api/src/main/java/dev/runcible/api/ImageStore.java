@@ -8,7 +8,7 @@ import java.util.List;
  * Writes images into a store in the Storm/YARN layout. Blobs are written so that no reader ever sees a partial
  * file; {@link #tag} comes last, so an image becomes visible only once all its blobs are in place.
  */
-public interface ImageStore extends Closeable {
+public interface ImageStore extends PluginComponent {
     /** Where the store is, for messages. */
     String location();
 

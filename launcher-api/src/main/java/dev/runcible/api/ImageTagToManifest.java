@@ -3,7 +3,7 @@ package dev.runcible.api;
 import java.util.List;
 
 /** Resolves image references to manifests. Implementations are thread-safe. */
-public interface ImageTagToManifest extends Closeable {
+public interface ImageTagToManifest extends PluginComponent {
     /** The manifest (or index) a reference names, by tag or by digest. */
     ManifestBlob resolve(ImageReference reference) throws RuncibleException;
 

@@ -4,7 +4,7 @@ import java.io.InputStream;
 import java.net.URI;
 
 /** Opens resource locations of one URI scheme for reading. Thread-safe. */
-public interface ResourceFetcher extends Closeable {
+public interface ResourceFetcher extends PluginComponent {
     InputStream open(URI location) throws ResourceUnavailableException;
 
     /**

@@ -6,7 +6,7 @@ import java.util.Set;
  * Makes resources present and verified on this node. Thread-safe; concurrent calls for one digest fetch it once.
  * Config blobs come back as the JSON file, layers as a file the launcher can loop-mount (squashfs).
  */
-public interface ResourcesLocalizer extends Closeable {
+public interface ResourcesLocalizer extends PluginComponent {
     LocalizedResource localize(OciResource resource) throws RuncibleException;
 
     /**

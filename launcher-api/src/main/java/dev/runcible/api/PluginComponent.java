@@ -1,11 +1,11 @@
 package dev.runcible.api;
 
 /**
- * What every plugin object is: closed when the launcher shuts down, by default holding nothing and keeping no
- * state on the host. One shared
- * default lets a class implement several SPIs (a backend that is both tag-to-manifest and manifest-to-resources).
+ * What every plugin object is (the SPIs extend it; its name keeps clear of {@code java.io.Closeable}): closed when
+ * the launcher shuts down, by default holding nothing and keeping no state on the host. One shared default lets a
+ * class implement several SPIs (a backend that is both tag-to-manifest and manifest-to-resources).
  */
-public interface Closeable extends AutoCloseable {
+public interface PluginComponent extends AutoCloseable {
     @Override
     default void close() {
     }
