@@ -15,8 +15,10 @@ import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.ResourcesLocalizerProvider;
 import dev.runcible.api.RuncibleException;
+import dev.runcible.api.RunciblePlugin;
 import dev.runcible.core.config.Settings;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
@@ -28,7 +30,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The plugins found by ServiceLoader, by name (or URI scheme for fetchers and stores). One call site per SPI. A
+ * The plugins found by ServiceLoader (one {@link RunciblePlugin} entry point per jar), and the factories they
+ * contribute, by name (or URI scheme for fetchers and stores). One call site per SPI. A
  * provider that fails to load is reported and skipped; two providers of one name are a configuration problem.
  */
 public final class Plugins implements PluginContext {
@@ -45,33 +48,46 @@ public final class Plugins implements PluginContext {
 
     public Plugins(ClassLoader loader, Settings settings) {
         this.settings = settings;
-        this.tagToManifest = load(ImageTagToManifestProvider.class, loader, ImageTagToManifestProvider::name);
-        this.manifestToResources = load(ManifestToResourcesProvider.class, loader, ManifestToResourcesProvider::name);
-        this.localizers = load(ResourcesLocalizerProvider.class, loader, ResourcesLocalizerProvider::name);
-        this.fetcherProviders = load(ResourceFetcherProvider.class, loader, ResourceFetcherProvider::scheme);
-        this.stores = load(ImageStoreProvider.class, loader, ImageStoreProvider::scheme);
+        List<RunciblePlugin> plugins = discover(loader);
+        this.tagToManifest = index(plugins, RunciblePlugin::tagToManifest, ImageTagToManifestProvider::name,
+                "ImageTagToManifestProvider");
+        this.manifestToResources = index(plugins, RunciblePlugin::manifestToResources,
+                ManifestToResourcesProvider::name, "ManifestToResourcesProvider");
+        this.localizers = index(plugins, RunciblePlugin::localizers, ResourcesLocalizerProvider::name,
+                "ResourcesLocalizerProvider");
+        this.fetcherProviders = index(plugins, RunciblePlugin::fetchers, ResourceFetcherProvider::scheme,
+                "ResourceFetcherProvider");
+        this.stores = index(plugins, RunciblePlugin::stores, ImageStoreProvider::scheme, "ImageStoreProvider");
     }
 
-    private <T> Map<String, T> load(Class<T> type, ClassLoader loader, Function<T, String> name) {
-        Map<String, T> found = new TreeMap<>();
-        var iterator = ServiceLoader.load(type, loader).iterator();
+    /** Every plugin jar's entry point; one that fails to load is reported and skipped. */
+    private static List<RunciblePlugin> discover(ClassLoader loader) {
+        List<RunciblePlugin> found = new ArrayList<>();
+        var iterator = ServiceLoader.load(RunciblePlugin.class, loader).iterator();
         while (true) {
-            T provider;
             try {
                 if (!iterator.hasNext()) {
-                    break;
+                    return found;
                 }
-                provider = iterator.next();
+                found.add(iterator.next());
             } catch (ServiceConfigurationError e) {
-                LOG.warn("Skipping a {} that failed to load: {}", type.getSimpleName(), e.getMessage());
-                continue;
+                LOG.warn("Skipping a plugin that failed to load: {}", e.getMessage());
             }
-            String key = name.apply(provider);
-            T previous = found.putIfAbsent(key, provider);
-            if (previous != null) {
-                settings.problem("two plugins provide " + type.getSimpleName() + " '" + key + "': "
-                        + previous.getClass().getName() + " and " + provider.getClass().getName()
-                        + "; remove one of their jars");
+        }
+    }
+
+    /** The factories of one kind from every plugin, by name; two of one name are a configuration problem. */
+    private <T> Map<String, T> index(List<RunciblePlugin> plugins, Function<RunciblePlugin, List<T>> kind,
+            Function<T, String> name, String what) {
+        Map<String, T> found = new TreeMap<>();
+        for (RunciblePlugin plugin : plugins) {
+            for (T provider : kind.apply(plugin)) {
+                String key = name.apply(provider);
+                T previous = found.putIfAbsent(key, provider);
+                if (previous != null) {
+                    settings.problem("two plugins provide " + what + " '" + key + "': " + plugin.getClass().getName()
+                            + " and another; remove one of their jars");
+                }
             }
         }
         return found;

@@ -13,8 +13,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The built jars, alone in a class loader without this module's class path, register their providers through
- * META-INF/services (written by @AutoService): what a jar dropped into plugins/ relies on.
+ * The built jars, alone in a class loader without this module's class path, register their one entry point,
+ * {@code RunciblePlugin}, through META-INF/services (written by @AutoService): what a jar dropped into plugins/
+ * relies on. The factories of each kind are asked of every entry point found.
  */
 class PluginJarsDiscoveryIT {
     private static Path jar(String module) throws Exception {
@@ -28,12 +29,24 @@ class PluginJarsDiscoveryIT {
         }
     }
 
+    /** What the plugins the loader finds contribute of one kind ({@code spi}), by {@code nameMethod}. */
     private static List<String> names(ClassLoader loader, String spi, String nameMethod) throws Exception {
+        Class<?> entryPoint = Class.forName("dev.runcible.api.RunciblePlugin", false, loader);
+        String kind = switch (spi) {
+            case "ImageTagToManifestProvider" -> "tagToManifest";
+            case "ManifestToResourcesProvider" -> "manifestToResources";
+            case "ResourcesLocalizerProvider" -> "localizers";
+            case "ResourceFetcherProvider" -> "fetchers";
+            case "ImageStoreProvider" -> "stores";
+            default -> throw new IllegalArgumentException(spi);
+        };
         Class<?> type = Class.forName("dev.runcible.api." + spi, false, loader);
         List<String> names = new ArrayList<>();
-        for (Object provider : ServiceLoader.load(type, loader)) {
-            assertThat(provider.getClass().getClassLoader()).isSameAs(loader);
-            names.add((String) provider.getClass().getMethod(nameMethod).invoke(provider));
+        for (Object plugin : ServiceLoader.load(entryPoint, loader)) {
+            assertThat(plugin.getClass().getClassLoader()).isSameAs(loader);
+            for (Object provider : (List<?>) entryPoint.getMethod(kind).invoke(plugin)) {
+                names.add((String) type.getMethod(nameMethod).invoke(provider));
+            }
         }
         return names;
     }

@@ -4,11 +4,13 @@ import com.google.auto.service.AutoService;
 import dev.runcible.api.PluginContext;
 import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.ResourcesLocalizerProvider;
+import dev.runcible.api.RunciblePlugin;
 import java.nio.file.Path;
+import java.util.List;
 
 /** The {@code squashfs} localizer: a content-addressed cache of squashfs layers on the node. */
-@AutoService(ResourcesLocalizerProvider.class)
-public final class SquashfsLocalizerProvider implements ResourcesLocalizerProvider {
+@AutoService(RunciblePlugin.class)
+public final class SquashfsPlugin implements RunciblePlugin {
     public static final String NAME = "squashfs";
     public static final String CACHE_DIR_KEY = "squashfs.cache.dir";
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/lib/runcible/cache");
@@ -16,12 +18,11 @@ public final class SquashfsLocalizerProvider implements ResourcesLocalizerProvid
     public static final String MAX_BYTES_KEY = "squashfs.cache.max-bytes";
 
     @Override
-    public String name() {
-        return NAME;
+    public List<ResourcesLocalizerProvider> localizers() {
+        return List.of(ResourcesLocalizerProvider.of(NAME, SquashfsPlugin::cache));
     }
 
-    @Override
-    public ResourcesLocalizer create(PluginContext context) {
+    private static ResourcesLocalizer cache(PluginContext context) {
         String tar2sqfs = context.config().get(TAR2SQFS_KEY, "tar2sqfs");
         return new SquashfsCache(context.config().path(CACHE_DIR_KEY, DEFAULT_CACHE_DIR), context,
                 new TarLayerConverter(TarLayerConverter.locate(tar2sqfs).toString()),

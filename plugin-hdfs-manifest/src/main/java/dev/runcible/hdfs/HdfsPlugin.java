@@ -1,0 +1,89 @@
+package dev.runcible.hdfs;
+
+import com.google.auto.service.AutoService;
+import dev.runcible.api.RunciblePlugin;
+import dev.runcible.api.ImageStoreProvider;
+import dev.runcible.api.ImageTagToManifestProvider;
+import dev.runcible.api.ManifestToResourcesProvider;
+import dev.runcible.api.PluginContext;
+import dev.runcible.api.ResourceFetcher;
+import dev.runcible.api.ResourceFetcherProvider;
+import dev.runcible.api.ResourceUnavailableException;
+import dev.runcible.api.RuncibleException;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.WeakHashMap;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The {@code hdfs} backend: a Storm/YARN store in HDFS, its {@code hdfs:} fetcher and its writer. They share one
+ * connection per plugin context.
+ */
+@AutoService(RunciblePlugin.class)
+public final class HdfsPlugin implements RunciblePlugin {
+    public static final String NAME = "hdfs";
+    private static final Map<PluginContext, HdfsConnection> CONNECTIONS = new WeakHashMap<>();
+
+    private static synchronized HdfsConnection connection(PluginContext context) {
+        return CONNECTIONS.computeIfAbsent(context, c -> new HdfsConnection(HdfsSettings.from(c.config())));
+    }
+
+    @Override
+    public List<ImageTagToManifestProvider> tagToManifest() {
+        return List.of(ImageTagToManifestProvider.of(NAME, context -> new HdfsImageStore(connection(context))));
+    }
+
+    @Override
+    public List<ManifestToResourcesProvider> manifestToResources() {
+        return List.of(ManifestToResourcesProvider.of(NAME, context -> new HdfsImageStore(connection(context))));
+    }
+
+    /** Reads {@code hdfs:} locations for the localizer, with the same Hadoop configuration. */
+    @Override
+    public List<ResourceFetcherProvider> fetchers() {
+        return List.of(ResourceFetcherProvider.of(NAME, HdfsPlugin::fetcher));
+    }
+
+    private static ResourceFetcher fetcher(PluginContext context) {
+        HdfsConnection connection = connection(context);
+        return new ResourceFetcher() {
+            @Override
+            public InputStream open(URI location) throws ResourceUnavailableException {
+                try {
+                    return connection.fileSystem().open(new Path(location));
+                } catch (FileNotFoundException e) {
+                    throw new ResourceUnavailableException("File " + location + " does not exist; the store is "
+                            + "missing a blob, re-import the image");
+                } catch (IOException e) {
+                    throw new ResourceUnavailableException(HdfsConnection.translate(e, "read " + location)
+                            .getMessage(), e);
+                } catch (ResourceUnavailableException e) {
+                    throw e;
+                } catch (RuncibleException e) {
+                    throw new ResourceUnavailableException(e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public void close() {
+                connection.close();
+            }
+        };
+    }
+
+    /** Writes stores under {@code hdfs://} URIs: {@code import --to hdfs://namenode:8020/runc-root}. */
+    @Override
+    public List<ImageStoreProvider> stores() {
+        return List.of(ImageStoreProvider.of(NAME, (root, context) -> {
+            HdfsSettings base = connection(context).settings();
+            HdfsConnection connection = new HdfsConnection(new HdfsSettings(Optional.of(root), base.confDir(),
+                    base.overrides(), base.localTagFile(), base.refreshSeconds(), base.principal(), base.keytab()));
+            return new HdfsImageStoreWriter(connection);
+        }));
+    }
+}

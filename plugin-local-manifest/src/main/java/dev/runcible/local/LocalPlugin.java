@@ -1,0 +1,54 @@
+package dev.runcible.local;
+
+import com.google.auto.service.AutoService;
+import dev.runcible.api.ImageStoreProvider;
+import dev.runcible.api.ImageTagToManifestProvider;
+import dev.runcible.api.ManifestToResourcesProvider;
+import dev.runcible.api.PluginConfig;
+import dev.runcible.api.ResourceFetcherProvider;
+import dev.runcible.api.ResourceUnavailableException;
+import dev.runcible.api.RunciblePlugin;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The {@code local} backend: a Storm/YARN store on a local disk, its {@code file:} fetcher and its writer. */
+@AutoService(RunciblePlugin.class)
+public final class LocalPlugin implements RunciblePlugin {
+    public static final String NAME = "local";
+    public static final String ROOT_KEY = "local.root";
+    public static final Path DEFAULT_ROOT = Path.of("/var/lib/runcible/store");
+    /** How often the tag file's attributes are compared for a change, at most (ms). */
+    public static final String REFRESH_KEY = "local.tag-file.refresh-millis";
+
+    static Path root(PluginConfig config) {
+        return config.path(ROOT_KEY, DEFAULT_ROOT);
+    }
+
+    @Override
+    public List<ImageTagToManifestProvider> tagToManifest() {
+        return List.of(ImageTagToManifestProvider.of(NAME, context -> new LocalImageStore(root(context.config()),
+                context.config().integer(REFRESH_KEY, 1000, 0, 3_600_000))));
+    }
+
+    @Override
+    public List<ManifestToResourcesProvider> manifestToResources() {
+        return List.of(ManifestToResourcesProvider.of(NAME, context -> new LocalImageStore(root(context.config()))));
+    }
+
+    @Override
+    public List<ResourceFetcherProvider> fetchers() {
+        return List.of(ResourceFetcherProvider.of("file", context -> new FileFetcher()));
+    }
+
+    @Override
+    public List<ImageStoreProvider> stores() {
+        return List.of(ImageStoreProvider.of("file", (root, context) -> {
+            try {
+                return new LocalImageStoreWriter(Path.of(root));
+            } catch (IllegalArgumentException e) {
+                throw new ResourceUnavailableException("Invalid store location '" + root
+                        + "': use file:///absolute/path", e);
+            }
+        }));
+    }
+}
