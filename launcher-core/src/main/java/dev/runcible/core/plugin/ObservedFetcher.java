@@ -2,6 +2,7 @@ package dev.runcible.core.plugin;
 
 import dev.runcible.api.ResourceFetcher;
 import dev.runcible.api.ResourceUnavailableException;
+import dev.runcible.api.RuncibleException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,6 +59,12 @@ final class ObservedFetcher implements ResourceFetcher {
                 super.close();
             }
         };
+    }
+
+    /** Access is the plugin's to grant: observing transfers must not skip its check. */
+    @Override
+    public void checkAccess(URI location) throws RuncibleException {
+        delegate.checkAccess(location);
     }
 
     @Override

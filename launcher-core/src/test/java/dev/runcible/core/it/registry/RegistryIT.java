@@ -302,6 +302,10 @@ class RegistryIT {
         assertThat(thief.err()).contains("tenant-b/thief serves blob " + secretLayer.digest())
                 .contains("does not (404)");
         node.assertNothingLeftRunning();
+        // 'pull' shows progress, through a fetcher that reports transfers: the check goes through it too.
+        Cli pulled = Cli.run(config, "pull", plain.host() + "/tenant-b/thief:1");
+        assertThat(pulled.exitCode()).isEqualTo(125);
+        assertThat(pulled.err()).contains("tenant-b/thief serves blob " + secretLayer.digest());
         // The operator can turn the check off (a registry that hides nothing between repositories).
         Path unchecked = node.configFile("registry-unchecked", readSettings(config, Map.of(
                 "registry.check-blob-access", "false")));
