@@ -39,7 +39,6 @@ import org.apache.hadoop.fs.Path;
 final class HdfsImageStore implements ImageTagToManifest, ManifestToResources {
     private static final System.Logger LOG = System.getLogger(HdfsImageStore.class.getName());
     private static final int MAX_CACHED_MANIFESTS = 1024;
-    private static final int MAX_MANIFEST_BYTES = 4 << 20;
 
     private final HdfsConnection connection;
     private final Map<Digest, byte[]> manifests = new ConcurrentHashMap<>();
@@ -132,15 +131,15 @@ final class HdfsImageStore implements ImageTagToManifest, ManifestToResources {
         }
         byte[] bytes;
         try (InputStream in = connection.fileSystem().open(file)) {
-            bytes = in.readNBytes(MAX_MANIFEST_BYTES + 1);
+            bytes = in.readNBytes(ManifestBlob.MAX_BYTES + 1);
         } catch (FileNotFoundException e) {
             throw new ImageNotFoundException("Image '" + name + "' points at manifest " + digest.hex() + " but "
                     + file + " does not exist; re-import the image");
         } catch (IOException e) {
             throw HdfsConnection.translate(e, "read manifest " + file);
         }
-        if (bytes.length > MAX_MANIFEST_BYTES) {
-            throw new InvalidImageException("Manifest " + file + " is larger than " + MAX_MANIFEST_BYTES + " bytes");
+        if (bytes.length > ManifestBlob.MAX_BYTES) {
+            throw new InvalidImageException("Manifest " + file + " is larger than " + ManifestBlob.MAX_BYTES + " bytes");
         }
         if (manifests.size() >= MAX_CACHED_MANIFESTS) {
             manifests.clear();

@@ -34,8 +34,6 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
     private static final System.Logger LOG = System.getLogger(LocalImageStore.class.getName());
 
     private static final int MAX_CACHED_MANIFESTS = 1024;
-    /** The largest manifest read; the launcher refuses larger ones from every backend. */
-    static final int MAX_MANIFEST_BYTES = 4 << 20;
     private static final int MAX_RECORD_BYTES = 4096;
 
     private final StoreLayout layout;
@@ -152,9 +150,9 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         byte[] bytes;
         try {
             long size = StoreFiles.regular(layout.root(), file).size();
-            if (size > MAX_MANIFEST_BYTES) {
+            if (size > ManifestBlob.MAX_BYTES) {
                 throw new InvalidImageException("Manifest " + file + " is " + size + " bytes, above the cap of "
-                        + MAX_MANIFEST_BYTES + " bytes");
+                        + ManifestBlob.MAX_BYTES + " bytes");
             }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
@@ -174,7 +172,6 @@ final class LocalImageStore implements ImageTagToManifest, ManifestToResources {
         }
         return new ManifestBlob(digest, bytes, file.toString());
     }
-
 
     TagFile tags() throws RuncibleException {
         Snapshot recent = snapshot;

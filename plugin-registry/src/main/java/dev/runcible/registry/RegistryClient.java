@@ -3,6 +3,7 @@ package dev.runcible.registry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runcible.api.Digest;
 import dev.runcible.api.ImageNotFoundException;
+import dev.runcible.api.ManifestBlob;
 import dev.runcible.api.MediaTypes;
 import dev.runcible.api.PolicyViolationException;
 import dev.runcible.api.ResourceUnavailableException;
@@ -98,7 +99,7 @@ final class RegistryClient implements AutoCloseable {
                         + " (404); check the repository and tag");
             }
             expectOk(response, action);
-            byte[] bytes = readBounded(response.body(), 4 << 20, action);
+            byte[] bytes = readBounded(response.body(), ManifestBlob.MAX_BYTES, action);
             return new Manifest(bytes, response.header("Content-Type"), response.header("Docker-Content-Digest"));
         } catch (IOException e) {
             throw new ResourceUnavailableException(action + " but failed because: " + e.getMessage(), e);

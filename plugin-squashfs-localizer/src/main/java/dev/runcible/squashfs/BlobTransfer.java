@@ -2,6 +2,7 @@ package dev.runcible.squashfs;
 
 import dev.runcible.api.Digest;
 import dev.runcible.api.DigestMismatchException;
+import dev.runcible.api.ImageConfig;
 import dev.runcible.api.OciResource;
 import dev.runcible.api.ResourceFetcher;
 import dev.runcible.api.ResourceUnavailableException;
@@ -18,9 +19,6 @@ import java.nio.file.StandardOpenOption;
  * stream is cut off one byte past the blob's declared size, and its digest and size are checked as it streams.
  */
 final class BlobTransfer {
-    /** The largest image config fetched: the launcher parses it in memory (docker's are a few KiB). */
-    static final long MAX_CONFIG_BYTES = 8L << 20;
-
     private BlobTransfer() {
     }
 
@@ -77,8 +75,8 @@ final class BlobTransfer {
             return new SizeBound(in, resource.contentSize().getAsLong(), describe(resource));
         }
         if (resource.kind() == OciResource.Kind.CONFIG) {
-            return new SizeBound(in, MAX_CONFIG_BYTES, describe(resource) + " (configs are capped at "
-                    + MAX_CONFIG_BYTES + " bytes)");
+            return new SizeBound(in, ImageConfig.MAX_BYTES, describe(resource) + " (configs are capped at "
+                    + ImageConfig.MAX_BYTES + " bytes)");
         }
         return in;
     }

@@ -34,10 +34,6 @@ import java.util.concurrent.Future;
  * platform from an index), find the resources, localize them concurrently, read the image config.
  */
 public final class ImageResolver {
-    /** The largest manifest or index accepted from any backend: it is parsed in memory. */
-    public static final int MAX_MANIFEST_BYTES = 4 << 20;
-    /** The largest image config accepted from any backend: it is parsed in memory. */
-    public static final long MAX_CONFIG_BYTES = 8L << 20;
     private final ImagePolicy policy;
     private final ImageTagToManifest tagToManifest;
     private final ManifestToResources manifestToResources;
@@ -58,10 +54,10 @@ public final class ImageResolver {
         VerifiedManifest verified = manifest(reference);
         ManifestBlob blob = verified.blob();
         ImageManifest manifest = verified.manifest();
-        if (manifest.config().size() > MAX_CONFIG_BYTES) {
+        if (manifest.config().size() > ImageConfig.MAX_BYTES) {
             throw new InvalidImageException("The config " + manifest.config().digest() + " of '"
                     + reference.familiarName() + "' is " + manifest.config().size() + " bytes, above the cap of "
-                    + MAX_CONFIG_BYTES + " bytes; an image config is a few KiB");
+                    + ImageConfig.MAX_BYTES + " bytes; an image config is a few KiB");
         }
         ImageResources resources = manifestToResources.resources(reference, manifest);
         List<OciResource> all = new ArrayList<>();
@@ -99,9 +95,9 @@ public final class ImageResolver {
     }
 
     private static ManifestDocument verifiedParse(ManifestBlob blob) throws RuncibleException {
-        if (blob.bytes().length > MAX_MANIFEST_BYTES) {
+        if (blob.bytes().length > ManifestBlob.MAX_BYTES) {
             throw new InvalidImageException("Manifest " + blob.source() + " is " + blob.bytes().length
-                    + " bytes, above the cap of " + MAX_MANIFEST_BYTES + " bytes");
+                    + " bytes, above the cap of " + ManifestBlob.MAX_BYTES + " bytes");
         }
         Digest actual = Digest.of(blob.bytes());
         if (!actual.equals(blob.digest())) {
@@ -169,9 +165,9 @@ public final class ImageResolver {
     private static ImageConfig readConfig(LocalizedResource config) throws RuncibleException {
         try {
             long size = Files.size(config.path());
-            if (size > MAX_CONFIG_BYTES) {
+            if (size > ImageConfig.MAX_BYTES) {
                 throw new InvalidImageException("Image config " + config.path() + " is " + size
-                        + " bytes, above the cap of " + MAX_CONFIG_BYTES + " bytes");
+                        + " bytes, above the cap of " + ImageConfig.MAX_BYTES + " bytes");
             }
             return ImageConfigParser.parse(config.resource().digest(), Files.readAllBytes(config.path()));
         } catch (IOException e) {

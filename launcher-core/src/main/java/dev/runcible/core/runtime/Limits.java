@@ -49,9 +49,12 @@ public record Limits(OptionalLong memoryBytes, OptionalInt cpuPercent, OptionalL
         if (pids != null && pids < 1) {
             throw new InvalidRequestException("Invalid --pids value '" + pids + "': give a positive number");
         }
-        if (pids != null && pids > maxPids()) {
-            throw new InvalidRequestException("Invalid --pids value '" + pids + "': above the kernel's maximum of "
-                    + maxPids() + " (/proc/sys/kernel/pid_max)");
+        if (pids != null) {
+            long max = maxPids();
+            if (pids > max) {
+                throw new InvalidRequestException("Invalid --pids value '" + pids + "': above the kernel's maximum of "
+                        + max + " (/proc/sys/kernel/pid_max)");
+            }
         }
         return new Limits(memoryBytes,
                 cpuPercent == null ? OptionalInt.empty() : OptionalInt.of(cpuPercent),

@@ -37,9 +37,9 @@ public final class UserResolver {
             userPart = spec.substring(0, colon);
             groupPart = spec.substring(colon + 1);
         }
-        Integer uid = number(userPart);
         List<String[]> passwd = entries(rootfs, "passwd");
         String[] entry = null;
+        Integer uid = number(userPart);
         for (String[] candidate : passwd) {
             if (candidate.length >= 7 && (uid == null ? candidate[0].equals(userPart)
                     : candidate[2].equals(Integer.toString(uid)))) {
