@@ -3,7 +3,7 @@ package dev.runcible.benchmarks;
 import dev.runcible.api.Digest;
 import dev.runcible.api.ImageReference;
 import dev.runcible.api.ImageTagToManifest;
-import dev.runcible.api.TagFile;
+import dev.runcible.store.TagFile;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.config.Settings;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +57,7 @@ public class TagLookupBenchmark {
         String manifestHex = dev.runcible.api.Digest.of(manifest).hex();
         text.append("app77777:latest:").append(manifestHex).append('\n');
         tagFile = text.toString();
-        Files.writeString(store.resolve(TagFile.FILE_NAME), tagFile);
+        Files.writeString(store.resolve(dev.runcible.store.StoreLayout.TAG_FILE), tagFile);
         Files.createDirectories(store.resolve("manifests"));
         Files.write(store.resolve("manifests").resolve(manifestHex), manifest);
         runcible = Runcible.open(Settings.of(Map.of("local.root", store.toString()), Map.of()),

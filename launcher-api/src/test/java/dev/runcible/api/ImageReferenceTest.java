@@ -39,8 +39,9 @@ class ImageReferenceTest {
 
     @Test
     void listsStoreNamesMostSpecificFirst() throws Exception {
-        assertThat(ImageReference.parse("busybox").storeNames()).containsExactly(
+        assertThat(ImageReference.parse("busybox").storeNames()).containsExactly("busybox",
                 "docker.io/library/busybox:latest", "library/busybox:latest", "busybox:latest");
+        assertThat(ImageReference.parse("busybox")).isEqualTo(ImageReference.parse("docker.io/library/busybox"));
         assertThat(ImageReference.parse("127.0.0.1:5000/app:1").storeNames()).containsExactly("127.0.0.1:5000/app:1");
     }
 
@@ -81,5 +82,20 @@ class ImageReferenceTest {
     void rejectsOverlongTag() {
         assertThatThrownBy(() -> ImageReference.parse("app:" + "t".repeat(129)))
                 .isInstanceOf(InvalidReferenceException.class);
+    }
+
+    @Test
+    void storeNamesMayBeWhateverTheTagFileAllows() throws Exception {
+        ImageReference upper = ImageReference.parseStoreName("MyTeam/Hello:Prod");
+        assertThat(upper.storeNames().get(0)).isEqualTo("MyTeam/Hello:Prod");
+        assertThat(upper.tag()).contains("Prod");
+        assertThat(upper.familiarName()).isEqualTo("MyTeam/Hello:Prod");
+        assertThatThrownBy(upper::requireDockerName).isInstanceOf(InvalidReferenceException.class)
+                .hasMessageContaining("lowercase");
+        assertThat(ImageReference.parseStoreName("busybox:1")).isEqualTo(ImageReference.parse("busybox:1"));
+        for (String bad : new String[] {"", "a b", "a,b", "a#b", "MyApp@sha256:xyz"}) {
+            assertThatThrownBy(() -> ImageReference.parseStoreName(bad)).as(bad)
+                    .isInstanceOf(InvalidReferenceException.class);
+        }
     }
 }

@@ -10,6 +10,10 @@ import dev.runcible.api.ResourceFetcher;
 import dev.runcible.api.ResourceFetcherProvider;
 import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.RuncibleException;
+import dev.runcible.store.LocalStoreFileSystem;
+import dev.runcible.store.StoreLayout;
+import dev.runcible.store.StoreReader;
+import dev.runcible.store.StoreWriter;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,14 +37,29 @@ public final class HdfsPlugin implements RunciblePlugin {
         return CONNECTIONS.computeIfAbsent(context, c -> new HdfsConnection(HdfsSettings.from(c.config())));
     }
 
+    /**
+     * The store's reader: the tag file in HDFS, then the node-local one whose names win, as Storm's local override
+     * does, both checked for changes at most every {@code hdfs.tag-file.refresh-seconds}.
+     */
+    static StoreReader reader(PluginContext context) {
+        HdfsConnection connection = connection(context);
+        HdfsStoreFileSystem store = new HdfsStoreFileSystem(connection, false);
+        List<StoreReader.TagSource> sources = new java.util.ArrayList<>();
+        sources.add(new StoreReader.TagSource(store, StoreLayout.TAG_FILE));
+        connection.settings().localTagFile().ifPresent(file -> sources.add(new StoreReader.TagSource(
+                new LocalStoreFileSystem(file.toAbsolutePath().getParent(), HdfsSettings.LOCAL_TAG_FILE),
+                file.getFileName().toString())));
+        return new StoreReader(store, sources, connection.settings().refreshSeconds() * 1000L);
+    }
+
     @Override
     public List<ImageTagToManifestProvider> tagToManifest() {
-        return List.of(ImageTagToManifestProvider.of(NAME, context -> new HdfsImageStore(connection(context))));
+        return List.of(ImageTagToManifestProvider.of(NAME, HdfsPlugin::reader));
     }
 
     @Override
     public List<ManifestToResourcesProvider> manifestToResources() {
-        return List.of(ManifestToResourcesProvider.of(NAME, context -> new HdfsImageStore(connection(context))));
+        return List.of(ManifestToResourcesProvider.of(NAME, HdfsPlugin::reader));
     }
 
     /** Reads {@code hdfs:} locations for the localizer, with the same Hadoop configuration. */
@@ -83,7 +102,7 @@ public final class HdfsPlugin implements RunciblePlugin {
             HdfsSettings base = connection(context).settings();
             HdfsConnection connection = new HdfsConnection(new HdfsSettings(Optional.of(root), base.confDir(),
                     base.overrides(), base.localTagFile(), base.refreshSeconds(), base.principal(), base.keytab()));
-            return new HdfsImageStoreWriter(connection);
+            return new StoreWriter(new HdfsStoreFileSystem(connection, true));
         }));
     }
 }

@@ -3,6 +3,7 @@ package dev.runcible.local;
 import dev.runcible.api.InvalidImageException;
 import dev.runcible.api.ResourceFetcher;
 import dev.runcible.api.ResourceUnavailableException;
+import dev.runcible.store.StoreFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

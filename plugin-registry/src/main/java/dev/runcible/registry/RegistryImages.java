@@ -33,6 +33,7 @@ final class RegistryImages implements ImageTagToManifest, ManifestToResources {
 
     @Override
     public ManifestBlob resolve(ImageReference reference) throws RuncibleException {
+        reference.requireDockerName(); // a Storm-style name (uppercase and the like) only a store can hold
         if (reference.digest().isPresent()) {
             return fetch(reference, reference.digest().get());
         }

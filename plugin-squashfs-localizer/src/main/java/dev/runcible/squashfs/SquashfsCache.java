@@ -2,7 +2,8 @@ package dev.runcible.squashfs;
 
 import dev.runcible.api.ConvertedLayer;
 import dev.runcible.api.Digest;
-import dev.runcible.api.FileLocks;
+import dev.runcible.toolkit.FileLocks;
+import dev.runcible.toolkit.PrivateDirectory;
 import dev.runcible.api.LocalizedResource;
 import dev.runcible.api.OciResource;
 import dev.runcible.api.PluginContext;
@@ -204,21 +205,12 @@ final class SquashfsCache implements ResourcesLocalizer {
      * Makes the cache root's alone (0700), as the run directory is: it holds every tenant's layers and configs. A
      * cache directory found looser is tightened, if it is the launcher's own.
      */
+    /** The cache holds every tenant's layers: only the launcher may enter it. Checked once per instance. */
     private void privateRoot() throws IOException {
-        if (rootPrivate) {
-            return;
+        if (!rootPrivate) {
+            PrivateDirectory.secure(root);
+            rootPrivate = true;
         }
-        java.util.Set<java.nio.file.attribute.PosixFilePermission> owner = PosixFilePermissions.fromString(
-                "rwx------");
-        if (!Files.isDirectory(root)) {
-            Files.createDirectories(root, PosixFilePermissions.asFileAttribute(owner));
-        }
-        int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        if (!Files.getPosixFilePermissions(root).equals(owner)
-                && (Integer) Files.getAttribute(root, "unix:uid") == self) {
-            Files.setPosixFilePermissions(root, owner);
-        }
-        rootPrivate = true;
     }
 
     static Path digestRecord(Path squashfs) {

@@ -20,7 +20,7 @@ final class PullCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ImageReference reference = ImageReference.parse(image);
+        ImageReference reference = ImageReference.parseStoreName(image);
         try (Runcible runcible = main.open()) {
             Progress progress = Progress.forConsole(main);
             runcible.plugins().observeTransfers(progress);

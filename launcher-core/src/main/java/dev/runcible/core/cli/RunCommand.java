@@ -65,7 +65,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ImageReference reference = ImageReference.parse(image);
+        ImageReference reference = ImageReference.parseStoreName(image);
         Limits limits = Limits.parse(memory, cpu, pids);
         Network net = Network.parse(network);
         List<BindMount> binds = new ArrayList<>();

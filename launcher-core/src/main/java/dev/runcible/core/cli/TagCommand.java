@@ -31,7 +31,7 @@ final class TagCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ImageReference sourceReference = ImageReference.parse(source);
+        ImageReference sourceReference = ImageReference.parseStoreName(source);
         List<String> newNames = new ArrayList<>();
         for (String name : names) {
             newNames.add(ImageReference.parse(name).familiarName());

@@ -30,7 +30,7 @@ final class UntagCommand implements Callable<Integer> {
             List<String> stored = new ArrayList<>();
             List<TagRecord> tags = target.tags();
             for (String name : names) {
-                stored.add(TagCommand.find(tags, target, ImageReference.parse(name)).names().get(0));
+                stored.add(TagCommand.find(tags, target, ImageReference.parseStoreName(name)).names().get(0));
             }
             main.out().println("Untagged " + String.join(", ", target.untag(stored)));
             return 0;

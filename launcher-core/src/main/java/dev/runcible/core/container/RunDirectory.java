@@ -1,7 +1,8 @@
 package dev.runcible.core.container;
 
 import dev.runcible.api.Digest;
-import dev.runcible.api.FileLocks;
+import dev.runcible.toolkit.FileLocks;
+import dev.runcible.toolkit.PrivateDirectory;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.runtime.Bundle;
@@ -37,7 +38,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class RunDirectory {
     /** Directories: rwx for the owner only. */
-    public static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PosixFilePermissions.fromString("rwx------");
+    public static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PrivateDirectory.MODE;
     /** Files: rw for the owner only. */
     public static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
     private static final FileAttribute<Set<PosixFilePermission>> DIRECTORY_MODE =
@@ -65,25 +66,12 @@ public final class RunDirectory {
      */
     public void secure() throws ContainerRuntimeException {
         try {
-            int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
             for (Path dir : List.of(root, containers(), layers(), runcRoot())) {
-                if (Files.isSymbolicLink(dir)) {
-                    throw new ContainerRuntimeException("The run directory part " + dir + " is a symbolic link; "
-                            + "set runcible.run.dir to a real local directory owned by root");
-                }
-                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                    createPrivateDirectory(dir);
-                }
-                int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-                if (owner != self) {
-                    throw new ContainerRuntimeException("The run directory " + dir + " belongs to uid " + owner
-                            + ", not to the launcher's uid " + self + "; remove it or set runcible.run.dir to a "
-                            + "directory of the launcher's own");
-                }
-                if (!Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(PRIVATE_DIRECTORY)) {
-                    Files.setPosixFilePermissions(dir, PRIVATE_DIRECTORY);
-                }
+                PrivateDirectory.secure(dir);
             }
+        } catch (PrivateDirectory.RefusedException e) {
+            throw new ContainerRuntimeException("The run directory part " + e.getMessage() + "; set runcible.run.dir "
+                    + "to a real local directory of the launcher's own", e);
         } catch (IOException | UnsupportedOperationException e) {
             throw new ContainerRuntimeException("Cannot prepare the run directory " + root + ": " + e.getMessage()
                     + "; check runcible.run.dir is a writable local directory", e);

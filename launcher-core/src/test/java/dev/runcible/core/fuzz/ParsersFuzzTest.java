@@ -6,7 +6,7 @@ import dev.runcible.api.Digest;
 import dev.runcible.api.ImageReference;
 import dev.runcible.api.ManifestBlob;
 import dev.runcible.api.RuncibleException;
-import dev.runcible.api.TagFile;
+import dev.runcible.store.TagFile;
 import dev.runcible.core.config.Sizes;
 import dev.runcible.core.image.ImageChanges;
 import dev.runcible.core.image.ImageConfigParser;

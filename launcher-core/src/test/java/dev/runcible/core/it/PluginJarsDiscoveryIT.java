@@ -13,7 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The built jars, alone in a class loader without this module's class path, register their one entry point,
+ * The built jars, alone in a class loader with the API and the toolkit the launcher ships, register their one entry point,
  * {@code RunciblePlugin}, through META-INF/services (written by @AutoService): what a jar dropped into plugins/
  * relies on. The factories of each kind are asked of every entry point found.
  */
@@ -53,7 +53,8 @@ class PluginJarsDiscoveryIT {
 
     @Test
     void builtPluginJarsAreDiscoveredThroughServiceFiles() throws Exception {
-        URL[] urls = {jar("launcher-api").toUri().toURL(), jar("plugin-local-manifest").toUri().toURL(),
+        URL[] urls = {jar("launcher-api").toUri().toURL(), jar("plugin-toolkit").toUri().toURL(),
+                jar("plugin-local-manifest").toUri().toURL(),
                 jar("plugin-squashfs-localizer").toUri().toURL()};
         try (URLClassLoader loader = new URLClassLoader(urls, ClassLoader.getPlatformClassLoader())) {
             assertThat(names(loader, "ImageTagToManifestProvider", "name")).containsExactly("local");
@@ -69,7 +70,8 @@ class PluginJarsDiscoveryIT {
             throws Exception {
         Path plugins = Files.createDirectories(home.resolve("plugins"));
         Files.copy(jar("plugin-local-manifest"), plugins.resolve("local.jar"));
-        try (URLClassLoader api = new URLClassLoader(new URL[] {jar("launcher-api").toUri().toURL()},
+        try (URLClassLoader api = new URLClassLoader(new URL[] {jar("launcher-api").toUri().toURL(),
+                jar("plugin-toolkit").toUri().toURL()},
                 ClassLoader.getPlatformClassLoader())) {
             ClassLoader fromDirectory = dev.runcible.core.plugin.PluginLoader.create(plugins, null, api);
             assertThat(names(fromDirectory, "ImageTagToManifestProvider", "name")).containsExactly("local");

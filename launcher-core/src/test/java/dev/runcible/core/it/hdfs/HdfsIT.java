@@ -231,7 +231,7 @@ class HdfsIT {
         String missing = "hdfs://127.0.0.1:" + cluster.getNameNodePort() + "/no-such-root";
         Cli absent = Cli.run(config(Map.of("hdfs.root", missing)), "run", "hdfs/busybox:1");
         assertThat(absent.exitCode()).isEqualTo(125);
-        assertThat(absent.err()).contains("The HDFS store " + missing + " does not exist");
+        assertThat(absent.err()).contains("Image store " + missing + " does not exist; check hdfs.root");
     }
 
     @Test

@@ -378,6 +378,69 @@ class RegistryIT {
         }
     }
 
+    /** Rebuilds each layer of a store as Storm's docker-to-squash does: mksquashfs (gzip), and no digest record. */
+    private static Map<Path, String> rewriteLayersAsStormDoes(Path store) throws Exception {
+        Map<Path, String> layers = new HashMap<>();
+        List<Path> files;
+        try (Stream<Path> list = Files.list(store.resolve("layers"))) {
+            files = list.toList();
+        }
+        for (Path file : files) {
+            if (file.getFileName().toString().endsWith(".sha256")) {
+                Files.delete(file);
+                continue;
+            }
+            Path tree = dir.resolve("unpacked-" + file.getFileName());
+            Path rebuilt = dir.resolve("rebuilt-" + file.getFileName());
+            for (List<String> command : List.of(List.of("unsquashfs", "-q", "-n", "-d", tree.toString(),
+                    file.toString()), List.of("mksquashfs", tree.toString(), rebuilt.toString(), "-comp", "gzip",
+                    "-noappend", "-quiet", "-no-progress"))) {
+                Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+                String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(process.waitFor()).as(command + ": " + output).isZero();
+            }
+            Files.delete(file);
+            Files.move(rebuilt, file);
+            layers.put(file, dev.runcible.api.Digest.of(file).hex());
+        }
+        return layers;
+    }
+
+    @Test
+    void importIntoAStoreStormWroteKeepsItsLayersAndEveryNameRunsOnAColdNode() throws Exception {
+        Path store = dir.resolve("storm-store");
+        String image = "docker://" + plain.host() + "/test/layers:oci";
+        assertThat(Cli.run(config(Map.of()), "import", image, "--to", store.toUri().toString(), "--tag",
+                "storm/layers:1").exitCode()).isZero();
+        Map<Path, String> stormLayers = rewriteLayersAsStormDoes(store);
+        String manifest = Files.readString(store.resolve("image-tag-to-hash")).strip();
+        manifest = manifest.substring(manifest.lastIndexOf(':') + 1);
+        // Names Storm's and YARN's tag files hold: a bare name (Hadoop's docs write "centos:latest,centos") and
+        // one with uppercase letters, which docker's grammar refuses.
+        Files.writeString(store.resolve("image-tag-to-hash"), "centos,MyTeam/Hello:Prod:" + manifest + "\n",
+                java.nio.file.StandardOpenOption.APPEND);
+
+        Cli again = Cli.run(config(Map.of()), "import", image, "--to", store.toUri().toString(), "--tag",
+                "runcible/layers:2");
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        for (Map.Entry<Path, String> layer : stormLayers.entrySet()) {
+            assertThat(dev.runcible.api.Digest.of(layer.getKey()).hex()).as("unchanged: " + layer.getKey())
+                    .isEqualTo(layer.getValue());
+            assertThat(Path.of(layer.getKey() + ".sha256")).as("no record of other bytes").doesNotExist();
+        }
+        Path coldNode = node.configFile("storm-store-cold", Map.of("local.root", store.toString(),
+                "squashfs.cache.dir", dir.resolve("storm-store-cache").toString(), "runcible.allow-root", "true"));
+        for (String name : List.of("storm/layers:1", "runcible/layers:2", "centos", "MyTeam/Hello:Prod")) {
+            Cli run = Cli.run(coldNode, "run", "--rm", name, "--", "sh", "-c", "ls /opq; cat /etc/motd");
+            assertThat(run.exitCode()).as(name + ": " + run.err()).isZero();
+            assertThat(run.out()).as(name).isEqualTo("new\nwelcome");
+        }
+        Cli registryName = Cli.run(config(Map.of()), "run", "--rm", "MyTeam/Hello:Prod");
+        assertThat(registryName.exitCode()).isEqualTo(125);
+        assertThat(registryName.err()).contains("Invalid image reference 'MyTeam/Hello:Prod'").contains("lowercase");
+        node.assertNothingLeftRunning();
+    }
+
     @Test
     void unknownRepositoriesAndMalformedManifestsAreTypedErrors() throws Exception {
         Path config = config(Map.of());

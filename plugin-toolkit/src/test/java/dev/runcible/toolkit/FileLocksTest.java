@@ -1,4 +1,4 @@
-package dev.runcible.api;
+package dev.runcible.toolkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

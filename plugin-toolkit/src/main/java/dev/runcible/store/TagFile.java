@@ -1,5 +1,7 @@
-package dev.runcible.api;
+package dev.runcible.store;
 
+import dev.runcible.api.Digest;
+import dev.runcible.api.TagRecord;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -18,8 +20,6 @@ import java.util.Map;
  * {@link #records()} and {@link #byName()} are built on first use for the callers that want every line.
  */
 public final class TagFile {
-    public static final String FILE_NAME = "image-tag-to-hash";
-
     private final String content;
     private final List<String> problems;
     /** Per name occurrence: start and end of the name, start of its line's hex digest. */
@@ -144,19 +144,19 @@ public final class TagFile {
             if (hash >= 0 && hash < lineStart) {
                 hash = content.indexOf('#', lineStart);
             }
-            int bodyEnd = trimEnd(content, lineStart, hash >= 0 && hash < end ? hash : end);
-            int bodyStart = trimStart(content, lineStart, bodyEnd);
+            int bodyEnd = TagText.trimEnd(content, lineStart, hash >= 0 && hash < end ? hash : end);
+            int bodyStart = TagText.trimStart(content, lineStart, bodyEnd);
             if (bodyStart == bodyEnd) {
                 continue;
             }
-            int colon = lastIndexOf(content, ':', bodyStart, bodyEnd);
+            int colon = TagText.lastIndexOf(content, ':', bodyStart, bodyEnd);
             if (colon < 0) {
                 found.add(where(source, lineNumber) + ": '" + content.substring(bodyStart, bodyEnd)
                         + "' has no ':<manifest hash>'");
                 continue;
             }
-            int hexStart = trimStart(content, colon + 1, bodyEnd);
-            if (!isHex(content, hexStart, bodyEnd)) {
+            int hexStart = TagText.trimStart(content, colon + 1, bodyEnd);
+            if (!TagText.isHex(content, hexStart, bodyEnd)) {
                 found.add(where(source, lineNumber) + ": manifest hash '" + content.substring(hexStart, bodyEnd)
                         + "' is not 64 lowercase hex digits");
                 continue;
@@ -187,11 +187,11 @@ public final class TagFile {
      */
     private String addNames(int from, int to, int hexStart) {
         for (int nameStart = from; nameStart <= to; ) {
-            int comma = indexOf(content, ',', nameStart, to);
+            int comma = TagText.indexOf(content, ',', nameStart, to);
             int nameEnd = comma < 0 ? to : comma;
-            int end = trimEnd(content, nameStart, nameEnd);
-            int begin = trimStart(content, nameStart, end);
-            if (begin == end || hasWhitespace(content, begin, end)) {
+            int end = TagText.trimEnd(content, nameStart, nameEnd);
+            int begin = TagText.trimStart(content, nameStart, end);
+            if (begin == end || TagText.hasWhitespace(content, begin, end)) {
                 return content.substring(begin, end);
             }
             if (3 * occurrenceCount + 3 > occurrences.length) {
@@ -260,95 +260,7 @@ public final class TagFile {
         return mixed ^ (mixed >>> 16);
     }
 
-    private static int indexOf(String text, char wanted, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (text.charAt(i) == wanted) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static int lastIndexOf(String text, char wanted, int from, int to) {
-        for (int i = to - 1; i >= from; i--) {
-            if (text.charAt(i) == wanted) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static int trimStart(String text, int from, int to) {
-        while (from < to && Character.isWhitespace(text.charAt(from))) {
-            from++;
-        }
-        return from;
-    }
-
-    private static int trimEnd(String text, int from, int to) {
-        while (to > from && Character.isWhitespace(text.charAt(to - 1))) {
-            to--;
-        }
-        return to;
-    }
-
-    private static boolean isHex(String text, int from, int to) {
-        if (to - from != 64) {
-            return false;
-        }
-        for (int i = from; i < to; i++) {
-            char c = text.charAt(i);
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean hasWhitespace(String text, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (Character.isWhitespace(text.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private static String where(String source, int index) {
         return source + " line " + (index + 1);
-    }
-
-    /** The file's text with each name in {@code names} moved to {@code manifest}, other lines kept as they are. */
-    public static String retag(String content, List<String> names, Digest manifest) {
-        return without(content, names) + String.join(",", names) + ':' + manifest.hex() + '\n';
-    }
-
-    /** The file's text without the given names; a line left with no name goes, comments and bad lines stay. */
-    public static String without(String content, List<String> names) {
-        StringBuilder out = new StringBuilder();
-        for (String line : content.split("\n", -1)) {
-            if (line.isEmpty()) {
-                continue;
-            }
-            int hash = line.indexOf('#');
-            String body = (hash >= 0 ? line.substring(0, hash) : line).strip();
-            int colon = body.lastIndexOf(':');
-            if (body.isEmpty() || colon < 0) {
-                out.append(line).append('\n');
-                continue;
-            }
-            List<String> kept = new ArrayList<>();
-            for (String name : body.substring(0, colon).split(",", -1)) {
-                if (!names.contains(name.strip())) {
-                    kept.add(name.strip());
-                }
-            }
-            if (kept.isEmpty()) {
-                continue;
-            }
-            String comment = hash >= 0 ? line.substring(hash) : "";
-            out.append(String.join(",", kept)).append(body.substring(colon)).append(comment).append('\n');
-        }
-        return out.toString();
     }
 }

@@ -1,7 +1,9 @@
-package dev.runcible.api;
+package dev.runcible.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runcible.api.Digest;
+import dev.runcible.api.TagRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -97,7 +99,7 @@ class TagFileTest {
     @Test
     void retagMovesNamesAndKeepsOtherLinesAndComments() {
         String before = "# header\nold:1,keep:1:" + A + "#note\nother:2:" + B + "\n";
-        String after = TagFile.retag(before, java.util.List.of("old:1", "new:1"), new Digest("sha256", B));
+        String after = TagText.retag(before, java.util.List.of("old:1", "new:1"), new Digest("sha256", B));
         assertThat(after).isEqualTo("# header\nkeep:1:" + A + "#note\nother:2:" + B + "\nold:1,new:1:" + B + "\n");
         TagFile parsed = TagFile.parse(after, "f");
         assertThat(parsed.problems()).isEmpty();
@@ -107,7 +109,7 @@ class TagFileTest {
 
     @Test
     void retagDropsALineWhoseNamesAllMoved() {
-        String after = TagFile.retag("app:1:" + A + "\n", java.util.List.of("app:1"), new Digest("sha256", B));
+        String after = TagText.retag("app:1:" + A + "\n", java.util.List.of("app:1"), new Digest("sha256", B));
         assertThat(after).isEqualTo("app:1:" + B + "\n");
     }
 }

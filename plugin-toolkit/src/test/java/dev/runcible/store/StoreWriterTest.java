@@ -1,9 +1,8 @@
-package dev.runcible.local;
+package dev.runcible.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runcible.api.Digest;
-import dev.runcible.api.TagFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,13 +16,13 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class LocalImageStoreWriterTest {
+class StoreWriterTest {
     @TempDir
     Path root;
 
     @Test
     void writesTheStormLayoutReadOnlyAndReadableBack() throws Exception {
-        LocalImageStoreWriter writer = new LocalImageStoreWriter(root);
+        StoreWriter writer = new StoreWriter(new LocalStoreFileSystem(root, "local.root"));
         Digest manifest = new Digest("sha256", "1".repeat(64));
         Digest config = new Digest("sha256", "2".repeat(64));
         Digest layer = new Digest("sha256", "3".repeat(64));
@@ -41,7 +40,7 @@ class LocalImageStoreWriterTest {
                 .hasContent(squashfs.hex() + "  " + layer.hex() + ".sqsh");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("layers/" + layer.hex()
                 + ".sqsh")))).isEqualTo("r--r--r--");
-        assertThat(new LocalImageStore(root).tags().byName()).containsEntry("app:1", manifest)
+        assertThat(new StoreReader(new LocalStoreFileSystem(root, "local.root"), 0).byName()).containsEntry("app:1", manifest)
                 .containsEntry("app:latest", manifest);
         try (Stream<Path> files = Files.walk(root)) {
             assertThat(files.filter(p -> p.getFileName().toString().endsWith(".tmp"))).isEmpty();
@@ -57,7 +56,7 @@ class LocalImageStoreWriterTest {
             int n = i;
             // Separate writer instances, as separate import processes would have.
             futures.add(pool.submit(() -> {
-                new LocalImageStoreWriter(root).tag(List.of("app:" + n),
+                new StoreWriter(new LocalStoreFileSystem(root, "local.root")).tag(List.of("app:" + n),
                         new Digest("sha256", String.format("%064x", n)));
                 return null;
             }));
@@ -66,11 +65,54 @@ class LocalImageStoreWriterTest {
             future.get();
         }
         pool.shutdown();
-        TagFile tags = new LocalImageStore(root).tags();
+        StoreReader tags = new StoreReader(new LocalStoreFileSystem(root, "local.root"), 0);
         assertThat(tags.problems()).isEmpty();
         assertThat(tags.byName()).hasSize(writers);
         for (int i = 0; i < writers; i++) {
             assertThat(tags.byName().get("app:" + i).hex()).isEqualTo(String.format("%064x", i));
         }
+    }
+
+    @Test
+    void anExistingLayerFileIsKeptAndGetsNoRecordOfOtherBytes() throws Exception {
+        Digest layer = new Digest("sha256", "3".repeat(64));
+        Path existing = root.resolve("layers/" + layer.hex() + ".sqsh");
+        Files.createDirectories(existing.getParent());
+        Files.writeString(existing, "written by mksquashfs");
+        Path ours = Files.writeString(root.resolve("ours.sqsh"), "written by tar2sqfs");
+        new StoreWriter(new LocalStoreFileSystem(root, "local.root")).putLayer(layer, ours,
+                new Digest("sha256", "4".repeat(64)));
+        assertThat(existing).hasContent("written by mksquashfs");
+        assertThat(root.resolve("layers/" + layer.hex() + ".sqsh.sha256")).doesNotExist();
+    }
+
+    @Test
+    void publishingNeverReplacesAFile() throws Exception {
+        LocalStoreFileSystem store = new LocalStoreFileSystem(root, "local.root");
+        assertThat(store.publish("config/x", "first".getBytes(StandardCharsets.UTF_8))).isTrue();
+        assertThat(store.publish("config/x", "second".getBytes(StandardCharsets.UTF_8))).isFalse();
+        assertThat(root.resolve("config/x")).hasContent("first");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("config/x"))))
+                .isEqualTo("r--r--r--");
+        try (Stream<Path> files = Files.list(root.resolve("config"))) {
+            assertThat(files).containsExactly(root.resolve("config/x"));
+        }
+    }
+
+    @Test
+    void collectionDeletesOnlyWhatNoTagReaches() throws Exception {
+        StoreWriter writer = new StoreWriter(new LocalStoreFileSystem(root, "local.root"));
+        Digest kept = new Digest("sha256", "1".repeat(64));
+        Digest config = new Digest("sha256", "2".repeat(64));
+        Digest orphan = new Digest("sha256", "5".repeat(64));
+        writer.putManifest(kept, ("{\"config\":{\"digest\":\"" + config + "\"}}").getBytes(StandardCharsets.UTF_8));
+        writer.putConfig(config, "{}".getBytes(StandardCharsets.UTF_8));
+        writer.putConfig(orphan, "{}".getBytes(StandardCharsets.UTF_8));
+        writer.tag(List.of("app:1"), kept);
+        var collected = writer.collect(java.time.Duration.ZERO);
+        assertThat(collected.files()).isEqualTo(1);
+        assertThat(root.resolve("config/" + orphan.hex())).doesNotExist();
+        assertThat(root.resolve("config/" + config.hex())).exists();
+        assertThat(root.resolve("manifests/" + kept.hex())).exists();
     }
 }

@@ -1,5 +1,6 @@
-package dev.runcible.api;
+package dev.runcible.store;
 
+import dev.runcible.api.Digest;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
@@ -7,12 +8,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The rules of {@link ImageStore#collect}, the same for every store: a file is kept when its digest is a tagged
+ * The rules of {@link dev.runcible.api.ImageStore#collect}, the same for every store: a file is kept when its digest is a tagged
  * manifest or appears in one (its config, layers, index entries), or when it is younger than the grace period.
  */
 public final class StoreCollection {
-    /** The directories of the Storm/YARN layout that hold content-addressed files. */
-    public static final String[] DIRECTORIES = {"manifests", "config", "layers"};
     private static final Pattern DIGEST = Pattern.compile("sha256:([0-9a-f]{64})");
 
     private final Set<String> referenced = new HashSet<>();

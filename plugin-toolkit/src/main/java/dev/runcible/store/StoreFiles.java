@@ -1,4 +1,4 @@
-package dev.runcible.local;
+package dev.runcible.store;
 
 import dev.runcible.api.InvalidImageException;
 import java.io.IOException;
@@ -13,7 +13,7 @@ import java.nio.file.attribute.BasicFileAttributes;
  * end (or loop-mounted), a directory is no blob, and a symbolic link leading outside the store could make the
  * launcher read, hash and report a host file. Links inside the store are followed.
  */
-final class StoreFiles {
+public final class StoreFiles {
     private StoreFiles() {
     }
 
@@ -21,7 +21,7 @@ final class StoreFiles {
      * The attributes of the regular file the entry is, or leads to within {@code root}. A missing entry gives
      * {@link NoSuchFileException}; any other kind of entry a typed error naming it.
      */
-    static BasicFileAttributes regular(Path root, Path entry) throws IOException, InvalidImageException {
+    public static BasicFileAttributes regular(Path root, Path entry) throws IOException, InvalidImageException {
         BasicFileAttributes attributes = Files.readAttributes(entry, BasicFileAttributes.class,
                 LinkOption.NOFOLLOW_LINKS);
         if (attributes.isSymbolicLink()) {
@@ -41,7 +41,7 @@ final class StoreFiles {
     }
 
     /** The store root of a blob entry: {@code ROOT/manifests/HEX}, {@code ROOT/config/HEX}, {@code ROOT/layers/HEX.sqsh}. */
-    static Path rootOf(Path entry) {
+    public static Path rootOf(Path entry) {
         Path parent = entry.toAbsolutePath().getParent();
         return parent.getParent() == null ? parent : parent.getParent();
     }

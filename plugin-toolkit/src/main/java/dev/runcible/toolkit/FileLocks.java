@@ -1,4 +1,4 @@
-package dev.runcible.api;
+package dev.runcible.toolkit;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;

@@ -1,11 +1,10 @@
-package dev.runcible.local;
+package dev.runcible.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.runcible.api.Descriptor;
 import dev.runcible.api.Digest;
-import dev.runcible.api.TagFile;
 import dev.runcible.api.ImageManifest;
 import dev.runcible.api.ImageNotFoundException;
 import dev.runcible.api.ImageReference;
@@ -22,13 +21,17 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class LocalImageStoreTest {
+class StoreReaderTest {
     private static final String A = "a".repeat(64);
     private static final String B = "b".repeat(64);
     private static final String C = "c".repeat(64);
 
     @TempDir
     Path root;
+
+    private static StoreReader reader(Path root, long refreshMillis) {
+        return new StoreReader(new LocalStoreFileSystem(root, "local.root"), refreshMillis);
+    }
 
     private void write(String relative, String content) throws Exception {
         Path file = root.resolve(relative);
@@ -40,7 +43,7 @@ class LocalImageStoreTest {
     void resolvesAStormNameThroughDockerNormalization() throws Exception {
         write("image-tag-to-hash", "library/busybox:latest:" + A + "\n");
         write("manifests/" + A, "{}");
-        LocalImageStore store = new LocalImageStore(root);
+        StoreReader store = reader(root, 0);
         ManifestBlob blob = store.resolve(ImageReference.parse("busybox"));
         assertThat(blob.digest().hex()).isEqualTo(A);
         assertThat(new String(blob.bytes(), StandardCharsets.UTF_8)).isEqualTo("{}");
@@ -50,7 +53,7 @@ class LocalImageStoreTest {
     @Test
     void resolvesByDigestWithoutTheTagFile() throws Exception {
         write("manifests/" + B, "{\"b\":1}");
-        ManifestBlob blob = new LocalImageStore(root).resolve(ImageReference.parse("app@sha256:" + B));
+        ManifestBlob blob = reader(root, 0).resolve(ImageReference.parse("app@sha256:" + B));
         assertThat(blob.digest().hex()).isEqualTo(B);
     }
 
@@ -59,7 +62,7 @@ class LocalImageStoreTest {
         write("image-tag-to-hash", "app:1:" + A + "\n");
         write("manifests/" + A, "{\"v\":1}");
         write("manifests/" + B, "{\"v\":2}");
-        LocalImageStore store = new LocalImageStore(root);
+        StoreReader store = reader(root, 0);
         assertThat(store.resolve(ImageReference.parse("app:1")).digest().hex()).isEqualTo(A);
         write("image-tag-to-hash", "app:1:" + B + "\n");
         // Same size and possibly the same mtime second: move the mtime so the change is visible either way.
@@ -73,7 +76,7 @@ class LocalImageStoreTest {
         write("image-tag-to-hash", "app:1:" + A + "\n");
         write("manifests/" + A, "{\"v\":1}");
         write("manifests/" + B, "{\"v\":2}");
-        LocalImageStore store = new LocalImageStore(root, 300);
+        StoreReader store = reader(root, 300);
         assertThat(store.resolve(ImageReference.parse("app:1")).digest().hex()).isEqualTo(A);
         write("image-tag-to-hash", "app:1:" + B + "\n");
         Files.setLastModifiedTime(root.resolve("image-tag-to-hash"), FileTime.fromMillis(System.currentTimeMillis()
@@ -90,7 +93,7 @@ class LocalImageStoreTest {
         String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                 .digest(good));
         write("manifests/" + hex, "damaged");
-        LocalImageStore store = new LocalImageStore(root);
+        StoreReader store = reader(root, 0);
         ImageReference reference = ImageReference.parse("app@sha256:" + hex);
         assertThat(new String(store.resolve(reference).bytes(), StandardCharsets.UTF_8)).isEqualTo("damaged");
         Files.write(root.resolve("manifests/" + hex), good);
@@ -102,7 +105,7 @@ class LocalImageStoreTest {
     @Test
     void unknownTagNamesTheImageAndTheStore() throws Exception {
         write("image-tag-to-hash", "app:1:" + A + "\n");
-        assertThatThrownBy(() -> new LocalImageStore(root).resolve(ImageReference.parse("app:2")))
+        assertThatThrownBy(() -> reader(root, 0).resolve(ImageReference.parse("app:2")))
                 .isInstanceOf(ImageNotFoundException.class)
                 .hasMessageContaining("'app:2'").hasMessageContaining(root.toString());
     }
@@ -110,14 +113,14 @@ class LocalImageStoreTest {
     @Test
     void missingManifestFileIsReported() throws Exception {
         write("image-tag-to-hash", "app:1:" + A + "\n");
-        assertThatThrownBy(() -> new LocalImageStore(root).resolve(ImageReference.parse("app:1")))
+        assertThatThrownBy(() -> reader(root, 0).resolve(ImageReference.parse("app:1")))
                 .isInstanceOf(ImageNotFoundException.class)
                 .hasMessageContaining("manifests/" + A).hasMessageContaining("re-import");
     }
 
     @Test
     void missingStoreSaysHowToCreateIt() {
-        assertThatThrownBy(() -> new LocalImageStore(root.resolve("nope")).resolve(ImageReference.parse("app")))
+        assertThatThrownBy(() -> reader(root.resolve("nope"), 0).resolve(ImageReference.parse("app")))
                 .isInstanceOf(ImageNotFoundException.class)
                 .hasMessageContaining("does not exist").hasMessageContaining("local.root");
     }
@@ -129,7 +132,7 @@ class LocalImageStoreTest {
                 new Descriptor(MediaTypes.OCI_CONFIG, new Digest("sha256", A), 123),
                 List.of(new Descriptor(MediaTypes.OCI_LAYER_TAR_GZIP, new Digest("sha256", B), 456),
                         new Descriptor(MediaTypes.OCI_LAYER_TAR_GZIP, new Digest("sha256", C), 789)));
-        ImageResources resources = new LocalImageStore(root).resources(ImageReference.parse("app"), manifest);
+        ImageResources resources = reader(root, 0).resources(ImageReference.parse("app"), manifest);
         assertThat(resources.config().location()).isEqualTo(root.resolve("config/" + A).toUri());
         assertThat(resources.config().contentDigest()).contains(new Digest("sha256", A));
         assertThat(resources.config().contentSize().getAsLong()).isEqualTo(123);
@@ -146,7 +149,32 @@ class LocalImageStoreTest {
         ImageManifest manifest = new ImageManifest(new Digest("sha256", A), MediaTypes.OCI_MANIFEST,
                 new Descriptor(MediaTypes.OCI_CONFIG, new Digest("sha256", A), 1),
                 List.of(new Descriptor(MediaTypes.OCI_LAYER_TAR, new Digest("sha256", B), 1)));
-        assertThatThrownBy(() -> new LocalImageStore(root).resources(ImageReference.parse("app"), manifest))
+        assertThatThrownBy(() -> reader(root, 0).resources(ImageReference.parse("app"), manifest))
                 .isInstanceOf(InvalidImageException.class).hasMessageContaining(B + ".sqsh.sha256");
+    }
+
+    @Test
+    void aLaterTagFileWinsAndBothAreListed(@TempDir Path node) throws Exception {
+        write("image-tag-to-hash", "app:1,app:2:" + A + "\n");
+        write("manifests/" + A, "{\"v\":1}");
+        write("manifests/" + B, "{\"v\":2}");
+        Files.writeString(node.resolve("override"), "app:2:" + B + "\n");
+        LocalStoreFileSystem store = new LocalStoreFileSystem(root, "local.root");
+        StoreReader reader = new StoreReader(store, List.of(new StoreReader.TagSource(store, "image-tag-to-hash"),
+                new StoreReader.TagSource(new LocalStoreFileSystem(node, "override"), "override")), 0);
+        assertThat(reader.resolve(ImageReference.parse("app:1")).digest().hex()).isEqualTo(A);
+        assertThat(reader.resolve(ImageReference.parse("app:2")).digest().hex()).isEqualTo(B);
+        assertThat(reader.list()).hasSize(2);
+        assertThat(reader.localState()).containsExactly(root, node.resolve("override"));
+        Files.delete(node.resolve("override"));
+        assertThat(reader.resolve(ImageReference.parse("app:2")).digest().hex()).as("override gone").isEqualTo(A);
+    }
+
+    @Test
+    void aFifoInPlaceOfTheTagFileIsRefused() throws Exception {
+        Files.createDirectories(root);
+        new ProcessBuilder("mkfifo", root.resolve("image-tag-to-hash").toString()).start().waitFor();
+        assertThatThrownBy(() -> reader(root, 0).resolve(ImageReference.parse("app:1")))
+                .isInstanceOf(InvalidImageException.class).hasMessageContaining("not a regular file");
     }
 }

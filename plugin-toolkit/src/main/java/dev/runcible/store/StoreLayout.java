@@ -1,0 +1,40 @@
+package dev.runcible.store;
+
+import dev.runcible.api.Digest;
+
+/**
+ * The file names of the Storm/YARN store layout, relative to its root; the one place that knows them.
+ * Content-addressed files live in {@link #DIRECTORIES}; the tag file {@value #TAG_FILE} names manifests.
+ */
+public final class StoreLayout {
+    public static final String TAG_FILE = "image-tag-to-hash";
+    public static final String TAG_LOCK = "." + TAG_FILE + ".lock";
+    /** The directories that hold content-addressed files. */
+    public static final String[] DIRECTORIES = {"manifests", "config", "layers"};
+    public static final String SQUASHFS_DIGEST_SUFFIX = ".sha256";
+
+    private StoreLayout() {
+    }
+
+    public static String manifest(Digest digest) {
+        return "manifests/" + digest.hex();
+    }
+
+    public static String config(Digest digest) {
+        return "config/" + digest.hex();
+    }
+
+    public static String layer(Digest digest) {
+        return "layers/" + digest.hex() + ".sqsh";
+    }
+
+    /** A sha256sum-format record of the squashfs file's own digest: {@code sha256sum -c} checks it. */
+    public static String layerDigest(Digest digest) {
+        return layer(digest) + SQUASHFS_DIGEST_SUFFIX;
+    }
+
+    /** The file name part of a layout path. */
+    static String fileName(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+}
