@@ -9,6 +9,15 @@ import java.util.List;
  * A plugin states only what it provides: everything else is empty by default.
  */
 public interface RunciblePlugin {
+    /**
+     * The configuration keys this plugin reads; one ending in '.' stands for every key under it
+     * ({@code hadoop.conf.}). A configuration may hold the keys of every installed plugin, used or not (one file for
+     * {@code import docker://... --to hdfs://...}); a key no plugin declares is reported with the closest known one.
+     */
+    default List<String> settings() {
+        return List.of();
+    }
+
     /** Backends that resolve image names to manifests ({@code runcible.image.tag-to-manifest}). */
     default List<ImageTagToManifestProvider> tagToManifest() {
         return List.of();

@@ -70,7 +70,7 @@ public final class Runcible implements AutoCloseable {
     public static Runcible open(Settings settings, ClassLoader loader) throws RuncibleException {
         Runcible runcible = new Runcible(settings, loader);
         try {
-            settings.check();
+            settings.check(runcible.plugins.declaredKeys());
         } catch (RuncibleException e) {
             runcible.close();
             throw e;

@@ -53,6 +53,11 @@ public final class HdfsPlugin implements RunciblePlugin {
     }
 
     @Override
+    public List<String> settings() {
+        return HdfsSettings.KEYS;
+    }
+
+    @Override
     public List<ImageTagToManifestProvider> tagToManifest() {
         return List.of(ImageTagToManifestProvider.of(NAME, HdfsPlugin::reader));
     }

@@ -25,6 +25,8 @@ record HdfsSettings(Optional<URI> root, Optional<Path> confDir, Map<String, Stri
     static final String REFRESH = "hdfs.tag-file.refresh-seconds";
     static final String PRINCIPAL = "hdfs.kerberos.principal";
     static final String KEYTAB = "hdfs.kerberos.keytab";
+    static final java.util.List<String> KEYS = java.util.List.of(ROOT, CONF_DIR, CONF_PREFIX, LOCAL_TAG_FILE, REFRESH,
+            PRINCIPAL, KEYTAB);
 
     static HdfsSettings from(PluginConfig config) {
         Optional<URI> root = config.get(ROOT).flatMap(text -> {

@@ -30,7 +30,6 @@ import org.apache.hadoop.fs.permission.FsPermission;
  */
 final class HdfsStoreFileSystem implements StoreFileSystem {
     private static final FsPermission READ_ONLY = new FsPermission((short) 0444);
-    private static final FsPermission TAG_FILE = new FsPermission((short) 0644);
     /** A lock older than this was left by a writer that died; it is broken. */
     private static final Duration STALE_LOCK = Duration.ofMinutes(5);
     private static final Duration LOCK_WAIT = Duration.ofMinutes(2);
@@ -161,7 +160,7 @@ final class HdfsStoreFileSystem implements StoreFileSystem {
             try (OutputStream out = fs.create(temp, false)) {
                 out.write(bytes);
             }
-            fs.setPermission(temp, TAG_FILE);
+            fs.setPermission(temp, READ_ONLY); // as every file of the store: replaced whole, never written in place
             FileContext.getFileContext(root(), fs.getConf()).rename(temp, target, Options.Rename.OVERWRITE);
         } finally {
             deleteQuietly(fs, temp);

@@ -31,6 +31,11 @@ public final class LocalPlugin implements RunciblePlugin {
     }
 
     @Override
+    public List<String> settings() {
+        return List.of(ROOT_KEY, REFRESH_KEY);
+    }
+
+    @Override
     public List<ImageTagToManifestProvider> tagToManifest() {
         return List.of(ImageTagToManifestProvider.of(NAME, context -> new StoreReader(store(context.config()),
                 context.config().integer(REFRESH_KEY, 1000, 0, 3_600_000))));

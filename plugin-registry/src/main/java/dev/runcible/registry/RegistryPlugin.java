@@ -57,6 +57,11 @@ public final class RegistryPlugin implements RunciblePlugin {
     }
 
     @Override
+    public List<String> settings() {
+        return RegistrySettings.KEYS;
+    }
+
+    @Override
     public List<ImageTagToManifestProvider> tagToManifest() {
         return List.of(ImageTagToManifestProvider.of(NAME, context -> new RegistryImages(shared(context)::client)));
     }

@@ -30,6 +30,8 @@ record RegistrySettings(Set<String> insecure, Optional<Path> caFile, Optional<St
     static final String CONNECT_TIMEOUT = "registry.connect-timeout-seconds";
     static final String READ_TIMEOUT = "registry.read-timeout-seconds";
     static final String CHECK_BLOB_ACCESS = "registry.check-blob-access";
+    static final List<String> KEYS = List.of(INSECURE, CA_FILE, USERNAME, PASSWORD, AUTH_FILE, MAX_TRIES,
+            CONNECT_TIMEOUT, READ_TIMEOUT, CHECK_BLOB_ACCESS);
 
     static RegistrySettings from(PluginConfig config) {
         Optional<Path> caFile = config.get(CA_FILE).map(v -> config.path(CA_FILE, null));

@@ -18,6 +18,11 @@ public final class SquashfsPlugin implements RunciblePlugin {
     public static final String MAX_BYTES_KEY = "squashfs.cache.max-bytes";
 
     @Override
+    public List<String> settings() {
+        return List.of(CACHE_DIR_KEY, TAR2SQFS_KEY, MAX_BYTES_KEY);
+    }
+
+    @Override
     public List<ResourcesLocalizerProvider> localizers() {
         return List.of(ResourcesLocalizerProvider.of(NAME, SquashfsPlugin::cache));
     }

@@ -59,7 +59,7 @@ public interface StoreFileSystem extends Closeable {
     /** {@link #publish(String, byte[])} with a local file's content; nothing is copied when the name exists. */
     boolean publish(String path, Path localFile) throws IOException, RuncibleException;
 
-    /** Replaces a file atomically with new content, readable by all (0644): the tag file. */
+    /** Replaces a file atomically with new content, readable by all: the tag file. */
     void replace(String path, byte[] bytes) throws IOException, RuncibleException;
 
     /** Holds the store's tag-file lock, across threads and processes, until closed. */

@@ -7,6 +7,7 @@ import dev.runcible.api.ImageReference;
 import dev.runcible.api.ImageResources;
 import dev.runcible.api.ImageTagToManifest;
 import dev.runcible.api.InvalidImageException;
+import dev.runcible.api.InvalidReferenceException;
 import dev.runcible.api.ManifestBlob;
 import dev.runcible.api.ManifestToResources;
 import dev.runcible.api.OciResource;
@@ -96,6 +97,13 @@ public final class StoreReader implements ImageTagToManifest, ManifestToResource
             if (digest != null) {
                 return read(digest, name);
             }
+        }
+        try {
+            reference.requireDockerName();
+        } catch (InvalidReferenceException e) {
+            // A name only a tag file could hold, and this one does not: docker's reason is the likelier mistake.
+            throw new InvalidReferenceException(e.getMessage() + "; nor does the store at " + store.location()
+                    + " list it as written");
         }
         // The wanted name may sit on a line that was skipped as malformed: say so, with the line.
         List<String> problems = problems(tags);

@@ -195,14 +195,28 @@ public final class Settings implements PluginConfig {
         problems.add(message);
     }
 
-    /** Throws one exception naming every unused key and every bad value. */
+    /** Throws one exception naming every unknown key and every bad value. */
     public void check() throws ConfigurationException {
+        check(Set.of());
+    }
+
+    /**
+     * Throws one exception naming every bad value and every key that nothing read and no installed plugin declares
+     * ({@code declared}: keys, or prefixes ending in '.'), each with the closest known key.
+     */
+    public void check(Set<String> declared) throws ConfigurationException {
         List<String> all = new ArrayList<>();
         Set<String> unused = new TreeSet<>(values.keySet());
         unused.removeAll(used);
+        unused.removeIf(key -> (declared.contains(key) && !key.endsWith("."))
+                || declared.stream().anyMatch(d -> d.endsWith(".") && key.startsWith(d) && key.length() > d.length()));
+        Set<String> known = new TreeSet<>(used);
+        known.addAll(declared);
         for (String key : unused) {
-            all.add("unknown key '" + key + "' in " + source + " (no part of the configured launcher reads it; "
-                    + "known keys: " + String.join(", ", new TreeSet<>(used)) + ")");
+            String closest = Spelling.closest(key, known);
+            all.add("unknown key '" + key + "' in " + source + " (no installed plugin declares it; "
+                    + (closest != null ? "did you mean '" + closest + "'?)" : "known keys: " + String.join(", ", known)
+                    + ")"));
         }
         all.addAll(problems);
         if (!all.isEmpty()) {

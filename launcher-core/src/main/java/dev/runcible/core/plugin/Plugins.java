@@ -44,11 +44,13 @@ public final class Plugins implements PluginContext {
     private final Map<String, ResourceFetcherProvider> fetcherProviders;
     private final Map<String, ImageStoreProvider> stores;
     private final Map<String, ResourceFetcher> fetchers = new ConcurrentHashMap<>();
+    private final java.util.Set<String> declaredKeys = new java.util.TreeSet<>();
     private volatile TransferListener listener;
 
     public Plugins(ClassLoader loader, Settings settings) {
         this.settings = settings;
         List<RunciblePlugin> plugins = discover(loader);
+        plugins.forEach(plugin -> declaredKeys.addAll(plugin.settings()));
         this.tagToManifest = index(plugins, RunciblePlugin::tagToManifest, ImageTagToManifestProvider::name,
                 "ImageTagToManifestProvider");
         this.manifestToResources = index(plugins, RunciblePlugin::manifestToResources,
@@ -91,6 +93,11 @@ public final class Plugins implements PluginContext {
             }
         }
         return found;
+    }
+
+    /** The configuration keys (and key prefixes ending in '.') that the installed plugins declare. */
+    public java.util.Set<String> declaredKeys() {
+        return java.util.Collections.unmodifiableSet(declaredKeys);
     }
 
     @Override

@@ -84,4 +84,19 @@ class SettingsTest {
         assertThatThrownBy(() -> Settings.load(dir.resolve("nope.properties"), Map.of()))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("nope.properties does not exist");
     }
+
+    @Test
+    void keysAnInstalledPluginDeclaresAreAcceptedUnusedAndATypoNamesTheClosest() {
+        Settings settings = Settings.of(Map.of("registry.insecure-registries", "127.0.0.1:5000",
+                "hadoop.conf.dfs.replication", "1", "local.root", "/srv/store"), Map.of());
+        settings.path("local.root", null);
+        java.util.Set<String> declared = java.util.Set.of("registry.insecure-registries", "hadoop.conf.");
+        org.assertj.core.api.Assertions.assertThatCode(() -> settings.check(declared)).doesNotThrowAnyException();
+        Settings typo = Settings.of(Map.of("registry.insecure-registry", "127.0.0.1:5000", "hadoop.conf.", "x"),
+                Map.of());
+        assertThatThrownBy(() -> typo.check(declared))
+                .hasMessageContaining("unknown key 'registry.insecure-registry'")
+                .hasMessageContaining("did you mean 'registry.insecure-registries'?")
+                .hasMessageContaining("unknown key 'hadoop.conf.'");
+    }
 }

@@ -378,6 +378,45 @@ class RegistryIT {
         }
     }
 
+    @Test
+    void oneConfigurationImportsFromAPlainHttpRegistryIntoHdfs() throws Exception {
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        conf.set("dfs.namenode.safemode.extension", "0");
+        conf.set("dfs.namenode.rpc-bind-host", "127.0.0.1");
+        org.apache.hadoop.hdfs.MiniDFSCluster cluster = new org.apache.hadoop.hdfs.MiniDFSCluster.Builder(conf,
+                dir.resolve("hdfs").toFile()).numDataNodes(1).build();
+        try {
+            cluster.waitActive();
+            String root = "hdfs://127.0.0.1:" + cluster.getNameNodePort() + "/runc-root";
+            // Registry and Hadoop settings in one file, though only the registry plugin reads images here.
+            Path config = config(Map.of("hadoop.conf.dfs.replication", "1", "hdfs.tag-file.refresh-seconds", "5"));
+            Cli imported = Cli.run(config, "import", "docker://" + plain.host() + "/test/layers:oci", "--to", root,
+                    "--tag", "layers:1");
+            assertThat(imported.exitCode()).as(imported.err()).isZero();
+            org.apache.hadoop.fs.FileSystem fs = cluster.getFileSystem();
+            var files = fs.listFiles(new org.apache.hadoop.fs.Path(root), true);
+            int count = 0;
+            while (files.hasNext()) {
+                var file = files.next();
+                if (file.getPath().getName().startsWith(".")) {
+                    continue; // the lock file
+                }
+                count++;
+                assertThat(file.getReplication()).as(file.getPath().toString()).isEqualTo((short) 1);
+                assertThat(file.getPermission().toShort()).as(file.getPath().toString()).isEqualTo((short) 0444);
+            }
+            assertThat(count).isEqualTo(9); // tag file, manifest, config, 3 layers and their 3 records
+            Path typo = config(Map.of("hadoop.conf.dfs.replication", "1", "hdfs.tag-file.refresh-second", "5"));
+            Cli refused = Cli.run(typo, "import", "docker://" + plain.host() + "/test/layers:oci", "--to", root,
+                    "--tag", "layers:2");
+            assertThat(refused.exitCode()).isEqualTo(125);
+            assertThat(refused.err()).contains("unknown key 'hdfs.tag-file.refresh-second'")
+                    .contains("did you mean 'hdfs.tag-file.refresh-seconds'?");
+        } finally {
+            cluster.shutdown();
+        }
+    }
+
     /** Rebuilds each layer of a store as Storm's docker-to-squash does: mksquashfs (gzip), and no digest record. */
     private static Map<Path, String> rewriteLayersAsStormDoes(Path store) throws Exception {
         Map<Path, String> layers = new HashMap<>();
