@@ -185,27 +185,43 @@ final class HdfsStoreFileSystem implements StoreFileSystem {
         }
     }
 
-    /** Takes the tag-file lock, breaking one left by a writer that died. */
+    /**
+     * Takes the tag lock: a lease file written whole under a temporary name and renamed into place, which HDFS does
+     * for one writer only. It names its holder and how long it holds; one older than that (its writer died) is
+     * broken, and so is one that names no lease, which no writer of this protocol left (an empty file copied in
+     * with a store, say).
+     */
     @Override
     public Closeable lockTags() throws IOException, RuncibleException {
         FileSystem fs = connection.fileSystem();
-        Path lock = path(StoreLayout.TAG_LOCK);
+        Path lock = path(StoreLayout.TAG_LEASE);
+        String holder = TagLease.newHolder();
+        byte[] lease = TagLease.write(holder, STALE_LOCK);
         long deadline = System.currentTimeMillis() + LOCK_WAIT.toMillis();
         long sleep = 20;
         fs.mkdirs(new Path(root()));
-        while (!fs.createNewFile(lock)) {
+        while (true) {
+            Path temp = temp(lock);
             try {
-                if (System.currentTimeMillis() - fs.getFileStatus(lock).getModificationTime() > STALE_LOCK.toMillis()) {
-                    fs.delete(lock, false);
-                    continue;
+                try (OutputStream out = fs.create(temp, false)) {
+                    out.write(lease);
                 }
-            } catch (FileNotFoundException e) {
-                continue; // released meanwhile
+                if (fs.rename(temp, lock)) {
+                    return () -> release(fs, lock, holder);
+                }
+            } finally {
+                deleteQuietly(fs, temp);
+            }
+            Optional<TagLease> held = TagLease.read(fs, lock);
+            if (held.isEmpty() || held.get().expired()) {
+                // No lease, or one its writer outlived: gone unless it changed since it was read.
+                TagLease.breakIfSame(fs, lock, held);
+                continue;
             }
             if (System.currentTimeMillis() > deadline) {
                 throw new ResourceUnavailableException("Cannot lock " + path(StoreLayout.TAG_FILE) + ": " + lock
-                        + " has been held for " + LOCK_WAIT.toMinutes() + " minutes; if no import is running, "
-                        + "delete it");
+                        + " is held by " + held.get().holder() + " until " + held.get().until() + "; if that "
+                        + "writer is gone, delete the file");
             }
             try {
                 Thread.sleep(sleep);
@@ -215,7 +231,18 @@ final class HdfsStoreFileSystem implements StoreFileSystem {
             }
             sleep = Math.min(sleep * 2, 500);
         }
-        return () -> deleteQuietly(fs, lock);
+    }
+
+    /** Deletes the lease if it is still this holder's (a writer slower than its lease may have lost it). */
+    private static void release(FileSystem fs, Path lock, String holder) {
+        try {
+            Optional<TagLease> held = TagLease.read(fs, lock);
+            if (held.isPresent() && held.get().holder().equals(holder)) {
+                fs.delete(lock, false);
+            }
+        } catch (IOException e) {
+            // the lease runs out on its own
+        }
     }
 
     @Override

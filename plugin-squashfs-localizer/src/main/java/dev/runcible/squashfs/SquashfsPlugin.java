@@ -16,10 +16,11 @@ public final class SquashfsPlugin implements RunciblePlugin {
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/lib/runcible/cache");
     public static final String TAR2SQFS_KEY = "squashfs.tar2sqfs";
     public static final String MAX_BYTES_KEY = "squashfs.cache.max-bytes";
+    public static final String COMPRESSION_KEY = "squashfs.compression";
 
     @Override
     public List<String> settings() {
-        return List.of(CACHE_DIR_KEY, TAR2SQFS_KEY, MAX_BYTES_KEY);
+        return List.of(CACHE_DIR_KEY, TAR2SQFS_KEY, MAX_BYTES_KEY, COMPRESSION_KEY);
     }
 
     @Override
@@ -27,10 +28,21 @@ public final class SquashfsPlugin implements RunciblePlugin {
         return List.of(ResourcesLocalizerProvider.of(NAME, SquashfsPlugin::cache));
     }
 
+    private static TarLayerConverter.Compression compression(PluginContext context) {
+        String name = context.config().get(COMPRESSION_KEY, "zstd");
+        for (TarLayerConverter.Compression compression : TarLayerConverter.Compression.values()) {
+            if (compression.key().equals(name)) {
+                return compression;
+            }
+        }
+        context.config().problem(COMPRESSION_KEY, "must be one of zstd, gzip, xz, lz4, got '" + name + "'");
+        return TarLayerConverter.Compression.ZSTD;
+    }
+
     private static ResourcesLocalizer cache(PluginContext context) {
         String tar2sqfs = context.config().get(TAR2SQFS_KEY, "tar2sqfs");
         return new SquashfsCache(context.config().path(CACHE_DIR_KEY, DEFAULT_CACHE_DIR), context,
-                new TarLayerConverter(TarLayerConverter.locate(tar2sqfs).toString()),
+                new TarLayerConverter(TarLayerConverter.locate(tar2sqfs).toString(), compression(context)),
                 context.config().bytes(MAX_BYTES_KEY, 0));
     }
 }

@@ -29,15 +29,41 @@ import com.github.luben.zstd.ZstdInputStream;
  * into tar2sqfs. Download, decompression and compression all run at once.
  */
 final class TarLayerConverter {
-    /** zstd at level 3 on all cores: ten times faster than the default compressor here, about as small. */
-    static final List<String> TAR2SQFS_OPTIONS = List.of("--quiet", "--force", "--no-skip", "--compressor", "zstd",
-            "--comp-extra", "level=3");
+    private static final List<String> TAR2SQFS_OPTIONS = List.of("--quiet", "--force", "--no-skip");
     private static final int BUFFER = 1 << 20;
 
+    /**
+     * The squashfs compressors a layer may be written with ({@code squashfs.compression}). zstd at level 3 on all
+     * cores is ten times faster than the default here and about as small; the kernel mounts it from Linux 4.14.
+     * gzip (level 6), xz and lz4 are for nodes whose kernels lack zstd, as older Storm/YARN clusters' may.
+     */
+    enum Compression {
+        ZSTD(List.of("--compressor", "zstd", "--comp-extra", "level=3")),
+        GZIP(List.of("--compressor", "gzip", "--comp-extra", "level=6")),
+        XZ(List.of("--compressor", "xz")),
+        LZ4(List.of("--compressor", "lz4"));
+
+        private final List<String> options;
+
+        Compression(List<String> options) {
+            this.options = options;
+        }
+
+        String key() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     private final String tar2sqfs;
+    private final Compression compression;
 
     TarLayerConverter(String tar2sqfs) {
+        this(tar2sqfs, Compression.ZSTD);
+    }
+
+    TarLayerConverter(String tar2sqfs, Compression compression) {
         this.tar2sqfs = tar2sqfs;
+        this.compression = compression;
     }
 
     /** What was read: the digest and size of the layer as the store or registry serves it. */
@@ -52,6 +78,7 @@ final class TarLayerConverter {
             Optional<Digest> expected) throws RuncibleException {
         List<String> command = new ArrayList<>(List.of(tar2sqfs));
         command.addAll(TAR2SQFS_OPTIONS);
+        command.addAll(compression.options);
         command.add("--num-jobs");
         command.add(Integer.toString(Runtime.getRuntime().availableProcessors()));
         command.add(squashfs.toString());

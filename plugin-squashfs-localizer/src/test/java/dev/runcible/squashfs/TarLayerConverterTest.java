@@ -193,4 +193,24 @@ class TarLayerConverterTest {
         assertThatThrownBy(() -> convert("not gzip".getBytes(), OciResource.Format.TAR_GZIP, Optional.empty()))
                 .isInstanceOf(InvalidImageException.class).hasMessageContaining("Cannot convert sha256:test");
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(TarLayerConverter.Compression.class)
+    void writesTheConfiguredCompressor(TarLayerConverter.Compression compression) throws Exception {
+        byte[] layer = Layers.sample().gzip();
+        Path out = dir.resolve("layer-" + compression.key() + ".sqsh");
+        new TarLayerConverter(TarLayerConverter.locate("tar2sqfs").toString(), compression).convert(
+                new ByteArrayInputStream(layer), OciResource.Format.TAR_GZIP, out, "sha256:test", Optional.empty());
+        // The superblock names its compressor at offset 20: 1 gzip, 4 xz, 5 lz4, 6 zstd.
+        byte[] superblock = Files.readAllBytes(out);
+        int id = (superblock[20] & 0xff) | (superblock[21] & 0xff) << 8;
+        int expected = switch (compression) {
+            case GZIP -> 1;
+            case XZ -> 4;
+            case LZ4 -> 5;
+            case ZSTD -> 6;
+        };
+        assertThat(id).isEqualTo(expected);
+        assertThat(run("rdsquashfs", "-c", "etc/keep", out.toString())).isNotEmpty();
+    }
 }

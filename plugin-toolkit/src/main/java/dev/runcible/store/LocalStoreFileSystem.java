@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 
 /**
  * A store on a local filesystem. Entries are checked before they are opened ({@link StoreFiles#regular}). The tag
- * lock is a POSIX lock on {@value StoreLayout#TAG_LOCK}, taken by one thread of the process at a time.
+ * lock is a POSIX lock on {@value StoreLayout#TAG_POSIX_LOCK}, taken by one thread of the process at a time.
  */
 public final class LocalStoreFileSystem implements StoreFileSystem {
     /** File locks belong to the process: this keeps threads of one process apart before they take one. */
@@ -162,7 +162,7 @@ public final class LocalStoreFileSystem implements StoreFileSystem {
         TAGGING.lock();
         try {
             Files.createDirectories(root);
-            FileChannel channel = FileChannel.open(root.resolve(StoreLayout.TAG_LOCK), StandardOpenOption.CREATE,
+            FileChannel channel = FileChannel.open(root.resolve(StoreLayout.TAG_POSIX_LOCK), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE);
             try {
                 FileLock lock = FileLocks.exclusive(channel);

@@ -8,7 +8,13 @@ import dev.runcible.api.Digest;
  */
 public final class StoreLayout {
     public static final String TAG_FILE = "image-tag-to-hash";
-    public static final String TAG_LOCK = "." + TAG_FILE + ".lock";
+    /**
+     * The tag lock of a store on a local filesystem: a POSIX lock on this file, which stays. Its name differs from
+     * {@link #TAG_LEASE}'s, so a store copied between filesystems never carries one protocol's file into the other's.
+     */
+    public static final String TAG_POSIX_LOCK = "." + TAG_FILE + ".flock";
+    /** The tag lock of a store on HDFS: a file naming its holder and lease, there only while it is held. */
+    public static final String TAG_LEASE = "." + TAG_FILE + ".lock";
     /** The directories that hold content-addressed files. */
     public static final String[] DIRECTORIES = {"manifests", "config", "layers"};
     public static final String SQUASHFS_DIGEST_SUFFIX = ".sha256";

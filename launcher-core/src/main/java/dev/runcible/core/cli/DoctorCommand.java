@@ -52,6 +52,12 @@ final class DoctorCommand implements Callable<Integer> {
                     + "runcible.run.dir");
             check(Executables.find("tar2sqfs").isPresent(), "tar2sqfs (needed by import)",
                     "apt-get install squashfs-tools-ng");
+            if (Executables.find("tar2sqfs").isPresent() && Host.isRoot()) {
+                LayerProbe probe = LayerProbe.run(runcible.localizer(), runDir);
+                check(probe.mounted(), "squashfs layers as written here (" + probe.compressor() + ") mount on this "
+                        + "kernel", "this kernel cannot mount " + probe.compressor() + " squashfs (" + probe.error()
+                        + "); set squashfs.compression to a compressor it has: gzip is in every kernel");
+            }
         }
         main.out().println(failures == 0 ? "All checks passed." : failures + " check(s) failed.");
         return failures == 0 ? 0 : 1;

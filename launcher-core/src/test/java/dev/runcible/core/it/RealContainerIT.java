@@ -51,6 +51,31 @@ class RealContainerIT {
     }
 
     @Test
+    void layersWrittenWithGzipRunAndTheDoctorNamesTheirCompressor() throws Exception {
+        Path store = node.base.resolve("gzip-store");
+        Path gzip = node.configFile("gzip", Map.of("squashfs.compression", "gzip", "local.root", store.toString(),
+                "squashfs.cache.dir", node.base.resolve("gzip-cache").toString()));
+        Cli imported = Cli.run(gzip, "import", "dir:" + node.base.resolve("rootfs-test_busybox_1"), "--tag",
+                "gzip/busybox:1", "--change", "USER worker");
+        assertThat(imported.exitCode()).as(imported.err()).isZero();
+        try (java.util.stream.Stream<Path> layers = Files.list(store.resolve("layers"))) {
+            for (Path layer : layers.filter(p -> p.toString().endsWith(".sqsh")).toList()) {
+                byte[] head = Files.readAllBytes(layer);
+                assertThat(head[20] | head[21] << 8).as("gzip's id in the superblock").isEqualTo(1);
+            }
+        }
+        Cli run = Cli.run(gzip, "run", "--rm", "gzip/busybox:1", "--", "echo", "gzip layers");
+        assertThat(run.out()).isEqualTo("gzip layers\n");
+        Cli doctor = Cli.run(gzip, "doctor");
+        assertThat(doctor.out()).contains("squashfs layers as written here (gzip) mount on this kernel");
+        Cli zstd = Cli.run(config, "doctor");
+        assertThat(zstd.out()).contains("squashfs layers as written here (zstd) mount on this kernel");
+        Cli typo = Cli.run(node.configFile("bad-compression", Map.of("squashfs.compression", "zip")), "images");
+        assertThat(typo.err()).contains("'squashfs.compression' must be one of zstd, gzip, xz, lz4, got 'zip'");
+        node.assertNothingLeftRunning();
+    }
+
+    @Test
     void foregroundRunStreamsOutputAndExitsWithTheContainersCode() {
         Cli cli = Cli.run(config, "run", RealNode.IMAGE, "--", "sh", "-c", "echo to-out; echo to-err >&2; exit 7");
         assertThat(cli.exitCode()).isEqualTo(7);

@@ -255,6 +255,50 @@ class HdfsIT {
     }
 
     @Test
+    @Order(8)
+    void aLocalStoreCopiedIntoHdfsStillAcceptsImports() throws Exception {
+        Path local = node.base.resolve("store-to-copy");
+        Cli first = Cli.run(config(Map.of()), "import", "dir:" + rootfs, "--to", local.toUri().toString(), "--tag",
+                "copied/busybox:1", "--change", "CMD [\"echo\", \"copied\"]", "--change", "USER worker");
+        assertThat(first.exitCode()).as(first.err()).isZero();
+        assertThat(local.resolve(".image-tag-to-hash.flock")).exists();
+        // What an earlier version's local writer left behind: an empty file under the HDFS lock's name.
+        Files.writeString(local.resolve(".image-tag-to-hash.lock"), "");
+        String copied = "hdfs://127.0.0.1:" + cluster.getNameNodePort() + "/copied-root";
+        fs().copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(local.toUri()),
+                new org.apache.hadoop.fs.Path(copied));
+        long start = System.nanoTime();
+        Cli second = Cli.run(config(Map.of()), "import", "dir:" + rootfs, "--to", copied, "--tag",
+                "copied/busybox:2", "--change", "CMD [\"echo\", \"second\"]", "--change", "USER worker");
+        assertThat(second.exitCode()).as(second.err()).isZero();
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(60);
+        assertThat(fs().exists(new org.apache.hadoop.fs.Path(copied + "/.image-tag-to-hash.lock")))
+                .as("released").isFalse();
+        for (String name : List.of("copied/busybox:1", "copied/busybox:2")) {
+            Cli run = Cli.run(config(Map.of("hdfs.root", copied)), "run", "--rm", name);
+            assertThat(run.exitCode()).as(name + ": " + run.err()).isZero();
+            assertThat(run.out()).isEqualTo(name.endsWith("1") ? "copied\n" : "second\n");
+        }
+        node.assertNothingLeftRunning();
+    }
+
+    @Test
+    @Order(9)
+    void aLiveLeaseIsWaitedForAndNamedAndAnExpiredOneBroken() throws Exception {
+        String leased = "hdfs://127.0.0.1:" + cluster.getNameNodePort() + "/leased-root";
+        org.apache.hadoop.fs.Path lock = new org.apache.hadoop.fs.Path(leased + "/.image-tag-to-hash.lock");
+        try (var out = fs().create(lock)) {
+            out.write("runcible-tag-lease 1\nholder otherhost:42:x\nlease-ms 1500\n".getBytes(StandardCharsets.UTF_8));
+        }
+        long start = System.nanoTime();
+        Cli imported = Cli.run(config(Map.of()), "import", "dir:" + rootfs, "--to", leased, "--tag", "leased:1");
+        assertThat(imported.exitCode()).as(imported.err()).isZero();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("waited for the lease")
+                .isGreaterThan(1000);
+        assertThat(fs().exists(lock)).isFalse();
+    }
+
+    @Test
     @Order(100)
     void aDataNodeStoppedDuringACopyGivesAClearErrorAndNoPartialFile() throws Exception {
         Map<String, String> settings = settings(Map.of());

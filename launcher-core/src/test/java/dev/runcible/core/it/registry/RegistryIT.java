@@ -374,7 +374,7 @@ class RegistryIT {
         assertThat(collected.out()).startsWith("Removed 8 file(s)"); // manifest, config, 3 layers + 3 records
         try (Stream<Path> files = Files.walk(store)) {
             assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
-                    .containsOnly("image-tag-to-hash", ".image-tag-to-hash.lock");
+                    .containsOnly("image-tag-to-hash", ".image-tag-to-hash.flock");
         }
     }
 
