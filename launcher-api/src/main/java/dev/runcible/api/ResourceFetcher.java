@@ -14,4 +14,12 @@ public interface ResourceFetcher extends PluginComponent {
      */
     default void checkAccess(URI location) throws RuncibleException {
     }
+
+    /**
+     * The location's current length and modification time, for a cache to see a file changed in place; empty when
+     * the location cannot change (content-addressed) or its scheme does not say.
+     */
+    default java.util.Optional<SourceVersion> version(URI location) throws RuncibleException {
+        return java.util.Optional.empty();
+    }
 }

@@ -94,6 +94,19 @@ public final class HdfsPlugin implements RunciblePlugin {
             }
 
             @Override
+            public Optional<dev.runcible.api.SourceVersion> version(URI location) throws RuncibleException {
+                try {
+                    org.apache.hadoop.fs.FileStatus status = connection.fileSystem().getFileStatus(new Path(location));
+                    return Optional.of(new dev.runcible.api.SourceVersion(status.getLen(),
+                            status.getModificationTime()));
+                } catch (FileNotFoundException e) {
+                    return Optional.empty();
+                } catch (IOException e) {
+                    throw HdfsConnection.translate(e, "read the attributes of " + location);
+                }
+            }
+
+            @Override
             public void close() {
                 connection.close();
             }

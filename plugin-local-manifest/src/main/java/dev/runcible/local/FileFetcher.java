@@ -14,6 +14,22 @@ import java.nio.file.Path;
 /** Reads {@code file:} locations: regular files only, never through a link leaving their store. */
 final class FileFetcher implements ResourceFetcher {
     @Override
+    public java.util.Optional<dev.runcible.api.SourceVersion> version(URI location)
+            throws ResourceUnavailableException {
+        try {
+            Path path = Path.of(location);
+            var attributes = StoreFiles.regular(StoreFiles.rootOf(path), path);
+            return java.util.Optional.of(new dev.runcible.api.SourceVersion(attributes.size(),
+                    attributes.lastModifiedTime().toMillis()));
+        } catch (NoSuchFileException e) {
+            return java.util.Optional.empty();
+        } catch (IOException | IllegalArgumentException | InvalidImageException e) {
+            throw new ResourceUnavailableException("Cannot read the attributes of " + location + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public InputStream open(URI location) throws ResourceUnavailableException {
         Path path;
         try {

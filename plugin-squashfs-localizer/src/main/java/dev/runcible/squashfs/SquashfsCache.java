@@ -11,6 +11,7 @@ import dev.runcible.api.ResourceFetcher;
 import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
+import dev.runcible.api.SourceVersion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -36,6 +37,8 @@ import java.util.concurrent.ExecutionException;
  * <pre>
  *   CACHE/layers/HEX.sqsh   squashfs layers, by the manifest's layer digest (tar layers converted on the way)
  *   CACHE/layers/HEX.sqsh.sha256  the squashfs file's own digest, in sha256sum format
+ *   CACHE/layers/HEX.sqsh.source  the store file's length and modification time when it was copied; the record's
+ *                           own modification time is when the store was last asked
  *   CACHE/config/HEX        image configs, by their digest
  *   CACHE/tmp/              downloads in progress (same filesystem, so publishing is a rename)
  *   CACHE/locks/HEX.lock    one lock file per digest, held while it is fetched
@@ -51,17 +54,24 @@ final class SquashfsCache implements ResourcesLocalizer {
     private final ConcurrentHashMap<Path, CompletableFuture<LocalizedResource>> inFlight = new ConcurrentHashMap<>();
 
     private final long maxBytes;
+    private final long sourceCheckMillis;
     private volatile boolean rootPrivate;
 
     SquashfsCache(Path root, PluginContext context, TarLayerConverter converter) {
-        this(root, context, converter, 0);
+        this(root, context, converter, 0, 60_000);
     }
 
-    SquashfsCache(Path root, PluginContext context, TarLayerConverter converter, long maxBytes) {
+    /**
+     * {@code sourceCheckMillis}: how long a look at a squashfs layer's store file stays good before the store is
+     * asked again whether the file changed (0: at every use).
+     */
+    SquashfsCache(Path root, PluginContext context, TarLayerConverter converter, long maxBytes,
+            long sourceCheckMillis) {
         this.root = root;
         this.context = context;
         this.converter = converter;
         this.maxBytes = maxBytes;
+        this.sourceCheckMillis = sourceCheckMillis;
     }
 
     Path pathOf(OciResource resource) {
@@ -105,7 +115,7 @@ final class SquashfsCache implements ResourcesLocalizer {
 
     private LocalizedResource find(OciResource resource) throws RuncibleException {
         Path target = pathOf(resource);
-        if (Files.exists(target)) {
+        if (Files.exists(target) && !changedAtSource(resource, target)) {
             touch(target);
             return cached(resource, target);
         }
@@ -145,7 +155,7 @@ final class SquashfsCache implements ResourcesLocalizer {
             Files.createDirectories(lockFile.getParent());
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock ignored = FileLocks.exclusive(channel)) {
-                if (Files.exists(target)) {
+                if (Files.exists(target) && !changedAtSource(resource, target)) {
                     return cached(resource, target); // another process fetched it meanwhile
                 }
                 return fetch(resource, target);
@@ -196,6 +206,7 @@ final class SquashfsCache implements ResourcesLocalizer {
         try {
             Files.deleteIfExists(target);
             Files.deleteIfExists(digestRecord(target));
+            Files.deleteIfExists(sourceRecord(target));
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot remove damaged " + target + ": " + e.getMessage(), e);
         }
@@ -213,12 +224,74 @@ final class SquashfsCache implements ResourcesLocalizer {
         }
     }
 
+    /**
+     * Whether the store rebuilt a squashfs layer in place since it was copied (Storm's {@code docker-to-squash.py
+     * -f} keeps the name and writes new bytes). Asked at most every {@code squashfs.source-check-seconds}; a copy
+     * with no record of its source adopts the store's present one. Tar layers are named by their content and
+     * checked against it, so only squashfs layers are asked about.
+     */
+    private boolean changedAtSource(OciResource resource, Path target) throws RuncibleException {
+        if (resource.kind() != OciResource.Kind.LAYER || resource.format() != OciResource.Format.SQUASHFS) {
+            return false;
+        }
+        Path record = sourceRecord(target);
+        try {
+            long checked;
+            try {
+                checked = Files.getLastModifiedTime(record).toMillis();
+            } catch (NoSuchFileException e) {
+                checked = -1;
+            }
+            if (checked >= 0 && System.currentTimeMillis() - checked < sourceCheckMillis) {
+                return false;
+            }
+            Optional<SourceVersion> current = context.fetcher(resource.location().getScheme())
+                    .version(resource.location());
+            if (current.isEmpty()) {
+                return false; // the store cannot say (or lost the file: using the copy beats failing)
+            }
+            SourceVersion recorded = checked < 0 ? null
+                    : SourceVersion.parse(Files.readString(record, StandardCharsets.US_ASCII));
+            if (current.get().equals(recorded)) {
+                Files.setLastModifiedTime(record, FileTime.fromMillis(System.currentTimeMillis()));
+                return false;
+            }
+            if (recorded == null) {
+                writeSourceRecord(record, current.get());
+                return false;
+            }
+            return true;
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot use " + record + ": " + e.getMessage()
+                    + "; check squashfs.cache.dir is a writable local directory", e);
+        }
+    }
+
+    private void writeSourceRecord(Path record, SourceVersion version) throws IOException {
+        Path temp = Files.createTempFile(Files.createDirectories(root.resolve("tmp")), record.getFileName() + ".",
+                ".tmp");
+        try {
+            Files.writeString(temp, version + "\n", StandardCharsets.US_ASCII);
+            Files.move(temp, record, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    static Path sourceRecord(Path squashfs) {
+        return squashfs.resolveSibling(squashfs.getFileName() + ".source");
+    }
+
     static Path digestRecord(Path squashfs) {
         return squashfs.resolveSibling(squashfs.getFileName() + ".sha256");
     }
 
     private LocalizedResource fetch(OciResource resource, Path target) throws RuncibleException, IOException {
         ResourceFetcher fetcher = context.fetcher(resource.location().getScheme());
+        // Asked before the copy: a change during it shows as a change at the next look.
+        Optional<SourceVersion> version = resource.kind() == OciResource.Kind.LAYER
+                && resource.format() == OciResource.Format.SQUASHFS ? fetcher.version(resource.location())
+                : Optional.empty();
         Path tmpDir = Files.createDirectories(root.resolve("tmp"));
         Files.createDirectories(target.getParent());
         Path temp = Files.createTempFile(tmpDir, resource.digest().hex() + ".", ".part");
@@ -235,9 +308,13 @@ final class SquashfsCache implements ResourcesLocalizer {
                         StandardCopyOption.REPLACE_EXISTING);
             }
             try {
+                // Replaces a copy whose store file changed; a container using it keeps its mount of the old one.
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException e) {
                 // Published by someone who did not take the lock; the content is the same digest.
+            }
+            if (version.isPresent()) {
+                writeSourceRecord(sourceRecord(target), version.get());
             }
             return new LocalizedResource(resource, target, Optional.of(fileDigest), true);
         } finally {

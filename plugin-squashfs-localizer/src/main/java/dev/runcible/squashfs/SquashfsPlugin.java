@@ -17,10 +17,11 @@ public final class SquashfsPlugin implements RunciblePlugin {
     public static final String TAR2SQFS_KEY = "squashfs.tar2sqfs";
     public static final String MAX_BYTES_KEY = "squashfs.cache.max-bytes";
     public static final String COMPRESSION_KEY = "squashfs.compression";
+    public static final String SOURCE_CHECK_KEY = "squashfs.source-check-seconds";
 
     @Override
     public List<String> settings() {
-        return List.of(CACHE_DIR_KEY, TAR2SQFS_KEY, MAX_BYTES_KEY, COMPRESSION_KEY);
+        return List.of(CACHE_DIR_KEY, TAR2SQFS_KEY, MAX_BYTES_KEY, COMPRESSION_KEY, SOURCE_CHECK_KEY);
     }
 
     @Override
@@ -43,6 +44,7 @@ public final class SquashfsPlugin implements RunciblePlugin {
         String tar2sqfs = context.config().get(TAR2SQFS_KEY, "tar2sqfs");
         return new SquashfsCache(context.config().path(CACHE_DIR_KEY, DEFAULT_CACHE_DIR), context,
                 new TarLayerConverter(TarLayerConverter.locate(tar2sqfs).toString(), compression(context)),
-                context.config().bytes(MAX_BYTES_KEY, 0));
+                context.config().bytes(MAX_BYTES_KEY, 0),
+                context.config().integer(SOURCE_CHECK_KEY, 60, 0, 86_400) * 1000L);
     }
 }

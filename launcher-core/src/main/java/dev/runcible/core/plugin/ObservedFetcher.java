@@ -63,6 +63,11 @@ final class ObservedFetcher implements ResourceFetcher {
 
     /** Access is the plugin's to grant: observing transfers must not skip its check. */
     @Override
+    public java.util.Optional<dev.runcible.api.SourceVersion> version(URI location) throws RuncibleException {
+        return delegate.version(location);
+    }
+
+    @Override
     public void checkAccess(URI location) throws RuncibleException {
         delegate.checkAccess(location);
     }

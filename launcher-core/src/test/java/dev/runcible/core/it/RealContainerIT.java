@@ -75,6 +75,58 @@ class RealContainerIT {
         node.assertNothingLeftRunning();
     }
 
+    private static String digestOfLayerIn(Path dir) throws Exception {
+        try (java.util.stream.Stream<Path> files = Files.list(dir.resolve("layers"))) {
+            Path layer = files.filter(p -> p.toString().endsWith(".sqsh")).findFirst().orElseThrow();
+            return dev.runcible.api.Digest.of(layer).hex();
+        }
+    }
+
+    @Test
+    void aLayerRebuiltInTheStoreIsFetchedAgainOnceItsCheckIsDueWhileARunningContainerKeepsItsMount()
+            throws Exception {
+        Path store = node.base.resolve("rebuilt-store");
+        Path eager = node.configFile("rebuilt-eager", Map.of("local.root", store.toString(),
+                "squashfs.cache.dir", node.base.resolve("rebuilt-cache-eager").toString(),
+                "squashfs.source-check-seconds", "0"));
+        Path lazy = node.configFile("rebuilt-lazy", Map.of("local.root", store.toString(),
+                "squashfs.cache.dir", node.base.resolve("rebuilt-cache-lazy").toString()));
+        assertThat(Cli.run(eager, "import", "dir:" + node.base.resolve("rootfs-test_busybox_1"), "--tag",
+                "rebuilt:1", "--change", "USER worker").exitCode()).isZero();
+        assertThat(Cli.run(eager, "run", "-d", "--name", "keeper", "rebuilt:1", "--", "sleep", "60").exitCode())
+                .isZero();
+        assertThat(Cli.run(lazy, "run", "--rm", "rebuilt:1", "--", "true").exitCode()).isZero();
+        String before = digestOfLayerIn(node.base.resolve("rebuilt-cache-eager"));
+        assertThat(digestOfLayerIn(node.base.resolve("rebuilt-cache-lazy"))).isEqualTo(before);
+
+        // As docker-to-squash.py -f does: the same layer name, new bytes (here gzip instead of zstd), no record.
+        Path layer;
+        try (java.util.stream.Stream<Path> files = Files.list(store.resolve("layers"))) {
+            layer = files.filter(p -> p.toString().endsWith(".sqsh")).findFirst().orElseThrow();
+        }
+        Files.deleteIfExists(Path.of(layer + ".sha256"));
+        Path tree = node.base.resolve("rebuilt-tree");
+        Path rebuilt = node.base.resolve("rebuilt.sqsh");
+        assertThat(Commands.run(List.of("unsquashfs", "-q", "-n", "-d", tree.toString(), layer.toString()), 60).ok())
+                .isTrue();
+        assertThat(Commands.run(List.of("mksquashfs", tree.toString(), rebuilt.toString(), "-comp", "gzip",
+                "-noappend", "-quiet", "-no-progress"), 60).ok()).isTrue();
+        Files.delete(layer);
+        Files.move(rebuilt, layer);
+        String after = dev.runcible.api.Digest.of(layer).hex();
+        assertThat(after).isNotEqualTo(before);
+
+        Cli again = Cli.run(eager, "run", "--rm", "rebuilt:1", "--", "echo", "still here");
+        assertThat(again.out()).as(again.err()).isEqualTo("still here\n");
+        assertThat(digestOfLayerIn(node.base.resolve("rebuilt-cache-eager"))).as("fetched again").isEqualTo(after);
+        assertThat(Cli.run(lazy, "run", "--rm", "rebuilt:1", "--", "true").exitCode()).isZero();
+        assertThat(digestOfLayerIn(node.base.resolve("rebuilt-cache-lazy"))).as("not asked again within 60 s")
+                .isEqualTo(before);
+        assertThat(Cli.run(eager, "ps").out()).contains("keeper").contains("running");
+        assertThat(Cli.run(eager, "rm", "--force", "keeper").exitCode()).isZero();
+        node.assertNothingLeftRunning();
+    }
+
     @Test
     void foregroundRunStreamsOutputAndExitsWithTheContainersCode() {
         Cli cli = Cli.run(config, "run", RealNode.IMAGE, "--", "sh", "-c", "echo to-out; echo to-err >&2; exit 7");
