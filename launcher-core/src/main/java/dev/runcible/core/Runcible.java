@@ -136,11 +136,12 @@ public final class Runcible implements AutoCloseable {
     }
 
     /** What a node collection removed. */
-    public record NodeCollected(int halfMadeContainers, int layerMounts, long cacheBytes) {
+    public record NodeCollected(int halfMadeContainers, int layerMounts, long cacheBytes, int exitedContainers) {
     }
 
     /**
-     * Node garbage collection: half-made containers, unused layer mounts beyond {@code runcible.layer-mounts.keep},
+     * Node garbage collection: exited containers still holding mounts (or, for {@code --rm}, still there) that no
+     * launcher waits on, half-made containers, unused layer mounts beyond {@code runcible.layer-mounts.keep},
      * then cache files beyond the localizer's size limit, never one a container or a mount uses.
      */
     public NodeCollected collect() throws RuncibleException {
@@ -148,7 +149,8 @@ public final class Runcible implements AutoCloseable {
         ContainerManager.Collected collected = manager.collect(config.keepLayerMounts());
         Set<Digest> inUse = new HashSet<>(manager.referencedLayers());
         inUse.addAll(manager.layerMounts().mounted());
-        return new NodeCollected(collected.halfMade(), collected.layerMounts(), localizer.trim(inUse));
+        return new NodeCollected(collected.halfMade(), collected.layerMounts(), localizer.trim(inUse),
+                collected.exited());
     }
 
     public URI defaultStore() {

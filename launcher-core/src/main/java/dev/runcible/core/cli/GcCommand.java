@@ -38,7 +38,7 @@ final class GcCommand implements Callable<Integer> {
                 Runcible.NodeCollected collected = runcible.collect();
                 main.out().println("Removed " + collected.halfMadeContainers() + " half-made container(s), "
                         + collected.layerMounts() + " layer mount(s), " + Sizes.format(collected.cacheBytes())
-                        + " of cache");
+                        + " of cache; released " + collected.exitedContainers() + " exited container(s)");
                 return 0;
             }
         }

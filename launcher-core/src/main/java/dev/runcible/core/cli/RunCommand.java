@@ -54,7 +54,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-d", "--detach"}, description = "Run in the background and print the container id.")
     boolean detach;
 
-    @Option(names = "--rm", description = "Remove the container when it exits (foreground only).")
+    @Option(names = "--rm", description = "Remove the container when it exits; with -d its supervisor "
+            + "removes it.")
     boolean remove;
 
     @Parameters(index = "0", paramLabel = "IMAGE")
@@ -80,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
         try (Runcible runcible = main.open()) {
             ContainerManager containers = runcible.containers();
             RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args, passedEnv(), limits, binds,
-                    Optional.ofNullable(user), net);
+                    Optional.ofNullable(user), net, remove, !detach);
             ContainerManager.Started started = containers.run(request);
             String id = started.record().id();
             if (detach) {
@@ -97,6 +98,8 @@ final class RunCommand implements Callable<Integer> {
             int exitCode = containers.exitCode(started.files()).orElse(Main.LAUNCHER_ERROR);
             if (remove) {
                 containers.remove(id, true);
+            } else {
+                containers.exited(id); // its root filesystem and layers go now, as docker's do; its files stay
             }
             return exitCode;
         }

@@ -59,6 +59,7 @@ public final class ContainerManager {
     private final ContainerSpecs specs;
     private final ContainerRemoval removal;
     private final NodeCollection collection;
+    private final int keepLayerMounts;
 
     public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, CoreConfig config,
             ResourcesLocalizer localizer, List<Path> pluginState) throws RuncibleException {
@@ -82,6 +83,7 @@ public final class ContainerManager {
         this.removal = new ContainerRemoval(runDir, runc, mounter, layerMounts, states,
                 new ContainerCgroups(ContainerCgroups.ROOT), config.keepLayerMounts());
         this.collection = new NodeCollection(runDir, states, removal, layerMounts);
+        this.keepLayerMounts = config.keepLayerMounts();
     }
 
     /** A started container: its record, and the supervisor process when this launcher started it. */
@@ -89,7 +91,7 @@ public final class ContainerManager {
     }
 
     /** What {@link #collect} did. */
-    public record Collected(int halfMade, int layerMounts) {
+    public record Collected(int halfMade, int layerMounts, int exited) {
     }
 
     /** Validates, resolves, mounts and starts; returns once the container runs (or has already exited). */
@@ -105,7 +107,7 @@ public final class ContainerManager {
         ContainerRecord record = new ContainerRecord(id, request.name().orElse(id.substring(0, 12)),
                 request.image().familiarName(), image.manifest().digest().toString(),
                 image.layers().stream().map(l -> l.resource().digest().hex()).toList(), Instant.now().toString(),
-                request.command(), "/runcible/" + id, Creations.SELF.format().strip());
+                request.command(), "/runcible/" + id, Creations.SELF.format().strip(), request.remove());
         Creations.begin(id);
         try {
             List<Path> lowers = runDir.locked(() -> register(record, files, image));
@@ -167,6 +169,10 @@ public final class ContainerManager {
             UserIds user = UserResolver.resolve(files.rootfs(), request.user().or(() -> image.config().user()));
             RunDirectory.writeAtomically(files.config(), Json.MAPPER.writeValueAsBytes(
                     specs.runtimeConfig(record, image.config(), request, user, binds)));
+            if (request.attached()) {
+                RunDirectory.writeAtomically(files.attached(),
+                        Creations.SELF.format().getBytes(StandardCharsets.US_ASCII));
+            }
         } catch (Throwable e) {
             // Whatever went wrong (an OutOfMemoryError included), nothing made for the container stays: in the
             // agent the launcher lives on, and a half-made container would hold its layers until it restarts.
@@ -191,7 +197,8 @@ public final class ContainerManager {
     }
 
     private Started startOrFail(ContainerRecord record, ContainerFiles files) throws RuncibleException {
-        Process shim = runc.start(files.bundle(), record.id());
+        Process shim = runc.start(files.bundle(), record.id(), ExitRelease.hook(runDir, record.id(), keepLayerMounts,
+                runc.binary()));
         try {
             RunDirectory.writeAtomically(files.shimPid(), ProcessIdentity.of(shim.pid()).format()
                     .getBytes(StandardCharsets.US_ASCII));
@@ -259,23 +266,16 @@ public final class ContainerManager {
     }
 
     public void remove(String idOrName, boolean force) throws RuncibleException {
+        removal.remove(find(idOrName), force);
+    }
+
+    /**
+     * After an attached container's exit: unmounts its root filesystem and releases its layers (or removes it, for
+     * {@code --rm}); its record, logs and writable layer stay for {@code ps}, {@code logs} and {@code rm}.
+     */
+    public void exited(String idOrName) throws RuncibleException {
         ContainerInfo info = find(idOrName);
-        ContainerFiles files = runDir.container(info.record().id());
-        if (info.state() == ContainerState.CREATED && !Files.exists(files.shimPid())
-                && Creations.inProgress(info.record(), files)) {
-            // Its launcher is mounting and configuring it outside the run directory lock: even --force waits.
-            throw new InvalidRequestException("Container " + info.record().name() + " is being created by process "
-                    + info.record().creator().split(" ")[0] + "; try again in a moment");
-        }
-        if (info.state() == ContainerState.CREATED && Files.exists(files.shimPid()) && !force) {
-            throw new InvalidRequestException("Container " + info.record().name() + " is starting; wait or use "
-                    + "'rm --force'");
-        }
-        if (info.state() == ContainerState.RUNNING && !force) {
-            throw new InvalidRequestException("Container " + info.record().name() + " is running; stop it with "
-                    + "'runcible kill " + info.record().name() + "' or remove it with 'rm --force'");
-        }
-        removal.force(info.record(), files);
+        removal.exited(info.record(), runDir.container(info.record().id()), true);
     }
 
     /**

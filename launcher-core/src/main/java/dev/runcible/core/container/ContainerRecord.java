@@ -11,9 +11,16 @@ import java.util.List;
  * @param layers layer digests (hex), base first; each is a reference on the shared layer mount
  * @param creator the launcher process that created it ("pid starttime"): while it lives, a container without a
  *     supervisor is being created; once it is gone, the container was left half-made and is cleaned up
+ * @param removeOnExit {@code run --rm}: removed once it exits, by its launcher, or by its supervisor or the next
+ *     {@code gc} when the launcher is gone
  */
 public record ContainerRecord(String id, String name, String image, String manifest, List<String> layers,
-        String created, List<String> command, String cgroupsPath, String creator) {
+        String created, List<String> command, String cgroupsPath, String creator, boolean removeOnExit) {
+    public ContainerRecord(String id, String name, String image, String manifest, List<String> layers,
+            String created, List<String> command, String cgroupsPath, String creator) {
+        this(id, name, image, manifest, layers, created, command, cgroupsPath, creator, false);
+    }
+
     public ContainerRecord {
         requireNonNull(id, "id is null");
         requireNonNull(name, "name is null");

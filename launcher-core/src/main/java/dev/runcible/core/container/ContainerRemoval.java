@@ -3,6 +3,7 @@ package dev.runcible.core.container;
 import dev.runcible.api.Digest;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.InvalidRequestException;
 import dev.runcible.core.cgroup.ContainerCgroups;
 import dev.runcible.core.container.RunDirectory.ContainerFiles;
 import dev.runcible.core.host.MountTable;
@@ -79,6 +80,75 @@ final class ContainerRemoval {
         undo(record, files);
     }
 
+    /** {@code rm}: a running or starting container only with {@code force}, one being created never. */
+    void remove(ContainerInfo info, boolean force) throws RuncibleException {
+        ContainerFiles files = runDir.container(info.record().id());
+        if (info.state() == ContainerState.CREATED && !Files.exists(files.shimPid())
+                && Creations.inProgress(info.record(), files)) {
+            // Its launcher is mounting and configuring it outside the run directory lock: even --force waits.
+            throw new InvalidRequestException("Container " + info.record().name() + " is being created by process "
+                    + info.record().creator().split(" ")[0] + "; try again in a moment");
+        }
+        if (info.state() == ContainerState.CREATED && Files.exists(files.shimPid()) && !force) {
+            throw new InvalidRequestException("Container " + info.record().name() + " is starting; wait or use "
+                    + "'rm --force'");
+        }
+        if (info.state() == ContainerState.RUNNING && !force) {
+            throw new InvalidRequestException("Container " + info.record().name() + " is running; stop it with "
+                    + "'runcible kill " + info.record().name() + "' or remove it with 'rm --force'");
+        }
+        force(info.record(), files);
+    }
+
+    /**
+     * After a container's exit, what docker does: its root filesystem is unmounted and its layers released, so an
+     * exited container holds no mount; its record, logs and writable layer stay for {@code ps}, {@code logs} and
+     * {@code rm}. A {@code --rm} container is removed whole. Called by the attached launcher ({@code byLauncher}),
+     * else by the supervisor's exit hook or {@code gc}, which leave a container alone while a launcher waits on it.
+     * Returns whether it did anything.
+     */
+    boolean exited(ContainerRecord record, ContainerFiles files, boolean byLauncher) throws RuncibleException {
+        if (ContainerStates.inspect(record, files).state() != ContainerState.EXITED) {
+            return false;
+        }
+        if (!byLauncher && attachedLauncherAlive(files)) {
+            return false;
+        }
+        if (record.removeOnExit()) {
+            undo(record, files);
+            return true;
+        }
+        if (Files.exists(files.released())) {
+            return false;
+        }
+        runc.delete(record.id());
+        if (!cgroups.directories(record.cgroupsPath()).isEmpty()) {
+            cgroups.remove(record.cgroupsPath());
+        }
+        mounter.unmount(files.rootfs());
+        return runDir.locked(() -> {
+            if (!Files.exists(files.record())) {
+                return false; // removed meanwhile
+            }
+            try {
+                RunDirectory.writeAtomically(files.released(), new byte[0]);
+            } catch (IOException e) {
+                throw new ContainerRuntimeException("Cannot write " + files.released() + ": " + e.getMessage(), e);
+            }
+            List<Digest> mine = record.layers().stream().map(hex -> new Digest(Digest.SHA256, hex)).toList();
+            layerMounts.release(mine, referencedLayers(), keepLayerMounts);
+            return true;
+        });
+    }
+
+    private static boolean attachedLauncherAlive(ContainerFiles files) {
+        try {
+            return ProcessIdentity.parse(Files.readString(files.attached(), StandardCharsets.US_ASCII)).isAlive();
+        } catch (IOException | RuntimeException e) {
+            return false; // detached, or the record of it is unreadable
+        }
+    }
+
     /** Removes a container the caller does not hold the lock for: its own parts first, then under the lock. */
     void undo(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         dismantle(record, files);
@@ -119,10 +189,13 @@ final class ContainerRemoval {
         layerMounts.release(mine, referencedLayers(), keepLayerMounts);
     }
 
-    /** Layers that some container record lists: they must stay mounted and cached. */
+    /** Layers that some container record lists, but for exited ones that released theirs: they stay mounted. */
     Set<Digest> referencedLayers() throws RuncibleException {
         Set<Digest> referenced = new HashSet<>();
         for (ContainerRecord other : states.records()) {
+            if (Files.exists(runDir.container(other.id()).released())) {
+                continue;
+            }
             for (String hex : other.layers()) {
                 referenced.add(new Digest(Digest.SHA256, hex));
             }

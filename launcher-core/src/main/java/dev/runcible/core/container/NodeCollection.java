@@ -52,9 +52,19 @@ final class NodeCollection {
      * ones (mounts whose cached file was evicted go first: they can serve nobody new). Never a mount in use.
      */
     ContainerManager.Collected collect(int keep) throws RuncibleException {
+        // Exited containers whose launcher died before it handled the exit, and whose exit hook did not run.
+        int exited = 0;
+        for (ContainerInfo info : states.list()) {
+            if (info.state() == ContainerState.EXITED
+                    && removal.exited(info.record(), runDir.container(info.record().id()), false)) {
+                exited++;
+            }
+        }
+        int released = exited;
         return runDir.locked(() -> {
             int halfMade = removeHalfMade(states.list());
-            return new ContainerManager.Collected(halfMade, layerMounts.trim(removal.referencedLayers(), keep));
+            return new ContainerManager.Collected(halfMade, layerMounts.trim(removal.referencedLayers(), keep),
+                    released);
         });
     }
 }

@@ -201,5 +201,15 @@ public final class RunDirectory {
         public Path shimLog() {
             return bundle().shimLog();
         }
+
+        /** Written once the exited container's root filesystem is unmounted and its layers released. */
+        public Path released() {
+            return dir.resolve("released");
+        }
+
+        /** The launcher process waiting in the foreground for the container's exit, which then handles it. */
+        public Path attached() {
+            return dir.resolve("attached");
+        }
     }
 }

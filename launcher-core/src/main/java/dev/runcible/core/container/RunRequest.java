@@ -19,9 +19,13 @@ import java.util.regex.Pattern;
  * @param env NAME=value entries that override the image's (the CLI resolves a bare NAME before it gets here)
  * @param user replaces the image's User ({@code name}, {@code uid}, {@code uid:gid}, {@code name:group})
  * @param network the node's network, or loopback only
+ * @param remove remove the container once it exits ({@code --rm})
+ * @param attached the caller waits for the exit and then releases or removes the container itself (as a
+ *     foreground {@code run} does); otherwise its supervisor does, or, when the caller has died meanwhile
  */
 public record RunRequest(ImageReference image, Optional<String> name, List<String> command, List<String> env,
-        Limits limits, List<BindMount> mounts, Optional<String> user, Network network) {
+        Limits limits, List<BindMount> mounts, Optional<String> user, Network network, boolean remove,
+        boolean attached) {
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
     private static final Pattern ID_LIKE = Pattern.compile("[0-9a-f]{12,64}");
 
@@ -34,6 +38,12 @@ public record RunRequest(ImageReference image, Optional<String> name, List<Strin
         mounts = List.copyOf(mounts);
         requireNonNull(user, "user is null");
         requireNonNull(network, "network is null");
+    }
+
+    /** An attached launch that keeps the container after its exit: a library caller releases it itself. */
+    public RunRequest(ImageReference image, Optional<String> name, List<String> command, List<String> env,
+            Limits limits, List<BindMount> mounts, Optional<String> user, Network network) {
+        this(image, name, command, env, limits, mounts, user, network, false, true);
     }
 
     public RunRequest(ImageReference image, Optional<String> name, List<String> command, List<String> env,

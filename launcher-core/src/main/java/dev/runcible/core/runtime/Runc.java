@@ -21,6 +21,7 @@ import java.util.List;
 public final class Runc {
     static final String SHIM_SCRIPT = String.join("\n",
             "dir=$1; shift",
+            "hook=${RUNCIBLE_ON_EXIT-}; unset RUNCIBLE_ON_EXIT",
             // The logs and the exit code are the launcher's alone (0600); runc keeps the usual umask, since the
             // cgroup directories it makes must stay readable by the container's own user.
             "umask 077",
@@ -30,6 +31,15 @@ public final class Runc {
             "code=$?",
             "umask 077",
             "printf '%s\\n' \"$code\" >\"$dir/exit-code.tmp\" && mv -f \"$dir/exit-code.tmp\" \"$dir/exit-code\"",
+            // A launcher waiting on the container (pid and start time in 'attached') handles its exit itself;
+            // otherwise the hook releases its mounts, or removes it for --rm.
+            "[ -n \"$hook\" ] || exit 0",
+            "if { read pid start <\"$dir/attached\"; } 2>/dev/null && [ -r \"/proc/$pid/stat\" ]; then",
+            "  stat=$(sed 's/.*) //' \"/proc/$pid/stat\" 2>/dev/null)",
+            "  set -- $stat",
+            "  [ \"$1\" != Z ] && [ \"$(printf '%s\\n' \"$stat\" | cut -d' ' -f20)\" = \"$start\" ] && exit 0",
+            "fi",
+            "eval \"$hook\"",
             "");
     private static final long TIMEOUT_SECONDS = 30;
 
@@ -52,8 +62,12 @@ public final class Runc {
         return binary;
     }
 
-    /** Starts the shim for a prepared bundle; the returned process is the shim. */
-    public Process start(Bundle files, String id) throws ContainerRuntimeException {
+    /**
+     * Starts the shim for a prepared bundle; the returned process is the shim. {@code onExit} (a shell command line,
+     * or empty) runs after the exit code is written, unless the launcher named in the bundle's {@code attached} file
+     * still lives.
+     */
+    public Process start(Bundle files, String id, String onExit) throws ContainerRuntimeException {
         Path setsid = Executables.find("setsid").orElseThrow(() -> new ContainerRuntimeException(
                 "'setsid' not found; install util-linux"));
         List<String> command = List.of(setsid.toString(), "sh", "-c", SHIM_SCRIPT, "runcible-shim",
@@ -65,7 +79,9 @@ public final class Runc {
                 Files.createFile(files.shimLog(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                         java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
             }
-            return new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().put("RUNCIBLE_ON_EXIT", onExit);
+            return builder
                     .directory(files.dir().toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(files.shimLog().toFile()))

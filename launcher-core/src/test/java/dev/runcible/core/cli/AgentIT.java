@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import dev.runcible.core.it.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -227,6 +228,56 @@ class AgentIT {
         String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return new Reply(process.exitValue(), out, err);
+    }
+
+    @Test
+    void anRmContainerWhoseAgentWasKilledIsGoneOnceItExitsAndADetachedOneIsRemovedByItsSupervisor()
+            throws Exception {
+        Path agentSocket = node.base.resolve("doomed-agent").resolve("agent.sock");
+        Files.createDirectories(agentSocket.getParent());
+        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "dev.runcible.core.cli.Main", "--config", config.toString(),
+                "agent", "--socket", agentSocket.toString()).redirectErrorStream(true)
+                .redirectOutput(node.base.resolve("doomed-agent.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Files.exists(agentSocket) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            Process client = clientProcess(agentSocket, "run", "--rm", "--name", "doomed", RealNode.IMAGE, "--", "sh",
+                    "-c", "sleep 3; exit 4");
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Cli.run(config, "ps").out().matches("(?s).*doomed.*running.*") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(Cli.run(config, "ps").out()).containsPattern("doomed.*running");
+            agent.destroyForcibly(); // kill -9, mid-run
+            agent.waitFor(10, TimeUnit.SECONDS);
+            client.waitFor(10, TimeUnit.SECONDS);
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (Cli.run(config, "ps", "--all").out().contains("doomed") && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            StringBuilder logs = new StringBuilder();
+            for (Path dir : node.containerDirs()) {
+                logs.append(dir).append(": ").append(Files.exists(dir.resolve("shim.log"))
+                        ? Files.readString(dir.resolve("shim.log")) : "(no shim log)").append('\n');
+            }
+            assertThat(Cli.run(config, "ps", "--all").out()).as(logs.toString()).doesNotContain("doomed");
+        } finally {
+            agent.destroyForcibly();
+        }
+        // run -d --rm: nobody waits, the supervisor removes it at its exit.
+        Reply detached = send("run", "-d", "--rm", "--name", "brief", RealNode.IMAGE, "--", "true");
+        assertThat(detached.exitCode()).as(detached.err()).isZero();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // The record goes first, then (under the run directory lock) the layer mounts nobody else uses.
+        while ((Cli.run(config, "ps", "--all").out().contains("brief") || !node.mounts().isEmpty())
+                && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(Cli.run(config, "ps", "--all").out()).doesNotContain("brief");
+        node.assertNothingLeftRunning();
     }
 
     @Test

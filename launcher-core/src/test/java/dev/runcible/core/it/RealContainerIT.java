@@ -128,6 +128,41 @@ class RealContainerIT {
     }
 
     @Test
+    void fiftyContainersRunToTheirEndWithoutRmHoldNoMountButKeepTheirRecordsAndLogs() throws Exception {
+        int count = 50;
+        List<String> ids = new java.util.ArrayList<>();
+        try (Runcible runcible = node.open(Map.of())) {
+            ContainerManager containers = runcible.containers();
+            for (int i = 0; i < count; i++) {
+                // Detached, as run -d: no launcher waits, so the supervisor's exit hook releases the mounts.
+                RunRequest request = new RunRequest(ImageReference.parse(RealNode.IMAGE), Optional.empty(),
+                        List.of("sh", "-c", "echo out-" + i + "; exit " + (i % 7)), List.of(), Limits.NONE,
+                        List.of(), Optional.empty(), dev.runcible.core.runtime.Network.HOST, false, false);
+                ids.add(containers.run(request).record().id());
+            }
+        }
+        // And two foreground runs, whose launcher releases the mounts itself.
+        for (int i = 0; i < 2; i++) {
+            assertThat(Cli.run(config, "run", RealNode.IMAGE, "--", "echo", "fg").out()).isEqualTo("fg\n");
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline && !(node.mounts().isEmpty()
+                && ids.stream().allMatch(id -> Files.exists(node.runDir.resolve("containers/" + id + "/released"))))) {
+            Thread.sleep(200);
+        }
+        assertThat(node.mounts()).as("no overlay and no layer mount (keep is 0)").isEmpty();
+        Cli ps = Cli.run(config, "ps", "--all");
+        assertThat(ps.out().lines().filter(line -> line.contains("exited")).count()).isEqualTo(count + 2);
+        assertThat(Cli.run(config, "logs", ids.get(8)).out()).isEqualTo("out-8\n");
+        assertThat(Cli.run(config, "wait", ids.get(9)).exitCode()).isEqualTo(2);
+        // A new container mounts the released layers again.
+        assertThat(Cli.run(config, "run", "--rm", RealNode.IMAGE, "--", "echo", "again").out()).isEqualTo("again\n");
+        for (String id : ids) {
+            assertThat(Cli.run(config, "rm", id).exitCode()).isZero();
+        }
+    }
+
+    @Test
     void foregroundRunStreamsOutputAndExitsWithTheContainersCode() {
         Cli cli = Cli.run(config, "run", RealNode.IMAGE, "--", "sh", "-c", "echo to-out; echo to-err >&2; exit 7");
         assertThat(cli.exitCode()).isEqualTo(7);
