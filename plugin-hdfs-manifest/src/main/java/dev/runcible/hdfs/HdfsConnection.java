@@ -36,6 +36,8 @@ final class HdfsConnection {
 
     private final HdfsSettings settings;
     private FileSystem fileSystem;
+    /** The keytab login of a secure cluster's client; this connection's own, not the JVM's login user. */
+    private UserGroupInformation login;
 
     HdfsConnection(HdfsSettings settings) {
         this.settings = settings;
@@ -50,24 +52,53 @@ final class HdfsConnection {
                 + "' is not set; give the store's location, e.g. hdfs://namenode:8020/runc-root")));
     }
 
+    /**
+     * The filesystem, connected on first use. With a Kerberos principal, the keytab login is this connection's own
+     * (a long-lived agent may serve several configurations), the filesystem is made as that user, and before each
+     * use the ticket is renewed from the keytab once most of its lifetime has passed.
+     */
     synchronized FileSystem fileSystem() throws RuncibleException {
+        URI root = root();
         if (fileSystem != null) {
+            if (login != null) {
+                try {
+                    login.checkTGTAndReloginFromKeytab();
+                } catch (IOException e) {
+                    throw loginFailure(e, root);
+                }
+            }
             return fileSystem;
         }
-        URI root = root();
         Configuration conf = configuration(settings);
         try {
             if (settings.principal().isPresent()) {
                 conf.set("hadoop.security.authentication", "kerberos");
                 UserGroupInformation.setConfiguration(conf);
-                UserGroupInformation.loginUserFromKeytab(settings.principal().get(),
-                        settings.keytab().orElseThrow().toString());
+                try {
+                    login = UserGroupInformation.loginUserFromKeytabAndReturnUGI(settings.principal().get(),
+                            settings.keytab().orElseThrow().toString());
+                } catch (IOException e) {
+                    throw loginFailure(e, root);
+                }
+                fileSystem = login.doAs((java.security.PrivilegedExceptionAction<FileSystem>) ()
+                        -> FileSystem.newInstance(root, conf));
+            } else {
+                fileSystem = FileSystem.newInstance(root, conf);
             }
-            fileSystem = FileSystem.newInstance(root, conf);
             return fileSystem;
         } catch (IOException e) {
             throw translate(e, "connect to " + root);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ResourceUnavailableException("Interrupted while connecting to " + root, e);
         }
+    }
+
+    private PolicyViolationException loginFailure(IOException e, URI root) {
+        return new PolicyViolationException("Cannot log in to " + root + " as '" + settings.principal().orElse("")
+                + "' with the keytab " + settings.keytab().map(Object::toString).orElse("") + ": " + firstLine(e)
+                + "; check " + HdfsSettings.PRINCIPAL + " and " + HdfsSettings.KEYTAB + " ('klist -kt KEYTAB' lists "
+                + "the principals a keytab holds)");
     }
 
     static Configuration configuration(HdfsSettings settings) {
@@ -132,5 +163,6 @@ final class HdfsConnection {
             }
             fileSystem = null;
         }
+        login = null;
     }
 }

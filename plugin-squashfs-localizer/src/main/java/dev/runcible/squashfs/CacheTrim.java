@@ -72,7 +72,7 @@ final class CacheTrim {
             }
             Files.deleteIfExists(entry.file());
             Files.deleteIfExists(SquashfsCache.digestRecord(entry.file()));
-            Files.deleteIfExists(SquashfsCache.sourceRecord(entry.file()));
+            Files.deleteIfExists(SourceCheck.record(entry.file()));
             total -= entry.size();
             removed += entry.size();
         }

@@ -54,7 +54,7 @@ final class SquashfsCache implements ResourcesLocalizer {
     private final ConcurrentHashMap<Path, CompletableFuture<LocalizedResource>> inFlight = new ConcurrentHashMap<>();
 
     private final long maxBytes;
-    private final long sourceCheckMillis;
+    private final SourceCheck sources;
     private volatile boolean rootPrivate;
 
     SquashfsCache(Path root, PluginContext context, TarLayerConverter converter) {
@@ -71,7 +71,7 @@ final class SquashfsCache implements ResourcesLocalizer {
         this.context = context;
         this.converter = converter;
         this.maxBytes = maxBytes;
-        this.sourceCheckMillis = sourceCheckMillis;
+        this.sources = new SourceCheck(root, context, sourceCheckMillis);
     }
 
     Path pathOf(OciResource resource) {
@@ -115,7 +115,7 @@ final class SquashfsCache implements ResourcesLocalizer {
 
     private LocalizedResource find(OciResource resource) throws RuncibleException {
         Path target = pathOf(resource);
-        if (Files.exists(target) && !changedAtSource(resource, target)) {
+        if (Files.exists(target) && !sources.changed(resource, target)) {
             touch(target);
             return cached(resource, target);
         }
@@ -155,7 +155,7 @@ final class SquashfsCache implements ResourcesLocalizer {
             Files.createDirectories(lockFile.getParent());
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock ignored = FileLocks.exclusive(channel)) {
-                if (Files.exists(target) && !changedAtSource(resource, target)) {
+                if (Files.exists(target) && !sources.changed(resource, target)) {
                     return cached(resource, target); // another process fetched it meanwhile
                 }
                 return fetch(resource, target);
@@ -206,7 +206,7 @@ final class SquashfsCache implements ResourcesLocalizer {
         try {
             Files.deleteIfExists(target);
             Files.deleteIfExists(digestRecord(target));
-            Files.deleteIfExists(sourceRecord(target));
+            Files.deleteIfExists(SourceCheck.record(target));
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot remove damaged " + target + ": " + e.getMessage(), e);
         }
@@ -214,72 +214,13 @@ final class SquashfsCache implements ResourcesLocalizer {
 
     /**
      * Makes the cache root's alone (0700), as the run directory is: it holds every tenant's layers and configs. A
-     * cache directory found looser is tightened, if it is the launcher's own.
+     * cache directory found looser is tightened; one of another owner, or a link, is refused. Once per instance.
      */
-    /** The cache holds every tenant's layers: only the launcher may enter it. Checked once per instance. */
     private void privateRoot() throws IOException {
         if (!rootPrivate) {
             PrivateDirectory.secure(root);
             rootPrivate = true;
         }
-    }
-
-    /**
-     * Whether the store rebuilt a squashfs layer in place since it was copied (Storm's {@code docker-to-squash.py
-     * -f} keeps the name and writes new bytes). Asked at most every {@code squashfs.source-check-seconds}; a copy
-     * with no record of its source adopts the store's present one. Tar layers are named by their content and
-     * checked against it, so only squashfs layers are asked about.
-     */
-    private boolean changedAtSource(OciResource resource, Path target) throws RuncibleException {
-        if (resource.kind() != OciResource.Kind.LAYER || resource.format() != OciResource.Format.SQUASHFS) {
-            return false;
-        }
-        Path record = sourceRecord(target);
-        try {
-            long checked;
-            try {
-                checked = Files.getLastModifiedTime(record).toMillis();
-            } catch (NoSuchFileException e) {
-                checked = -1;
-            }
-            if (checked >= 0 && System.currentTimeMillis() - checked < sourceCheckMillis) {
-                return false;
-            }
-            Optional<SourceVersion> current = context.fetcher(resource.location().getScheme())
-                    .version(resource.location());
-            if (current.isEmpty()) {
-                return false; // the store cannot say (or lost the file: using the copy beats failing)
-            }
-            SourceVersion recorded = checked < 0 ? null
-                    : SourceVersion.parse(Files.readString(record, StandardCharsets.US_ASCII));
-            if (current.get().equals(recorded)) {
-                Files.setLastModifiedTime(record, FileTime.fromMillis(System.currentTimeMillis()));
-                return false;
-            }
-            if (recorded == null) {
-                writeSourceRecord(record, current.get());
-                return false;
-            }
-            return true;
-        } catch (IOException e) {
-            throw new ResourceUnavailableException("Cannot use " + record + ": " + e.getMessage()
-                    + "; check squashfs.cache.dir is a writable local directory", e);
-        }
-    }
-
-    private void writeSourceRecord(Path record, SourceVersion version) throws IOException {
-        Path temp = Files.createTempFile(Files.createDirectories(root.resolve("tmp")), record.getFileName() + ".",
-                ".tmp");
-        try {
-            Files.writeString(temp, version + "\n", StandardCharsets.US_ASCII);
-            Files.move(temp, record, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
-    }
-
-    static Path sourceRecord(Path squashfs) {
-        return squashfs.resolveSibling(squashfs.getFileName() + ".source");
     }
 
     static Path digestRecord(Path squashfs) {
@@ -314,7 +255,7 @@ final class SquashfsCache implements ResourcesLocalizer {
                 // Published by someone who did not take the lock; the content is the same digest.
             }
             if (version.isPresent()) {
-                writeSourceRecord(sourceRecord(target), version.get());
+                sources.record(target, version.get());
             }
             return new LocalizedResource(resource, target, Optional.of(fileDigest), true);
         } finally {

@@ -14,7 +14,6 @@ import dev.runcible.api.OciResource;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.api.TagRecord;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
@@ -31,38 +30,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * Manifests that hash to their name are kept, as they can never change.
  */
 public final class StoreReader implements ImageTagToManifest, ManifestToResources {
-    private static final System.Logger LOG = System.getLogger(StoreReader.class.getName());
     private static final int MAX_CACHED = 1024;
     private static final int MAX_RECORD_BYTES = 4096;
-    /** A tag file of 100,000 lines is a few MB; this bounds a damaged one. */
-    private static final int MAX_TAG_FILE_BYTES = 256 << 20;
 
     private final StoreFileSystem store;
     private final List<TagSource> sources;
-    private final long refreshNanos;
+    private final TagFiles tagFiles;
     private final Map<Digest, ManifestBlob> manifests = new ConcurrentHashMap<>();
     /** The tag-file names each looked-up name (as written) goes by, so a warm lookup allocates nothing. */
     private final Map<String, List<String>> storeNames = new ConcurrentHashMap<>();
-    private volatile Snapshot snapshot;
 
     /** A tag file: the store's own, or a node-local one on another filesystem. */
     public record TagSource(StoreFileSystem fileSystem, String path) {
         String describe() {
             return fileSystem.describe(path);
-        }
-    }
-
-    /** The parsed tag files, the attributes they were read with, and when those were last compared. */
-    private record Snapshot(List<Optional<StoreFileSystem.FileStatus>> statuses, List<TagFile> files,
-            long checkedAt) {
-        Digest manifestOf(String name) {
-            for (int i = files.size() - 1; i >= 0; i--) {
-                Digest digest = files.get(i).manifestOf(name);
-                if (digest != null) {
-                    return digest;
-                }
-            }
-            return null;
         }
     }
 
@@ -75,7 +56,7 @@ public final class StoreReader implements ImageTagToManifest, ManifestToResource
     public StoreReader(StoreFileSystem store, List<TagSource> sources, long refreshMillis) {
         this.store = store;
         this.sources = List.copyOf(sources);
-        this.refreshNanos = refreshMillis * 1_000_000;
+        this.tagFiles = new TagFiles(store, this.sources, refreshMillis);
     }
 
     @Override
@@ -83,7 +64,7 @@ public final class StoreReader implements ImageTagToManifest, ManifestToResource
         if (reference.digest().isPresent()) {
             return read(reference.digest().get(), reference.toString());
         }
-        Snapshot tags = tags();
+        TagFiles.Snapshot tags = tagFiles.current();
         List<String> names = storeNames.get(reference.written());
         if (names == null) {
             if (storeNames.size() >= MAX_CACHED) {
@@ -106,10 +87,10 @@ public final class StoreReader implements ImageTagToManifest, ManifestToResource
                     + " list it as written");
         }
         // The wanted name may sit on a line that was skipped as malformed: say so, with the line.
-        List<String> problems = problems(tags);
+        List<String> problems = tags.problems();
         String skipped = problems.isEmpty() ? ""
                 : "; " + problems.size() + " malformed line(s) were skipped, first: " + problems.get(0);
-        int count = tags.files().size() == 1 ? tags.files().get(0).nameCount() : byName(tags).size();
+        int count = tags.nameCount();
         throw new ImageNotFoundException("No image '" + reference.familiarName() + "' in the store at "
                 + store.location() + " (the tag files list " + count + " names" + skipped + "). Import it with "
                 + "'runcible import ... --to " + store.location() + "' or check the name with 'runcible images'.");
@@ -122,38 +103,18 @@ public final class StoreReader implements ImageTagToManifest, ManifestToResource
 
     @Override
     public List<TagRecord> list() throws RuncibleException {
-        Snapshot tags = tags();
-        if (tags.files().size() == 1) {
-            return tags.files().get(0).records();
-        }
-        List<TagRecord> records = new ArrayList<>();
-        tags.files().forEach(file -> records.addAll(file.records()));
-        return List.copyOf(records);
+        TagFiles.Snapshot tags = tagFiles.current();
+        return tags.records();
     }
 
     /** Each name to the manifest it resolves to, across every tag file. */
     public Map<String, Digest> byName() throws RuncibleException {
-        return byName(tags());
-    }
-
-    private static Map<String, Digest> byName(Snapshot tags) {
-        if (tags.files().size() == 1) {
-            return tags.files().get(0).byName();
-        }
-        Map<String, Digest> merged = new java.util.LinkedHashMap<>();
-        tags.files().forEach(file -> merged.putAll(file.byName()));
-        return Map.copyOf(merged);
+        return tagFiles.current().byName();
     }
 
     /** The malformed lines skipped, across every tag file. */
     public List<String> problems() throws RuncibleException {
-        return problems(tags());
-    }
-
-    private static List<String> problems(Snapshot tags) {
-        List<String> all = new ArrayList<>();
-        tags.files().forEach(file -> all.addAll(file.problems()));
-        return all;
+        return tagFiles.current().problems();
     }
 
     @Override
@@ -223,80 +184,6 @@ public final class StoreReader implements ImageTagToManifest, ManifestToResource
             manifests.put(digest, blob);
         }
         return blob;
-    }
-
-    private Snapshot tags() throws RuncibleException {
-        Snapshot recent = snapshot;
-        if (recent != null && refreshNanos > 0 && System.nanoTime() - recent.checkedAt() < refreshNanos) {
-            return recent;
-        }
-        List<Optional<StoreFileSystem.FileStatus>> statuses = statuses();
-        Snapshot current = snapshot;
-        if (current != null && current.statuses().equals(statuses)) {
-            Snapshot same = new Snapshot(current.statuses(), current.files(), System.nanoTime());
-            snapshot = same;
-            return same;
-        }
-        if (statuses.stream().allMatch(Optional::isEmpty)) {
-            try {
-                if (!store.rootExists()) {
-                    throw new ImageNotFoundException("Image store " + store.location() + " does not exist; check "
-                            + store.rootSetting() + " or create it with 'runcible import ... --to "
-                            + store.location() + "'");
-                }
-            } catch (IOException e) {
-                throw store.failure(e, "read " + store.location());
-            }
-        }
-        return reload(statuses);
-    }
-
-    private List<Optional<StoreFileSystem.FileStatus>> statuses() throws RuncibleException {
-        if (sources.size() == 1) {
-            return List.of(status(sources.get(0)));
-        }
-        List<Optional<StoreFileSystem.FileStatus>> statuses = new ArrayList<>(sources.size());
-        for (TagSource source : sources) {
-            statuses.add(status(source));
-        }
-        return statuses;
-    }
-
-    private static Optional<StoreFileSystem.FileStatus> status(TagSource source) throws RuncibleException {
-        try {
-            return source.fileSystem().stat(source.path());
-        } catch (IOException e) {
-            throw source.fileSystem().failure(e, "read " + source.describe());
-        }
-    }
-
-    /** Reads every tag file; the attributes were read before the content, so a change in between is seen next time. */
-    private synchronized Snapshot reload(List<Optional<StoreFileSystem.FileStatus>> statuses)
-            throws RuncibleException {
-        List<TagFile> files = new ArrayList<>(sources.size());
-        for (TagSource source : sources) {
-            String text;
-            try {
-                byte[] bytes = source.fileSystem().read(source.path(), MAX_TAG_FILE_BYTES);
-                if (bytes.length > MAX_TAG_FILE_BYTES) {
-                    throw new InvalidImageException("Tag file " + source.describe() + " is larger than "
-                            + (MAX_TAG_FILE_BYTES >> 20) + " MiB; it is damaged, restore it from a backup");
-                }
-                text = new String(bytes, StandardCharsets.UTF_8);
-            } catch (NoSuchFileException e) {
-                text = ""; // none yet, or replaced between the look and the read: the next look sees the new one
-            } catch (IOException e) {
-                throw source.fileSystem().failure(e, "read " + source.describe());
-            }
-            TagFile file = TagFile.parse(text, source.describe());
-            for (String problem : file.problems()) {
-                LOG.log(Level.WARNING, "Skipping bad line: " + problem);
-            }
-            files.add(file);
-        }
-        Snapshot fresh = new Snapshot(statuses, List.copyOf(files), System.nanoTime());
-        snapshot = fresh;
-        return fresh;
     }
 
     /** The store's root when it is local, and every node-local tag file: a container may not bind them. */
