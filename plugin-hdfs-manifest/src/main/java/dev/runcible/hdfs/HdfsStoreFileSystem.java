@@ -119,6 +119,25 @@ final class HdfsStoreFileSystem implements StoreFileSystem {
 
     @Override
     public boolean publish(String relative, byte[] bytes) throws IOException, RuncibleException {
+        return publish(relative, (fs, temp) -> {
+            try (OutputStream out = fs.create(temp, false)) {
+                out.write(bytes);
+            }
+        });
+    }
+
+    @Override
+    public boolean publish(String relative, java.nio.file.Path localFile) throws IOException, RuncibleException {
+        return publish(relative, (fs, temp) -> fs.copyFromLocalFile(false, true, new Path(localFile.toUri()), temp));
+    }
+
+    /** Fills a temporary file beside the target. */
+    private interface Content {
+        void writeTo(FileSystem fs, Path temp) throws IOException;
+    }
+
+    /** Nothing is written, or uploaded, when the name exists. */
+    private boolean publish(String relative, Content content) throws IOException, RuncibleException {
         FileSystem fs = connection.fileSystem();
         Path target = path(relative);
         if (fs.exists(target)) {
@@ -126,25 +145,7 @@ final class HdfsStoreFileSystem implements StoreFileSystem {
         }
         Path temp = temp(target);
         try {
-            try (OutputStream out = fs.create(temp, false)) {
-                out.write(bytes);
-            }
-            return moveReadOnly(fs, temp, target);
-        } finally {
-            deleteQuietly(fs, temp);
-        }
-    }
-
-    @Override
-    public boolean publish(String relative, java.nio.file.Path localFile) throws IOException, RuncibleException {
-        FileSystem fs = connection.fileSystem();
-        Path target = path(relative);
-        if (fs.exists(target)) {
-            return false; // nothing to upload
-        }
-        Path temp = temp(target);
-        try {
-            fs.copyFromLocalFile(false, true, new Path(localFile.toUri()), temp);
+            content.writeTo(fs, temp);
             return moveReadOnly(fs, temp, target);
         } finally {
             deleteQuietly(fs, temp);

@@ -116,28 +116,27 @@ public final class LocalStoreFileSystem implements StoreFileSystem {
 
     @Override
     public boolean publish(String path, byte[] bytes) throws IOException {
-        Path target = root.resolve(path);
-        if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return false;
-        }
-        Path temp = tempBeside(target);
-        try {
-            Files.write(temp, bytes);
-            return moveReadOnly(temp, target);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        return publish(path, temp -> Files.write(temp, bytes));
     }
 
     @Override
     public boolean publish(String path, Path localFile) throws IOException {
+        return publish(path, temp -> Files.copy(localFile, temp, StandardCopyOption.REPLACE_EXISTING));
+    }
+
+    /** Fills a temporary file beside the target. */
+    private interface Content {
+        void writeTo(Path temp) throws IOException;
+    }
+
+    private boolean publish(String path, Content content) throws IOException {
         Path target = root.resolve(path);
         if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
         Path temp = tempBeside(target);
         try {
-            Files.copy(localFile, temp, StandardCopyOption.REPLACE_EXISTING);
+            content.writeTo(temp);
             return moveReadOnly(temp, target);
         } finally {
             Files.deleteIfExists(temp);

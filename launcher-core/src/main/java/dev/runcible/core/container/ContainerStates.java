@@ -82,7 +82,8 @@ final class ContainerStates {
         return out;
     }
 
-    private static ContainerRecord readRecord(ContainerFiles files) {
+    /** The container's record, or null when it has none that parses. */
+    static ContainerRecord readRecord(ContainerFiles files) {
         try {
             return Json.MAPPER.readValue(files.record().toFile(), ContainerRecord.class);
         } catch (IOException e) {

@@ -43,14 +43,14 @@ public final class ExitRelease {
             RunDirectory runDir = new RunDirectory(Path.of(args[0]));
             Mounter mounter = new Mounter();
             LayerMounts layers = new LayerMounts(runDir.layers(), mounter, null);
-            ContainerStates states = new ContainerStates(runDir);
-            ContainerRemoval removal = new ContainerRemoval(runDir, Runc.locate(args[3], runDir.runcRoot()), mounter,
-                    layers, states, new ContainerCgroups(ContainerCgroups.ROOT), Integer.parseInt(args[2]));
             RunDirectory.ContainerFiles files = runDir.container(args[1]);
-            for (ContainerRecord record : states.records()) {
-                if (record.id().equals(args[1])) {
-                    removal.exited(record, files, false);
-                }
+            // Only this container's record is read; a container removed meanwhile has none.
+            ContainerRecord record = ContainerStates.readRecord(files);
+            if (record != null && record.id().equals(args[1])) {
+                ContainerRemoval removal = new ContainerRemoval(runDir, Runc.locate(args[3], runDir.runcRoot()),
+                        mounter, layers, new ContainerStates(runDir), new ContainerCgroups(ContainerCgroups.ROOT),
+                        Integer.parseInt(args[2]));
+                removal.exited(record, files, false);
             }
             System.exit(0);
         } catch (Exception | Error e) {
