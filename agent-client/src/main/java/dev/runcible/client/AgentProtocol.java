@@ -43,7 +43,7 @@ public final class AgentProtocol {
      * and the rest run in the client's own JVM.
      */
     public static final Set<String> AGENT_COMMANDS = Set.of("run", "ps", "kill", "rm", "wait", "logs", "pull",
-            "stats");
+            "stats", "exec", "events");
     static final int MAX_STRINGS = 65_536;
     static final int MAX_BYTES = 1 << 20;
 

@@ -178,6 +178,11 @@ public final class Runcible implements AutoCloseable {
             return;
         }
         executor.shutdownNow();
+        synchronized (this) {
+            if (containers != null) {
+                containers.close();
+            }
+        }
         for (AutoCloseable closeable : new AutoCloseable[] {tagToManifest, manifestToResources, localizer}) {
             if (closeable != null) {
                 try {

@@ -30,6 +30,23 @@ public final class ContainerCgroups {
         this.root = root;
     }
 
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Whether no process is left in the cgroup, in any hierarchy: what tells that every process of a container is
+     * gone, including any that left runc's view (a daemonized child, a process of an exec).
+     */
+    public boolean isEmpty(String cgroupsPath) {
+        for (Path dir : directories(cgroupsPath)) {
+            if (!procs(dir).isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The directories of {@code cgroupsPath} (such as /runcible/ID) that exist, one per hierarchy. */
     public List<Path> directories(String cgroupsPath) {
         // Never the root of a hierarchy, nor a path leaving it: what is found here is killed and removed.

@@ -4,7 +4,11 @@ import dev.runcible.api.RuncibleException;
 import dev.runcible.client.AgentProtocol;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.Runcible;
+import dev.runcible.core.config.AgentPolicy;
 import dev.runcible.core.config.Settings;
+import dev.runcible.core.container.Caller;
+import dev.runcible.core.host.HostUsers;
+import dev.runcible.core.plugin.PluginLoader;
 import dev.runcible.core.container.ContainerManager;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -20,11 +24,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,8 +49,10 @@ import org.slf4j.LoggerFactory;
  * launch through the CLI costs a small client JVM plus the launch itself. Containers never depend on the agent:
  * they run under their shims as with the plain CLI, and the agent may stop or restart at any time.
  *
- * <p>Only the agent's own user (root) may connect: the socket is mode 0600 (in a 0700 directory when the agent
- * makes it), and the peer's credentials are checked on every connection.
+ * <p>Root may connect, and the users and groups {@code runcible.agent.allowed-users} and
+ * {@code runcible.agent.allowed-groups} admit: the peer's credentials are checked on every connection, and the
+ * socket's mode and group follow the configuration (0600 when only root is admitted). A peer other than root acts
+ * as a {@link Caller} on its own containers only, under the agent's own configuration whatever it sends.
  */
 final class AgentServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AgentServer.class);
@@ -51,6 +62,10 @@ final class AgentServer implements AutoCloseable {
     private final Path socket;
     private final ServerSocketChannel server;
     private final String owner;
+    private final AgentPolicy policy;
+    /** The agent's own configuration file and plugin path: what a peer other than root runs under. */
+    private final Optional<Path> ownConfig;
+    private final Optional<String> ownPluginPath;
     private final ExecutorService connections = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "runcible-agent-connection");
         thread.setDaemon(true);
@@ -59,10 +74,19 @@ final class AgentServer implements AutoCloseable {
     private final Map<String, Runcible> launchers = new LinkedHashMap<>();
     private final AtomicInteger serving = new AtomicInteger();
 
-    private AgentServer(Path socket, ServerSocketChannel server, String owner) {
+    private AgentServer(Path socket, ServerSocketChannel server, String owner, AgentPolicy policy,
+            Optional<Path> ownConfig, Optional<String> ownPluginPath) {
         this.socket = socket;
         this.server = server;
         this.owner = owner;
+        this.policy = policy;
+        this.ownConfig = ownConfig.map(Path::toAbsolutePath);
+        this.ownPluginPath = ownPluginPath;
+    }
+
+    /** An agent for root alone, under the built-in defaults (tests). */
+    static AgentServer bind(Path socket) throws ContainerRuntimeException {
+        return bind(socket, AgentPolicy.ROOT_ONLY, Optional.empty(), Optional.empty());
     }
 
     /**
@@ -70,12 +94,14 @@ final class AgentServer implements AutoCloseable {
      * alone and refused. A missing directory is made 0700; an existing one keeps its mode (it may be {@code /tmp}),
      * since the socket's own mode 0600 and the peer check keep others out.
      */
-    static AgentServer bind(Path socket) throws ContainerRuntimeException {
+    static AgentServer bind(Path socket, AgentPolicy policy, Optional<Path> ownConfig, Optional<String> ownPluginPath)
+            throws ContainerRuntimeException {
         try {
             Path directory = socket.toAbsolutePath().getParent();
             if (!Files.isDirectory(directory)) {
-                Files.createDirectories(directory,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                // Others must reach the socket when they are admitted; its own mode and the peer check keep the rest out.
+                Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions
+                        .fromString(policy.admitsOthers() ? "rwxr-xr-x" : "rwx------")));
             }
             if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
                 if (!isSocket(socket)) {
@@ -92,13 +118,26 @@ final class AgentServer implements AutoCloseable {
             }
             ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(socket));
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            if (policy.socketGroup().isPresent()) {
+                Files.getFileAttributeView(socket, PosixFileAttributeView.class).setGroup(socket.getFileSystem()
+                        .getUserPrincipalLookupService().lookupPrincipalByGroupName(policy.socketGroup().get()));
+            }
+            Files.setPosixFilePermissions(socket, modeOf(policy.socketMode()));
             String owner = Files.getOwner(socket).getName();
-            return new AgentServer(socket, server, owner);
+            return new AgentServer(socket, server, owner, policy, ownConfig, ownPluginPath);
         } catch (IOException e) {
             throw new ContainerRuntimeException("Cannot serve on " + socket + ": " + e.getMessage()
                     + "; check the directory is local and writable, or pick another with --socket PATH", e);
         }
+    }
+
+    private static Set<PosixFilePermission> modeOf(int mode) {
+        StringBuilder text = new StringBuilder();
+        for (int shift = 6; shift >= 0; shift -= 3) {
+            int bits = mode >> shift;
+            text.append((bits & 4) != 0 ? 'r' : '-').append((bits & 2) != 0 ? 'w' : '-').append('-');
+        }
+        return PosixFilePermissions.fromString(text.toString());
     }
 
     /** Whether a path is a Unix socket itself (not a link to one, not a file or a directory). */
@@ -143,16 +182,22 @@ final class AgentServer implements AutoCloseable {
         try (channel) {
             DataOutputStream wire = new DataOutputStream(AgentProtocol.output(channel));
             UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
-            UserPrincipal user = peer.user();
-            if (!user.getName().equals(owner)) {
-                byte[] refusal = ("runcible: the agent serves " + owner + " only, not " + user.getName() + "\n")
-                        .getBytes(StandardCharsets.UTF_8);
+            Caller caller = caller(peer);
+            if (caller == null) {
+                String name = peer.user().getName();
+                byte[] refusal = ("runcible: the agent serves " + owner + (policy.admitsOthers() ? " and the users "
+                        + "that " + AgentPolicy.ALLOWED_USERS + " and " + AgentPolicy.ALLOWED_GROUPS + " admit" : " only")
+                        + ", not " + name + "; ask the node's operator to add " + name + " to "
+                        + AgentPolicy.ALLOWED_USERS + "\n").getBytes(StandardCharsets.UTF_8);
                 AgentProtocol.writeFrame(wire, AgentProtocol.STDERR, refusal, 0, refusal.length);
                 exit(wire, Main.LAUNCHER_ERROR);
                 return;
             }
             DataInputStream in = new DataInputStream(new BufferedInputStream(AgentProtocol.input(channel)));
             AgentProtocol.Request request = AgentProtocol.readRequest(in);
+            if (!caller.isRoot()) {
+                request = underOwnConfiguration(request);
+            }
             String command = AgentProtocol.subcommand(request.args());
             FrameStream outFrames = new FrameStream(wire, AgentProtocol.STDOUT);
             FrameStream errFrames = new FrameStream(wire, AgentProtocol.STDERR);
@@ -176,7 +221,7 @@ final class AgentServer implements AutoCloseable {
                     this::openShared, (manager, id) -> {
                         containers.set(manager);
                         container.set(id);
-                    }, System.getenv());
+                    }, System.getenv(), caller, outFrames::isGone);
             long began = System.nanoTime();
             int code = Main.execute(invocation, request.args().toArray(String[]::new));
             LOG.debug("{} exited {} after {} ms", command, code, (System.nanoTime() - began) / 1_000_000);
@@ -188,6 +233,50 @@ final class AgentServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("Connection failed", e);
         }
+    }
+
+    /** The caller a peer acts as, or null when the policy does not admit it. */
+    private Caller caller(UnixDomainPrincipal peer) {
+        String name = peer.user().getName();
+        if (name.equals(owner)) {
+            return Caller.ROOT;
+        }
+        Optional<HostUsers.HostUser> user = HostUsers.user(name);
+        Optional<Integer> uid = user.map(HostUsers.HostUser::uid)
+                .or(() -> name.matches("[0-9]{1,9}") ? Optional.of(Integer.parseInt(name)) : Optional.empty());
+        Optional<Integer> gid = HostUsers.groupId(peer.group().getName());
+        if (uid.isEmpty() || gid.isEmpty() || uid.get() == 0) {
+            return null;
+        }
+        return policy.admits(name, uid.get(), gid.get()) ? new Caller(uid.get(), gid.get(), name) : null;
+    }
+
+    /**
+     * A peer other than root runs under the agent's own configuration and plugins: its {@code --config},
+     * {@code RUNCIBLE_CONFIG} and {@code RUNCIBLE_PLUGIN_PATH} are dropped, since the agent would read a file for it
+     * that it may not read itself, or take a wider policy, or load code as root.
+     */
+    private AgentProtocol.Request underOwnConfiguration(AgentProtocol.Request request) {
+        List<String> args = new ArrayList<>();
+        ownConfig.ifPresent(file -> args.addAll(List.of("--config", file.toString())));
+        String command = AgentProtocol.subcommand(request.args());
+        boolean inGlobal = true;
+        for (int i = 0; i < request.args().size(); i++) {
+            String arg = request.args().get(i);
+            if (inGlobal && arg.equals(command)) {
+                inGlobal = false;
+            }
+            if (inGlobal && arg.equals("--config")) {
+                i++;
+            } else if (!inGlobal || !arg.startsWith("--config=")) {
+                args.add(arg);
+            }
+        }
+        Map<String, String> environment = new LinkedHashMap<>(request.environment());
+        environment.remove(Main.CONFIG_ENV);
+        environment.remove(PluginLoader.PLUGIN_PATH_ENV);
+        ownPluginPath.ifPresent(path -> environment.put(PluginLoader.PLUGIN_PATH_ENV, path));
+        return new AgentProtocol.Request(args, environment, request.terminal());
     }
 
     /** Reads SIGNAL frames until the client goes, and sends each to the foreground container once it exists. */

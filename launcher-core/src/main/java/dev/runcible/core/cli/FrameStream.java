@@ -28,6 +28,13 @@ final class FrameStream extends OutputStream {
         }
     }
 
+    /** Whether the client has gone. */
+    boolean isGone() {
+        synchronized (wire) {
+            return gone;
+        }
+    }
+
     /** Fails once the client has gone, so {@link PrintStream#checkError} tells a follower without a write. */
     @Override
     public void flush() throws IOException {

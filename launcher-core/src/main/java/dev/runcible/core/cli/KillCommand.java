@@ -1,6 +1,9 @@
 package dev.runcible.core.cli;
 
+import dev.runcible.core.InvalidRequestException;
 import dev.runcible.core.Runcible;
+import dev.runcible.core.container.ContainerInfo;
+import dev.runcible.core.container.ContainerManager;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,9 +23,14 @@ final class KillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Main.requireRoot("kill");
+        main.requireNode("kill");
         try (Runcible runcible = main.open()) {
-            runcible.containers().kill(container, signal);
+            ContainerManager containers = main.containers(runcible);
+            if (!containers.kill(container, signal)) {
+                ContainerInfo info = containers.find(container);
+                throw new InvalidRequestException("Cannot kill container " + container + ": container "
+                        + info.record().shortId() + " is " + info.state().display() + ", not running");
+            }
             main.out().println(container);
             return 0;
         }

@@ -22,8 +22,9 @@ final class LogsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        main.requireNode("logs");
         try (Runcible runcible = main.open()) {
-            ContainerManager containers = runcible.containers();
+            ContainerManager containers = main.containers(runcible);
             ContainerInfo info = containers.find(container);
             var files = containers.files(info);
             LogFollower follower = new LogFollower(files.stdout(), files.stderr(), main.out(), main.err());

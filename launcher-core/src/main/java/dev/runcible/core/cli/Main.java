@@ -3,7 +3,9 @@ package dev.runcible.core.cli;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.Runcible;
+import dev.runcible.client.AgentProtocol;
 import dev.runcible.core.config.Settings;
+import dev.runcible.core.container.ContainerManager;
 import dev.runcible.core.plugin.PluginLoader;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -19,7 +21,7 @@ import picocli.CommandLine.Option;
 @Command(name = "runcible", mixinStandardHelpOptions = true, version = "runcible 0.1.0",
         description = "Launches OCI containers with runc from squashfs image layers.",
         subcommands = {RunCommand.class, PsCommand.class, KillCommand.class, RmCommand.class, WaitCommand.class,
-                LogsCommand.class, ImagesCommand.class, PullCommand.class, ImportCommand.class, TagCommand.class,
+                LogsCommand.class, ExecCommand.class, EventsCommand.class, ImagesCommand.class, PullCommand.class, ImportCommand.class, TagCommand.class,
                 UntagCommand.class, GcCommand.class, StatsCommand.class, DoctorCommand.class, AgentCommand.class})
 public final class Main {
     public static final int LAUNCHER_ERROR = 125;
@@ -73,6 +75,7 @@ public final class Main {
         commandLine.setErr(new PrintWriter(new OutputStreamWriter(invocation.err(), StandardCharsets.UTF_8), true));
         // Everything after the image is the container's command, options included, as with docker run.
         commandLine.getSubcommands().get("run").setStopAtPositional(true);
+        commandLine.getSubcommands().get("exec").setStopAtPositional(true);
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
             PrintWriter err = cmd.getErr();
             if (exception instanceof RuncibleException e) {
@@ -101,13 +104,19 @@ public final class Main {
     /** Loads the configuration and plugins. */
     Runcible open() throws RuncibleException {
         Map<String, String> environment = invocation.environment();
-        Path file = config;
-        if (file == null && environment.get(CONFIG_ENV) != null && !environment.get(CONFIG_ENV).isBlank()) {
-            file = Path.of(environment.get(CONFIG_ENV));
-        }
+        Path file = configFile().orElse(null);
         Map<String, String> values = invocation.configEnvironment();
         Settings settings = file == null ? Settings.of(Map.of(), values) : Settings.load(file, values);
         return invocation.opener().open(settings, environment.get(PluginLoader.PLUGIN_PATH_ENV));
+    }
+
+    /** The configuration file: {@code --config}, then {@code $RUNCIBLE_CONFIG}; empty for the built-in defaults. */
+    java.util.Optional<Path> configFile() {
+        String fromEnvironment = invocation.environment().get(CONFIG_ENV);
+        if (config == null && fromEnvironment != null && !fromEnvironment.isBlank()) {
+            return java.util.Optional.of(Path.of(fromEnvironment));
+        }
+        return java.util.Optional.ofNullable(config);
     }
 
     Map<String, String> environment() {
@@ -131,7 +140,26 @@ public final class Main {
     static void requireRoot(String what) throws ContainerRuntimeException {
         if (!Host.isRoot()) {
             throw new ContainerRuntimeException("'" + what + "' needs root (it mounts layers and starts runc); "
-                    + "run it with sudo");
+                    + "run it as root");
         }
+    }
+
+    /**
+     * A command on the node's containers: root runs it, and any other user reaches it through the node agent, which
+     * bin/runcible uses while its socket answers. Without one, says how to get either.
+     */
+    void requireNode(String what) throws ContainerRuntimeException {
+        if (!Host.isRoot()) {
+            String socket = invocation.environment().getOrDefault(AgentProtocol.SOCKET_ENV,
+                    AgentProtocol.DEFAULT_SOCKET.toString());
+            throw new ContainerRuntimeException("'" + what + "' needs root or the node agent, and no agent answers at "
+                    + socket + ": run it as root, or have root start 'runcible agent' with "
+                    + dev.runcible.core.config.AgentPolicy.ALLOWED_USERS + "=" + System.getProperty("user.name"));
+        }
+    }
+
+    /** The node's containers, as this command line's caller may see and change them. */
+    ContainerManager containers(Runcible runcible) throws RuncibleException {
+        return runcible.containers().as(invocation.caller());
     }
 }

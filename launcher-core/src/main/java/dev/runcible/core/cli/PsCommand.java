@@ -25,8 +25,9 @@ final class PsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        main.requireNode("ps");
         try (Runcible runcible = main.open()) {
-            List<ContainerInfo> containers = runcible.containers().list().stream()
+            List<ContainerInfo> containers = main.containers(runcible).list().stream()
                     .filter(c -> all || c.isActive()).toList();
             if (json) {
                 ArrayNode array = Json.MAPPER.createArrayNode();

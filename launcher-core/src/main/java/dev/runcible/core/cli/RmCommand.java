@@ -21,10 +21,10 @@ final class RmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Main.requireRoot("rm");
+        main.requireNode("rm");
         try (Runcible runcible = main.open()) {
             for (String container : containers) {
-                runcible.containers().remove(container, force);
+                main.containers(runcible).remove(container, force);
                 main.out().println(container);
             }
             return 0;

@@ -5,7 +5,9 @@ import dev.runcible.core.InvalidRequestException;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.container.ContainerManager;
 import dev.runcible.core.container.ProcessPlan;
+import dev.runcible.core.container.RunOptions;
 import dev.runcible.core.container.RunRequest;
+import dev.runcible.core.runtime.CpuSet;
 import dev.runcible.core.runtime.BindMount;
 import dev.runcible.core.runtime.Limits;
 import dev.runcible.core.runtime.Network;
@@ -51,6 +53,23 @@ final class RunCommand implements Callable<Integer> {
             description = "host: the node's network (default); none: loopback only.")
     String network = "host";
 
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside the container "
+            + "(instead of the image's WorkingDir).")
+    String workdir;
+
+    @Option(names = "--group-add", paramLabel = "GID", description = "Add a supplementary group (numeric gid).")
+    List<String> groupAdd = new ArrayList<>();
+
+    @Option(names = "--cgroup-parent", paramLabel = "PATH", description = "Cgroup to put the container's own under, "
+            + "relative (default: runcible.cgroup.parent, itself 'runcible').")
+    String cgroupParent;
+
+    @Option(names = "--cpuset-cpus", paramLabel = "LIST", description = "CPUs the container may use (0-3,8).")
+    String cpusetCpus;
+
+    @Option(names = "--cpuset-mems", paramLabel = "LIST", description = "Memory nodes the container may use (0,1).")
+    String cpusetMems;
+
     @Option(names = {"-d", "--detach"}, description = "Run in the background and print the container id.")
     boolean detach;
 
@@ -69,6 +88,8 @@ final class RunCommand implements Callable<Integer> {
         ImageReference reference = ImageReference.parseStoreName(image);
         Limits limits = Limits.parse(memory, cpu, pids);
         Network net = Network.parse(network);
+        RunOptions options = new RunOptions(Optional.ofNullable(workdir), RunOptions.parseGids(groupAdd),
+                Optional.ofNullable(cgroupParent), CpuSet.parse(cpusetCpus, cpusetMems));
         List<BindMount> binds = new ArrayList<>();
         for (String mount : mounts) {
             binds.add(BindMount.parse(mount));
@@ -77,11 +98,11 @@ final class RunCommand implements Callable<Integer> {
         if (!args.isEmpty() && args.get(0).equals("--")) {
             args.remove(0);
         }
-        Main.requireRoot("run");
+        main.requireNode("run");
         try (Runcible runcible = main.open()) {
-            ContainerManager containers = runcible.containers();
+            ContainerManager containers = main.containers(runcible);
             RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args, passedEnv(), limits, binds,
-                    Optional.ofNullable(user), net, remove, !detach);
+                    Optional.ofNullable(user), net, remove, !detach, options);
             ContainerManager.Started started = containers.run(request);
             String id = started.record().id();
             if (detach) {

@@ -1,14 +1,12 @@
 package dev.runcible.core.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.runcible.core.InvalidRequestException;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.cgroup.CgroupStats;
 import dev.runcible.core.config.Sizes;
 import dev.runcible.core.container.ContainerInfo;
-import dev.runcible.core.container.ContainerState;
+import dev.runcible.core.container.ContainerManager;
 import dev.runcible.core.image.Json;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -19,8 +17,6 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(name = "stats", description = "Show a running container's memory, CPU and pids use (cgroup v1 or v2).")
 final class StatsCommand implements Callable<Integer> {
-    static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
-
     @ParentCommand
     Main main;
 
@@ -32,13 +28,11 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        main.requireNode("stats");
         try (Runcible runcible = main.open()) {
-            ContainerInfo info = runcible.containers().find(container);
-            if (info.state() != ContainerState.RUNNING || !CgroupStats.exists(CGROUP_ROOT, info.record().cgroupsPath())) {
-                throw new InvalidRequestException("Container " + info.record().name() + " is " + info.state().display()
-                        + ": only a running container has a cgroup to read");
-            }
-            CgroupStats stats = CgroupStats.read(CGROUP_ROOT, info.record().cgroupsPath());
+            ContainerManager containers = main.containers(runcible);
+            ContainerInfo info = containers.find(container);
+            CgroupStats stats = containers.stats(container);
             if (json) {
                 ObjectNode node = Json.MAPPER.createObjectNode();
                 node.put("id", info.record().id());

@@ -16,8 +16,9 @@ final class WaitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        main.requireNode("wait");
         try (Runcible runcible = main.open()) {
-            int code = runcible.containers().await(container);
+            int code = main.containers(runcible).await(container);
             main.out().println(code);
             return code;
         }

@@ -23,11 +23,13 @@ import java.util.Optional;
  * @param defaultPids {@code runcible.pids.default}: the pids limit of a container that asks for none (0: none)
  * @param keepLayerMounts {@code runcible.layer-mounts.keep}: unused layer mounts kept for the next launch
  * @param configDirectory the directory of the configuration file, which no container may mount read-write
+ * @param cgroupParent {@code runcible.cgroup.parent}: the cgroup containers go under unless a launch names another
+ * @param agent who besides root may use the node agent, and as whom their containers run
  */
 public record CoreConfig(String tagToManifest, String manifestToResources, String localizer, Path runDir,
         String runcBinary, ImagePolicy allowedImages, List<Path> allowedReadOnly, List<Path> allowedReadWrite,
         boolean allowRoot, String seccompProfile, long defaultPids, int keepLayerMounts,
-        Optional<Path> configDirectory) {
+        Optional<Path> configDirectory, String cgroupParent, AgentPolicy agent) {
     public static final String TAG_TO_MANIFEST = "runcible.image.tag-to-manifest";
     public static final String MANIFEST_TO_RESOURCES = "runcible.image.manifest-to-resources";
     public static final String LOCALIZER = "runcible.image.localizer";
@@ -40,6 +42,7 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
     public static final String SECCOMP = "runcible.seccomp.profile";
     public static final String DEFAULT_PIDS = "runcible.pids.default";
     public static final String KEEP_LAYER_MOUNTS = "runcible.layer-mounts.keep";
+    public static final String CGROUP_PARENT = "runcible.cgroup.parent";
 
     public static final Path DEFAULT_RUN_DIR = Path.of("/var/lib/runcible/run");
 
@@ -54,6 +57,8 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
         allowedReadWrite = List.copyOf(allowedReadWrite);
         requireNonNull(seccompProfile, "seccompProfile is null");
         requireNonNull(configDirectory, "configDirectory is null");
+        requireNonNull(cgroupParent, "cgroupParent is null");
+        requireNonNull(agent, "agent is null");
     }
 
     public static CoreConfig from(Settings settings) {
@@ -79,7 +84,20 @@ public record CoreConfig(String tagToManifest, String manifestToResources, Strin
                 seccomp(settings),
                 settings.integer(DEFAULT_PIDS, 4096, 0, 4_194_304),
                 settings.integer(KEEP_LAYER_MOUNTS, 0, 0, 100_000),
-                settings.file().map(file -> file.toAbsolutePath().getParent()));
+                settings.file().map(file -> file.toAbsolutePath().getParent()),
+                cgroupParent(settings),
+                AgentPolicy.from(settings));
+    }
+
+    private static String cgroupParent(Settings settings) {
+        String parent = settings.get(CGROUP_PARENT, "runcible");
+        try {
+            dev.runcible.core.container.RunOptions.checkCgroupParent(CGROUP_PARENT, parent);
+        } catch (dev.runcible.core.InvalidRequestException e) {
+            settings.problem(CGROUP_PARENT, e.getMessage());
+            return "runcible";
+        }
+        return parent;
     }
 
     private static String seccomp(Settings settings) {

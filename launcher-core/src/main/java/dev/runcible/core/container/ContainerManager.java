@@ -7,6 +7,8 @@ import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.InvalidRequestException;
+import dev.runcible.api.PolicyViolationException;
+import dev.runcible.core.cgroup.CgroupStats;
 import dev.runcible.core.cgroup.ContainerCgroups;
 import dev.runcible.core.config.CoreConfig;
 import dev.runcible.core.container.RunDirectory.ContainerFiles;
@@ -34,6 +36,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -60,6 +63,13 @@ public final class ContainerManager {
     private final ContainerRemoval removal;
     private final NodeCollection collection;
     private final int keepLayerMounts;
+    private final ContainerCgroups cgroups;
+    private final ContainerEvents events;
+    private final EventLog eventLog;
+    private final ContainerExec execs;
+    private final CoreConfig config;
+    /** Who this manager acts for: root, or an agent peer that sees only its own containers. */
+    private final Caller caller;
 
     public ContainerManager(RunDirectory runDir, ImageResolver resolver, Runc runc, CoreConfig config,
             ResourcesLocalizer localizer, List<Path> pluginState) throws RuncibleException {
@@ -80,10 +90,45 @@ public final class ContainerManager {
         }
         this.specs = new ContainerSpecs(config.allowRoot(), config.defaultPids(), seccomp,
                 ContainerSpecs.existingHostFiles(), HostLimits.openFiles());
-        this.removal = new ContainerRemoval(runDir, runc, mounter, layerMounts, states,
-                new ContainerCgroups(ContainerCgroups.ROOT), config.keepLayerMounts());
+        this.cgroups = new ContainerCgroups(ContainerCgroups.ROOT);
+        this.removal = new ContainerRemoval(runDir, runc, mounter, layerMounts, states, cgroups,
+                config.keepLayerMounts());
         this.collection = new NodeCollection(runDir, states, removal, layerMounts);
         this.keepLayerMounts = config.keepLayerMounts();
+        this.eventLog = EventLog.of(runDir);
+        this.events = new ContainerEvents(eventLog);
+        this.execs = new ContainerExec(runc, config.allowRoot(), config.agent());
+        this.config = config;
+        this.caller = Caller.ROOT;
+    }
+
+    private ContainerManager(ContainerManager shared, Caller caller) {
+        this.runDir = shared.runDir;
+        this.resolver = shared.resolver;
+        this.runc = shared.runc;
+        this.mounter = shared.mounter;
+        this.layerMounts = shared.layerMounts;
+        this.bindPolicy = shared.bindPolicy;
+        this.states = shared.states;
+        this.specs = shared.specs;
+        this.removal = shared.removal;
+        this.collection = shared.collection;
+        this.keepLayerMounts = shared.keepLayerMounts;
+        this.cgroups = shared.cgroups;
+        this.eventLog = shared.eventLog;
+        this.events = shared.events;
+        this.execs = shared.execs;
+        this.config = shared.config;
+        this.caller = caller;
+    }
+
+    /**
+     * This manager acting for a caller: one other than root sees, signals, waits for, execs into and removes only
+     * the containers it created, runs them only as {@code runcible.agent.run-as-users} allows, never as uid or gid
+     * 0, and binds only what it can read (or write, for {@code :rw}) itself.
+     */
+    public ContainerManager as(Caller who) {
+        return who.equals(caller) ? this : new ContainerManager(this, who);
     }
 
     /** A started container: its record, and the supervisor process when this launcher started it. */
@@ -98,7 +143,10 @@ public final class ContainerManager {
     public Started run(RunRequest request) throws RuncibleException {
         request.checkName();
         ProcessPlan.checkResolved(request);
+        request.options().check();
+        String cgroupParent = cgroupParent(request.options());
         List<BindMount> binds = bindPolicy.check(request.mounts());
+        PeerAccess.check(caller, binds);
         ResolvedImage image = resolver.resolve(request.image());
         byte[] random = new byte[32];
         RANDOM.nextBytes(random);
@@ -107,7 +155,8 @@ public final class ContainerManager {
         ContainerRecord record = new ContainerRecord(id, request.name().orElse(id.substring(0, 12)),
                 request.image().familiarName(), image.manifest().digest().toString(),
                 image.layers().stream().map(l -> l.resource().digest().hex()).toList(), Instant.now().toString(),
-                request.command(), "/runcible/" + id, Creations.SELF.format().strip(), request.remove());
+                request.command(), "/" + cgroupParent + "/" + id, Creations.SELF.format().strip(), request.remove(),
+                caller.uid());
         Creations.begin(id);
         try {
             List<Path> lowers = runDir.locked(() -> register(record, files, image));
@@ -116,6 +165,18 @@ public final class ContainerManager {
         } finally {
             Creations.end(files);
         }
+    }
+
+    /** The launch's cgroup parent; a caller other than root keeps to the configured one or below it. */
+    private String cgroupParent(RunOptions options) throws PolicyViolationException {
+        String parent = options.cgroupParent().orElse(config.cgroupParent());
+        if (!caller.isRoot() && !parent.equals(config.cgroupParent())
+                && !parent.startsWith(config.cgroupParent() + "/")) {
+            throw new PolicyViolationException("--cgroup-parent '" + parent + "' is outside '" + config.cgroupParent()
+                    + "' (" + CoreConfig.CGROUP_PARENT + "), where callers of the agent other than root keep; give '"
+                    + config.cgroupParent() + "' or a cgroup below it");
+        }
+        return parent;
     }
 
     /**
@@ -129,9 +190,9 @@ public final class ContainerManager {
         collection.removeHalfMade(others);
         for (ContainerInfo other : others) {
             if (other.record().name().equals(record.name())) {
-                throw new InvalidRequestException("The container name '" + record.name() + "' is in use by "
-                        + other.record().shortId() + "; remove it with 'runcible rm " + record.name()
-                        + "' or pick another --name");
+                throw new InvalidRequestException("The container name '" + record.name() + "' is in use"
+                        + (caller.owns(other.record()) ? " by " + other.record().shortId() + "; remove it with "
+                                + "'runcible rm " + record.name() + "'" : "") + " or pick another --name");
             }
         }
         try {
@@ -144,6 +205,7 @@ public final class ContainerManager {
             Files.createDirectory(files.work());
             Creations.hold(files);
             RunDirectory.writeAtomically(files.record(), Json.MAPPER.writeValueAsBytes(record));
+            eventLog.append("created", record, OptionalInt.empty());
         } catch (IOException e) {
             ContainerRemoval.deleteTree(files.dir());
             throw new ContainerRuntimeException("Cannot create " + files.dir() + ": " + e.getMessage(), e);
@@ -166,7 +228,12 @@ public final class ContainerManager {
         try {
             layerMounts.markUsed(image.layers());
             mounter.mountOverlay(layerMounts.directory(), lowers, files.upper(), files.work(), files.rootfs());
-            UserIds user = UserResolver.resolve(files.rootfs(), request.user().or(() -> image.config().user()));
+            UserIds user = withGroups(UserResolver.resolve(files.rootfs(),
+                    request.user().or(() -> image.config().user())), request.options().groupAdd());
+            if (!caller.isRoot()) {
+                config.agent().checkRunAs("Container " + record.name(), user.uid(), user.gid(),
+                        user.additionalGids());
+            }
             RunDirectory.writeAtomically(files.config(), Json.MAPPER.writeValueAsBytes(
                     specs.runtimeConfig(record, image.config(), request, user, binds)));
             if (request.attached()) {
@@ -184,6 +251,12 @@ public final class ContainerManager {
         }
     }
 
+    private static UserIds withGroups(UserIds user, List<Integer> added) {
+        List<Integer> groups = new java.util.ArrayList<>(user.additionalGids());
+        added.stream().filter(gid -> gid != user.gid() && !groups.contains(gid)).forEach(groups::add);
+        return new UserIds(user.uid(), user.gid(), groups, user.home());
+    }
+
     /** Starts the shim and waits until runc has started the container; any failure removes it, processes and all. */
     private Started start(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         try {
@@ -198,7 +271,8 @@ public final class ContainerManager {
 
     private Started startOrFail(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         Process shim = runc.start(files.bundle(), record.id(), ExitRelease.hook(runDir, record.id(), keepLayerMounts,
-                runc.binary()));
+                runc.binary()), "\"id\":\"" + record.id() + "\",\"name\":\"" + record.name() + "\",\"owner\":"
+                + record.owner());
         try {
             RunDirectory.writeAtomically(files.shimPid(), ProcessIdentity.of(shim.pid()).format()
                     .getBytes(StandardCharsets.US_ASCII));
@@ -225,29 +299,104 @@ public final class ContainerManager {
             throw new ContainerRuntimeException("Cannot start container from '" + record.image() + "': " + error,
                     RuncErrors.exitCode(error));
         }
+        eventLog.append("started", record, OptionalInt.empty());
         return new Started(record, files, shim);
     }
 
+    /** The containers this manager's caller may see. */
     public List<ContainerInfo> list() throws RuncibleException {
-        return states.list();
+        return states.list().stream().filter(info -> caller.owns(info.record())).toList();
     }
 
-    /** Finds a container by full id, then name, then unique id prefix. */
+    /** Finds a container (of this caller's) by full id, then name, then unique id prefix. */
     public ContainerInfo find(String idOrName) throws RuncibleException {
-        return states.find(idOrName);
+        return states.find(idOrName, list());
     }
 
-    public void kill(String idOrName, String signal) throws RuncibleException {
+    /**
+     * Sends a signal to a running container. Returns false, and sends nothing, when it is not running (it exited,
+     * even while the signal was on its way), so a scheduler that kills in a loop needs no state check of its own.
+     */
+    public boolean kill(String idOrName, String signal) throws RuncibleException {
         if (!SIGNAL.matcher(signal).matches()) {
             throw new InvalidRequestException("Invalid signal '" + signal + "': use a name such as TERM or KILL, "
                     + "or a number");
         }
         ContainerInfo info = find(idOrName);
         if (info.state() != ContainerState.RUNNING) {
-            throw new InvalidRequestException("Container " + info.record().name() + " is " + info.state().display()
-                    + ", not running");
+            return false;
         }
-        runc.kill(info.record().id(), signal);
+        try {
+            runc.kill(info.record().id(), signal);
+            return true;
+        } catch (ContainerRuntimeException e) {
+            if (ContainerStates.inspect(info.record(), files(info)).state() != ContainerState.RUNNING) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Runs a process in a running container and returns its exit code; its output goes to out and err. */
+    public int exec(String idOrName, ExecRequest request, java.io.OutputStream out, java.io.OutputStream err)
+            throws RuncibleException {
+        ContainerInfo info = find(idOrName);
+        return execs.exec(caller, info, files(info), request, out, err);
+    }
+
+    /** Memory use and limit, CPU time and pids of a running container, from its cgroup. */
+    public CgroupStats stats(String idOrName) throws RuncibleException {
+        ContainerInfo info = find(idOrName);
+        String path = info.record().cgroupsPath();
+        if (info.state() != ContainerState.RUNNING || !CgroupStats.exists(cgroups.root(), path)) {
+            throw new InvalidRequestException("Container " + info.record().name() + " is " + info.state().display()
+                    + ": only a running container has a cgroup to read");
+        }
+        try {
+            return CgroupStats.read(cgroups.root(), path);
+        } catch (IOException e) {
+            throw new ContainerRuntimeException("Cannot read the cgroup of " + info.record().name() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Whether every process of the container is gone: its cgroup is empty in every hierarchy, or gone. */
+    public boolean processesGone(String idOrName) throws RuncibleException {
+        return cgroups.isEmpty(find(idOrName).record().cgroupsPath());
+    }
+
+    /**
+     * Completes with the container's exit code once it exits (at once if it has). One thread follows the node's
+     * event log for every future of this launcher; none polls.
+     */
+    public CompletableFuture<Integer> onExit(String idOrName) throws RuncibleException {
+        ContainerInfo info = find(idOrName);
+        ContainerFiles files = files(info);
+        return events.onExit(info.record().id(), () -> ContainerStates.readExitCode(files));
+    }
+
+    /** The node's event log; {@link EventLog#follow} streams it. */
+    public EventLog events() {
+        return eventLog;
+    }
+
+    /** Whether this manager's caller may see the container an event is about. */
+    public boolean sees(EventLog.Event event) {
+        return caller.isRoot() || event.owner() == caller.uid();
+    }
+
+    /** Calls the listener with each event of this caller's containers, until the handle is closed. */
+    public AutoCloseable subscribe(java.util.function.Consumer<EventLog.Event> listener) {
+        return events.subscribe(event -> {
+            if (sees(event)) {
+                listener.accept(event);
+            }
+        });
+    }
+
+    /** Stops the event follower, if one was started. */
+    public void close() {
+        events.close();
     }
 
     /** Waits for the container to exit and returns its exit code. */

@@ -13,9 +13,16 @@ import java.util.List;
  *     supervisor is being created; once it is gone, the container was left half-made and is cleaned up
  * @param removeOnExit {@code run --rm}: removed once it exits, by its launcher, or by its supervisor or the next
  *     {@code gc} when the launcher is gone
+ * @param owner the uid of the caller that created it (0 for root): an agent peer other than root sees, signals and
+ *     removes only its own
  */
 public record ContainerRecord(String id, String name, String image, String manifest, List<String> layers,
-        String created, List<String> command, String cgroupsPath, String creator, boolean removeOnExit) {
+        String created, List<String> command, String cgroupsPath, String creator, boolean removeOnExit, int owner) {
+    public ContainerRecord(String id, String name, String image, String manifest, List<String> layers,
+            String created, List<String> command, String cgroupsPath, String creator, boolean removeOnExit) {
+        this(id, name, image, manifest, layers, created, command, cgroupsPath, creator, removeOnExit, 0);
+    }
+
     public ContainerRecord(String id, String name, String image, String manifest, List<String> layers,
             String created, List<String> command, String cgroupsPath, String creator) {
         this(id, name, image, manifest, layers, created, command, cgroupsPath, creator, false);

@@ -185,6 +185,7 @@ final class ContainerRemoval {
     /** Deletes the record and directory, then releases the layers no one else uses. Caller holds the lock. */
     void forget(ContainerRecord record, ContainerFiles files) throws RuncibleException {
         deleteTree(files.dir());
+        EventLog.of(runDir).append("removed", record, java.util.OptionalInt.empty());
         List<Digest> mine = record.layers().stream().map(hex -> new Digest(Digest.SHA256, hex)).toList();
         layerMounts.release(mine, referencedLayers(), keepLayerMounts);
     }

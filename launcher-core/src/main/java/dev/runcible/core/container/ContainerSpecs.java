@@ -77,6 +77,6 @@ public final class ContainerSpecs {
             limits = new Limits(limits.memoryBytes(), limits.cpuPercent(), OptionalLong.of(defaultPids));
         }
         return RuntimeConfigBuilder.build(new RuntimeSpec(plan.args(), plan.env(), plan.cwd(), user, limits, allBinds,
-                record.cgroupsPath(), nofile, seccomp, request.network()));
+                record.cgroupsPath(), nofile, seccomp, request.network(), request.options().cpuset()));
     }
 }

@@ -126,7 +126,11 @@ final class ContainerStates {
      * for another container's id.
      */
     ContainerInfo find(String idOrName) throws RuncibleException {
-        List<ContainerInfo> all = list();
+        return find(idOrName, list());
+    }
+
+    /** Finds a container among {@code all} (those a caller may see), as {@link #find(String)} does. */
+    static ContainerInfo find(String idOrName, List<ContainerInfo> all) throws RuncibleException {
         for (ContainerInfo info : all) {
             if (info.record().id().equals(idOrName)) {
                 return info;

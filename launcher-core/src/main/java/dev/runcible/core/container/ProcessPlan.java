@@ -49,7 +49,7 @@ public record ProcessPlan(List<String> args, List<String> env, String cwd) {
         }
         List<String> envList = new ArrayList<>();
         env.forEach((k, v) -> envList.add(k + "=" + v));
-        String cwd = config.workingDir().orElse("/");
+        String cwd = request.options().workdir().or(config::workingDir).orElse("/");
         if (!cwd.startsWith("/")) {
             throw new InvalidRequestException("Image '" + image + "' has WorkingDir '" + cwd
                     + "', which is not absolute");

@@ -22,10 +22,11 @@ import java.util.regex.Pattern;
  * @param remove remove the container once it exits ({@code --rm})
  * @param attached the caller waits for the exit and then releases or removes the container itself (as a
  *     foreground {@code run} does); otherwise its supervisor does, or, when the caller has died meanwhile
+ * @param options working directory, supplementary groups, cgroup parent, cpuset
  */
 public record RunRequest(ImageReference image, Optional<String> name, List<String> command, List<String> env,
         Limits limits, List<BindMount> mounts, Optional<String> user, Network network, boolean remove,
-        boolean attached) {
+        boolean attached, RunOptions options) {
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
     private static final Pattern ID_LIKE = Pattern.compile("[0-9a-f]{12,64}");
 
@@ -38,6 +39,18 @@ public record RunRequest(ImageReference image, Optional<String> name, List<Strin
         mounts = List.copyOf(mounts);
         requireNonNull(user, "user is null");
         requireNonNull(network, "network is null");
+        requireNonNull(options, "options is null");
+    }
+
+    public RunRequest(ImageReference image, Optional<String> name, List<String> command, List<String> env,
+            Limits limits, List<BindMount> mounts, Optional<String> user, Network network, boolean remove,
+            boolean attached) {
+        this(image, name, command, env, limits, mounts, user, network, remove, attached, RunOptions.NONE);
+    }
+
+    public RunRequest withOptions(RunOptions newOptions) {
+        return new RunRequest(image, name, command, env, limits, mounts, user, network, remove, attached,
+                newOptions);
     }
 
     /** An attached launch that keeps the container after its exit: a library caller releases it itself. */

@@ -21,7 +21,7 @@ import java.util.List;
 public final class Runc {
     static final String SHIM_SCRIPT = String.join("\n",
             "dir=$1; shift",
-            "hook=${RUNCIBLE_ON_EXIT-}; unset RUNCIBLE_ON_EXIT",
+            "hook=${RUNCIBLE_ON_EXIT-}; event=${RUNCIBLE_EVENT-}; unset RUNCIBLE_ON_EXIT RUNCIBLE_EVENT",
             // The logs and the exit code are the launcher's alone (0600); runc keeps the usual umask, since the
             // cgroup directories it makes must stay readable by the container's own user.
             "umask 077",
@@ -31,6 +31,9 @@ public final class Runc {
             "code=$?",
             "umask 077",
             "printf '%s\\n' \"$code\" >\"$dir/exit-code.tmp\" && mv -f \"$dir/exit-code.tmp\" \"$dir/exit-code\"",
+            // The exit event: one line, one write, appended to the run directory's event log.
+            "[ -z \"$event\" ] || printf '{\"time\":\"%s\",\"type\":\"exited\",%s,\"exitCode\":%s}\\n' \\",
+            "  \"$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)\" \"$event\" \"$code\" >>\"$dir/../../events\"",
             // A launcher waiting on the container (pid and start time in 'attached') handles its exit itself;
             // otherwise the hook releases its mounts, or removes it for --rm.
             "[ -n \"$hook\" ] || exit 0",
@@ -65,9 +68,10 @@ public final class Runc {
     /**
      * Starts the shim for a prepared bundle; the returned process is the shim. {@code onExit} (a shell command line,
      * or empty) runs after the exit code is written, unless the launcher named in the bundle's {@code attached} file
-     * still lives.
+     * still lives. {@code event} (JSON members, or empty) goes into the exit event the shim appends to the run
+     * directory's {@code events}.
      */
-    public Process start(Bundle files, String id, String onExit) throws ContainerRuntimeException {
+    public Process start(Bundle files, String id, String onExit, String event) throws ContainerRuntimeException {
         Path setsid = Executables.find("setsid").orElseThrow(() -> new ContainerRuntimeException(
                 "'setsid' not found; install util-linux"));
         List<String> command = List.of(setsid.toString(), "sh", "-c", SHIM_SCRIPT, "runcible-shim",
@@ -81,6 +85,7 @@ public final class Runc {
             }
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.environment().put("RUNCIBLE_ON_EXIT", onExit);
+            builder.environment().put("RUNCIBLE_EVENT", event);
             return builder
                     .directory(files.dir().toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -90,6 +95,27 @@ public final class Runc {
         } catch (IOException e) {
             throw new ContainerRuntimeException("Cannot start the container supervisor: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code runc exec} of a process in a running container, in the foreground (it exits with the process's code):
+     * the process joins the container's namespaces and cgroup and gets its seccomp filter, capabilities, rlimits and
+     * noNewPrivileges from the container's config.
+     */
+    public List<String> execCommand(String id, int uid, int gid, List<Integer> groups, List<String> env,
+            java.util.Optional<String> cwd, List<String> command) {
+        List<String> line = new java.util.ArrayList<>(List.of(binary.toString(), "--root", stateRoot.toString(), "exec",
+                "--user", uid + ":" + gid));
+        for (int group : groups) {
+            line.addAll(List.of("--additional-gids", Integer.toString(group)));
+        }
+        for (String entry : env) {
+            line.addAll(List.of("--env", entry));
+        }
+        cwd.ifPresent(dir -> line.addAll(List.of("--cwd", dir)));
+        line.add(id);
+        line.addAll(command);
+        return line;
     }
 
     public void kill(String id, String signal) throws ContainerRuntimeException {

@@ -105,11 +105,16 @@ public final class RuntimeConfigBuilder {
         denyAll.put("access", "rwm");
         Limits limits = spec.limits();
         limits.memoryBytes().ifPresent(bytes -> resources.putObject("memory").put("limit", bytes));
-        limits.cpuQuotaMicros().ifPresent(quota -> {
+        if (limits.cpuQuotaMicros().isPresent() || spec.cpuset().cpus().isPresent()
+                || spec.cpuset().mems().isPresent()) {
             ObjectNode cpu = resources.putObject("cpu");
-            cpu.put("quota", quota);
-            cpu.put("period", Limits.CPU_PERIOD_US);
-        });
+            limits.cpuQuotaMicros().ifPresent(quota -> {
+                cpu.put("quota", quota);
+                cpu.put("period", Limits.CPU_PERIOD_US);
+            });
+            spec.cpuset().cpus().ifPresent(cpus -> cpu.put("cpus", cpus));
+            spec.cpuset().mems().ifPresent(mems -> cpu.put("mems", mems));
+        }
         limits.pids().ifPresent(pids -> resources.putObject("pids").put("limit", pids));
         linux.put("cgroupsPath", spec.cgroupsPath());
         ArrayNode namespaces = linux.putArray("namespaces");

@@ -19,10 +19,11 @@ import java.util.Optional;
  * @param nofile soft and hard RLIMIT_NOFILE
  * @param seccomp the seccomp filter, or empty for none
  * @param network the node's network, or a namespace of the container's own with loopback only
+ * @param cpuset the CPUs and memory nodes it may use
  */
 public record RuntimeSpec(List<String> args, List<String> env, String cwd, UserIds user, Limits limits,
         List<BindMount> binds, String cgroupsPath, long nofile, Optional<JsonNode> seccomp,
-        Network network) {
+        Network network, CpuSet cpuset) {
     public RuntimeSpec {
         args = List.copyOf(args);
         env = List.copyOf(env);
@@ -33,5 +34,11 @@ public record RuntimeSpec(List<String> args, List<String> env, String cwd, UserI
         requireNonNull(cgroupsPath, "cgroupsPath is null");
         requireNonNull(seccomp, "seccomp is null");
         requireNonNull(network, "network is null");
+        requireNonNull(cpuset, "cpuset is null");
+    }
+
+    public RuntimeSpec(List<String> args, List<String> env, String cwd, UserIds user, Limits limits,
+            List<BindMount> binds, String cgroupsPath, long nofile, Optional<JsonNode> seccomp, Network network) {
+        this(args, env, cwd, user, limits, binds, cgroupsPath, nofile, seccomp, network, CpuSet.NONE);
     }
 }

@@ -1,0 +1,176 @@
+package dev.runcible.core.container;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runcible.core.image.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's container events, one JSON line each, appended to {@code RUN/events}: {@code created} and
+ * {@code started} by the launcher, {@code exited} with the exit code by the container's supervisor the moment runc
+ * returns (so an exit is recorded whoever waits, and when nobody does), {@code removed} by whoever removes it.
+ * Each line is one {@code write} to a file opened for appending, so lines of concurrent writers never mix.
+ *
+ * <p>Followers read the file from where they start and are woken by inotify on the run directory (Java's watch
+ * service): one watcher for any number of containers, and a follower that returns with {@code since} reads the
+ * events it missed from the file.
+ */
+public final class EventLog {
+    private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
+    public static final String FILE = "events";
+    private static final int MAX_LINE = 64 * 1024;
+
+    /** One container event: created, started, exited (with its code) or removed. */
+    public record Event(Instant time, String type, String id, String name, int owner, OptionalInt exitCode) {
+        public String json() {
+            ObjectNode node = Json.MAPPER.createObjectNode();
+            node.put("time", time.toString());
+            node.put("type", type);
+            node.put("id", id);
+            node.put("name", name);
+            node.put("owner", owner);
+            exitCode.ifPresent(code -> node.put("exitCode", code));
+            return node.toString();
+        }
+
+        /** As {@code runcible events} prints it without {@code --json}. */
+        public String text() {
+            return time + " " + type + " " + id + " (name=" + name
+                    + (exitCode.isPresent() ? ", exitCode=" + exitCode.getAsInt() : "") + ")";
+        }
+
+        static Event parse(String line) {
+            try {
+                JsonNode node = Json.MAPPER.readTree(line);
+                return new Event(Instant.parse(node.path("time").asText()), node.path("type").asText(),
+                        node.path("id").asText(), node.path("name").asText(), node.path("owner").asInt(),
+                        node.hasNonNull("exitCode") ? OptionalInt.of(node.get("exitCode").asInt())
+                                : OptionalInt.empty());
+            } catch (IOException | RuntimeException e) {
+                return null; // a torn or foreign line is skipped
+            }
+        }
+    }
+
+    private final Path file;
+
+    public EventLog(Path file) {
+        this.file = file;
+    }
+
+    public static EventLog of(RunDirectory runDir) {
+        return new EventLog(runDir.root().resolve(FILE));
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Appends an event now; a failure to record it is logged, never fatal to what it records. */
+    void append(String type, ContainerRecord record, OptionalInt exitCode) {
+        Event event = new Event(Instant.now(), type, record.id(), record.name(), record.owner(), exitCode);
+        byte[] line = (event.json() + "\n").getBytes(StandardCharsets.UTF_8);
+        try (FileChannel channel = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.APPEND),
+                PosixFilePermissions.asFileAttribute(RunDirectory.PRIVATE_FILE))) {
+            channel.write(ByteBuffer.wrap(line));
+        } catch (IOException e) {
+            LOG.warn("Cannot record the {} event of {} in {}: {}", type, record.shortId(), file, e.getMessage());
+        }
+    }
+
+    /** Where a follower starts reading: the file's current end (events from now on), or its start. */
+    public long end() {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Passes each event from byte {@code position} on (with {@code since}: only those after it) that {@code filter}
+     * accepts to {@code sink}, then waits for more, until {@code stop} says so (asked at least every 250 ms).
+     */
+    public void follow(long position, Optional<Instant> since, Predicate<Event> filter, Consumer<Event> sink,
+            BooleanSupplier stop) throws IOException {
+        try (WatchService watcher = FileSystems.getDefault().newWatchService()) {
+            file.getParent().register(watcher, StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_MODIFY);
+            long offset = position;
+            Object inode = null;
+            ByteArrayOutputStream partial = new ByteArrayOutputStream();
+            while (!stop.getAsBoolean()) {
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                    Object now = Files.getAttribute(file, "unix:ino");
+                    if (inode != null && !inode.equals(now) || channel.size() < offset) {
+                        offset = 0; // replaced by a shorter file: its events are all new
+                        partial.reset();
+                    }
+                    inode = now;
+                    offset = read(channel, offset, partial, since, filter, sink);
+                } catch (NoSuchFileException e) {
+                    offset = 0;
+                }
+                try {
+                    var key = watcher.poll(250, TimeUnit.MILLISECONDS);
+                    if (key != null) {
+                        key.pollEvents();
+                        key.reset();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (ClosedWatchServiceException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static long read(FileChannel channel, long offset, ByteArrayOutputStream partial, Optional<Instant> since,
+            Predicate<Event> filter, Consumer<Event> sink) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+        long position = offset;
+        for (int n; (n = channel.read(buffer.clear(), position)) > 0; ) {
+            position += n;
+            byte[] bytes = buffer.array();
+            for (int i = 0; i < n; i++) {
+                if (bytes[i] != '\n') {
+                    if (partial.size() < MAX_LINE) {
+                        partial.write(bytes[i]);
+                    }
+                    continue;
+                }
+                Event event = Event.parse(partial.toString(StandardCharsets.UTF_8));
+                partial.reset();
+                if (event != null && (since.isEmpty() || event.time().isAfter(since.get())) && filter.test(event)) {
+                    sink.accept(event);
+                }
+            }
+        }
+        return position;
+    }
+}
