@@ -71,8 +71,9 @@ public record AgentPolicy(List<String> allowedUsers, List<String> allowedGroups,
             if (!valid) {
                 settings.problem(key, "entries must be names or numeric ids" + (ranges ? ", ranges like 10000-19999 "
                         + "or '*'" : "") + ", got '" + entry + "'");
-            } else if (entry.equals("root") || entry.equals("0")) {
-                settings.problem(key, "must not name root: root is always admitted, and no peer runs as root");
+            } else if (entry.equals("root") || entry.equals("0") || entry.startsWith("0-")) {
+                settings.problem(key, "must not name root, got '" + entry + "': root is always admitted, and no "
+                        + "peer runs as root");
             } else {
                 out.add(entry);
             }
