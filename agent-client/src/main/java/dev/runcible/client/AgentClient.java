@@ -121,7 +121,11 @@ public final class AgentClient {
     static int relay(SocketChannel channel, List<String> args, boolean forwardSignals) throws IOException {
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(AgentProtocol.output(channel)));
         Map<String, String> environment = environmentFor(args, System.getenv());
-        AgentProtocol.writeRequest(out, new AgentProtocol.Request(args, environment, System.console() != null));
+        try {
+            AgentProtocol.writeRequest(out, new AgentProtocol.Request(args, environment, System.console() != null));
+        } catch (IOException e) {
+            // An agent that refuses this user answers without reading the request: its answer is still to be read.
+        }
         if (forwardSignals) {
             SignalRelay relay = new SignalRelay(out);
             for (String name : List.of("INT", "TERM", "HUP")) {

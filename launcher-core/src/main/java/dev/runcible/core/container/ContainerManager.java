@@ -186,7 +186,7 @@ public final class ContainerManager {
      */
     private List<Path> register(ContainerRecord record, ContainerFiles files, ResolvedImage image)
             throws RuncibleException {
-        List<ContainerInfo> others = list();
+        List<ContainerInfo> others = states.list(); // every caller's: names are the node's
         collection.removeHalfMade(others);
         for (ContainerInfo other : others) {
             if (other.record().name().equals(record.name())) {
