@@ -7,8 +7,6 @@ import dev.runcible.core.Runcible;
 import dev.runcible.core.config.AgentPolicy;
 import dev.runcible.core.config.Settings;
 import dev.runcible.core.container.Caller;
-import dev.runcible.core.host.HostUsers;
-import dev.runcible.core.plugin.PluginLoader;
 import dev.runcible.core.container.ContainerManager;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -25,15 +23,11 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -63,9 +57,7 @@ final class AgentServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final String owner;
     private final AgentPolicy policy;
-    /** The agent's own configuration file and plugin path: what a peer other than root runs under. */
-    private final Optional<Path> ownConfig;
-    private final Optional<String> ownPluginPath;
+    private final AgentPeers peers;
     private final ExecutorService connections = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "runcible-agent-connection");
         thread.setDaemon(true);
@@ -80,8 +72,7 @@ final class AgentServer implements AutoCloseable {
         this.server = server;
         this.owner = owner;
         this.policy = policy;
-        this.ownConfig = ownConfig.map(Path::toAbsolutePath);
-        this.ownPluginPath = ownPluginPath;
+        this.peers = new AgentPeers(owner, policy, ownConfig, ownPluginPath);
     }
 
     /** An agent for root alone, under the built-in defaults (tests). */
@@ -122,22 +113,13 @@ final class AgentServer implements AutoCloseable {
                 Files.getFileAttributeView(socket, PosixFileAttributeView.class).setGroup(socket.getFileSystem()
                         .getUserPrincipalLookupService().lookupPrincipalByGroupName(policy.socketGroup().get()));
             }
-            Files.setPosixFilePermissions(socket, modeOf(policy.socketMode()));
+            Files.setPosixFilePermissions(socket, AgentPeers.modeOf(policy.socketMode()));
             String owner = Files.getOwner(socket).getName();
             return new AgentServer(socket, server, owner, policy, ownConfig, ownPluginPath);
         } catch (IOException e) {
             throw new ContainerRuntimeException("Cannot serve on " + socket + ": " + e.getMessage()
                     + "; check the directory is local and writable, or pick another with --socket PATH", e);
         }
-    }
-
-    private static Set<PosixFilePermission> modeOf(int mode) {
-        StringBuilder text = new StringBuilder();
-        for (int shift = 6; shift >= 0; shift -= 3) {
-            int bits = mode >> shift;
-            text.append((bits & 4) != 0 ? 'r' : '-').append((bits & 2) != 0 ? 'w' : '-').append('-');
-        }
-        return PosixFilePermissions.fromString(text.toString());
     }
 
     /** Whether a path is a Unix socket itself (not a link to one, not a file or a directory). */
@@ -182,7 +164,7 @@ final class AgentServer implements AutoCloseable {
         try (channel) {
             DataOutputStream wire = new DataOutputStream(AgentProtocol.output(channel));
             UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
-            Caller caller = caller(peer);
+            Caller caller = peers.caller(peer);
             if (caller == null) {
                 String name = peer.user().getName();
                 byte[] refusal = ("runcible: the agent serves " + owner + (policy.admitsOthers() ? " and the users "
@@ -196,7 +178,7 @@ final class AgentServer implements AutoCloseable {
             DataInputStream in = new DataInputStream(new BufferedInputStream(AgentProtocol.input(channel)));
             AgentProtocol.Request request = AgentProtocol.readRequest(in);
             if (!caller.isRoot()) {
-                request = underOwnConfiguration(request);
+                request = peers.underOwnConfiguration(request);
             }
             String command = AgentProtocol.subcommand(request.args());
             FrameStream outFrames = new FrameStream(wire, AgentProtocol.STDOUT);
@@ -233,50 +215,6 @@ final class AgentServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("Connection failed", e);
         }
-    }
-
-    /** The caller a peer acts as, or null when the policy does not admit it. */
-    private Caller caller(UnixDomainPrincipal peer) {
-        String name = peer.user().getName();
-        if (name.equals(owner)) {
-            return Caller.ROOT;
-        }
-        Optional<HostUsers.HostUser> user = HostUsers.user(name);
-        Optional<Integer> uid = user.map(HostUsers.HostUser::uid)
-                .or(() -> name.matches("[0-9]{1,9}") ? Optional.of(Integer.parseInt(name)) : Optional.empty());
-        Optional<Integer> gid = HostUsers.groupId(peer.group().getName());
-        if (uid.isEmpty() || gid.isEmpty() || uid.get() == 0) {
-            return null;
-        }
-        return policy.admits(name, uid.get(), gid.get()) ? new Caller(uid.get(), gid.get(), name) : null;
-    }
-
-    /**
-     * A peer other than root runs under the agent's own configuration and plugins: its {@code --config},
-     * {@code RUNCIBLE_CONFIG} and {@code RUNCIBLE_PLUGIN_PATH} are dropped, since the agent would read a file for it
-     * that it may not read itself, or take a wider policy, or load code as root.
-     */
-    private AgentProtocol.Request underOwnConfiguration(AgentProtocol.Request request) {
-        List<String> args = new ArrayList<>();
-        ownConfig.ifPresent(file -> args.addAll(List.of("--config", file.toString())));
-        String command = AgentProtocol.subcommand(request.args());
-        boolean inGlobal = true;
-        for (int i = 0; i < request.args().size(); i++) {
-            String arg = request.args().get(i);
-            if (inGlobal && arg.equals(command)) {
-                inGlobal = false;
-            }
-            if (inGlobal && arg.equals("--config")) {
-                i++;
-            } else if (!inGlobal || !arg.startsWith("--config=")) {
-                args.add(arg);
-            }
-        }
-        Map<String, String> environment = new LinkedHashMap<>(request.environment());
-        environment.remove(Main.CONFIG_ENV);
-        environment.remove(PluginLoader.PLUGIN_PATH_ENV);
-        ownPluginPath.ifPresent(path -> environment.put(PluginLoader.PLUGIN_PATH_ENV, path));
-        return new AgentProtocol.Request(args, environment, request.terminal());
     }
 
     /** Reads SIGNAL frames until the client goes, and sends each to the foreground container once it exists. */

@@ -43,6 +43,7 @@ final class PsCommand implements Callable<Integer> {
                         node.putNull("exitCode");
                     }
                     node.put("created", c.record().created());
+                    node.put("owner", c.record().owner());
                 }
                 main.out().println(Json.MAPPER.writeValueAsString(array));
                 return 0;

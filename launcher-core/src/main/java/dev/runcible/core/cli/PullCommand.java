@@ -1,7 +1,9 @@
 package dev.runcible.core.cli;
 
 import dev.runcible.api.ImageReference;
+import dev.runcible.api.PolicyViolationException;
 import dev.runcible.core.Runcible;
+import dev.runcible.core.config.CoreConfig;
 import dev.runcible.core.config.Sizes;
 import dev.runcible.core.image.ResolvedImage;
 import java.util.concurrent.Callable;
@@ -22,6 +24,11 @@ final class PullCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ImageReference reference = ImageReference.parseStoreName(image);
         try (Runcible runcible = main.open()) {
+            if (!main.invocation().caller().isRoot() && !runcible.config().allowedImages().allows(reference)) {
+                // What root may fetch into the node's cache is root's choice; an agent peer keeps to the allow-list.
+                throw new PolicyViolationException("Image '" + reference.familiarName() + "' is not in "
+                        + CoreConfig.ALLOWED_IMAGES + " on this node");
+            }
             Progress progress = Progress.forConsole(main);
             runcible.plugins().observeTransfers(progress);
             ResolvedImage resolved = runcible.pull(reference);

@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
 public final class EventLog {
     private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
     public static final String FILE = "events";
+    /** Beyond this size {@code gc} moves the log to {@code events.1} (replacing the one before) and starts anew. */
+    public static final long ROTATE_BYTES = 16L << 20;
     private static final int MAX_LINE = 64 * 1024;
 
     /** One container event: created, started, exited (with its code) or removed. */
@@ -101,6 +103,24 @@ public final class EventLog {
         }
     }
 
+    /** The generation before the current one. */
+    Path previous() {
+        return file.resolveSibling(file.getFileName() + ".1");
+    }
+
+    /**
+     * Starts a new log once this one exceeds {@code maxBytes}; returns whether it did. A follower finishes the old
+     * one under its new name before it goes on with the new one; {@code --since} reads both.
+     */
+    public boolean rotate(long maxBytes) throws IOException {
+        if (!Files.exists(file) || Files.size(file) <= maxBytes) {
+            return false;
+        }
+        Files.move(file, previous(), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return true;
+    }
+
     /** Where a follower starts reading: the file's current end (events from now on), or its start. */
     public long end() {
         try {
@@ -122,17 +142,26 @@ public final class EventLog {
             long offset = position;
             Object inode = null;
             ByteArrayOutputStream partial = new ByteArrayOutputStream();
+            if (position == 0 && since.isPresent()) {
+                try (FileChannel old = FileChannel.open(previous(), StandardOpenOption.READ)) {
+                    read(old, 0, partial, since, filter, sink);
+                } catch (NoSuchFileException e) {
+                    // never rotated
+                }
+                partial.reset();
+            }
             while (!stop.getAsBoolean()) {
                 try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
                     Object now = Files.getAttribute(file, "unix:ino");
                     if (inode != null && !inode.equals(now) || channel.size() < offset) {
-                        offset = 0; // replaced by a shorter file: its events are all new
+                        finishRotated(inode, offset, partial, since, filter, sink);
+                        offset = 0; // a new generation: its events are all new
                         partial.reset();
                     }
                     inode = now;
                     offset = read(channel, offset, partial, since, filter, sink);
                 } catch (NoSuchFileException e) {
-                    offset = 0;
+                    // not written yet, or rotated and not yet begun again: the next round sees which
                 }
                 try {
                     var key = watcher.poll(250, TimeUnit.MILLISECONDS);
@@ -147,6 +176,18 @@ public final class EventLog {
                     return;
                 }
             }
+        }
+    }
+
+    /** Reads what was appended to the generation being followed before it was rotated away, if it was. */
+    private void finishRotated(Object inode, long offset, ByteArrayOutputStream partial, Optional<Instant> since,
+            Predicate<Event> filter, Consumer<Event> sink) throws IOException {
+        try (FileChannel old = FileChannel.open(previous(), StandardOpenOption.READ)) {
+            if (inode != null && inode.equals(Files.getAttribute(previous(), "unix:ino"))) {
+                read(old, offset, partial, since, filter, sink);
+            }
+        } catch (NoSuchFileException e) {
+            // rotated twice meanwhile: what is gone is gone
         }
     }
 

@@ -67,4 +67,36 @@ class EventLogTest {
         assertThat(EventLog.Event.parse(event.json())).isEqualTo(event);
         assertThat(event.text()).contains("exited " + "a".repeat(64) + " (name=early, exitCode=0)");
     }
+
+    @Test
+    void aRotatedLogIsFinishedByItsFollowersAndReadAgainWithSince() throws Exception {
+        EventLog log = new EventLog(dir.resolve("events"));
+        Instant start = Instant.now().minusSeconds(1);
+        log.append("created", record("a", "one", 0), OptionalInt.empty());
+        assertThat(log.rotate(1 << 20)).as("small logs stay").isFalse();
+        List<EventLog.Event> seen = new CopyOnWriteArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread follower = new Thread(() -> {
+            try {
+                log.follow(log.end(), Optional.empty(), event -> true, seen::add, stop::get);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        follower.start();
+        Thread.sleep(300);
+        log.append("started", record("a", "one", 0), OptionalInt.empty());
+        assertThat(log.rotate(10)).isTrue();
+        log.append("exited", record("a", "one", 0), OptionalInt.of(5));
+        long deadline = System.currentTimeMillis() + 5000;
+        while (seen.size() < 2 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5);
+        }
+        stop.set(true);
+        follower.join(5000);
+        assertThat(seen).extracting(EventLog.Event::type).containsExactly("started", "exited");
+        List<EventLog.Event> again = new CopyOnWriteArrayList<>();
+        log.follow(0, Optional.of(start), event -> true, again::add, () -> again.size() >= 3);
+        assertThat(again).extracting(EventLog.Event::type).containsExactly("created", "started", "exited");
+    }
 }
