@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "agent", description = "Serve this node's run, exec, ps, kill, rm, wait, logs, events, pull and stats "
-        + "from one resident JVM, to root and the users runcible.agent.allowed-users admits; bin/runcible uses it while its socket exists. Containers do not depend on it.")
+        + "from one resident JVM, to root and the users runcible.agent.allowed-users admits; bin/runcible uses it "
+        + "while its socket exists. Containers do not depend on it.")
 final class AgentCommand implements Callable<Integer> {
     @ParentCommand
     Main main;

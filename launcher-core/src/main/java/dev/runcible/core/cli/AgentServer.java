@@ -90,7 +90,7 @@ final class AgentServer implements AutoCloseable {
         try {
             Path directory = socket.toAbsolutePath().getParent();
             if (!Files.isDirectory(directory)) {
-                // Others must reach the socket when they are admitted; its own mode and the peer check keep the rest out.
+                // Admitted users must reach the socket; its own mode and the peer check keep the rest out.
                 Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions
                         .fromString(policy.admitsOthers() ? "rwxr-xr-x" : "rwx------")));
             }
@@ -168,7 +168,8 @@ final class AgentServer implements AutoCloseable {
             if (caller == null) {
                 String name = peer.user().getName();
                 byte[] refusal = ("runcible: the agent serves " + owner + (policy.admitsOthers() ? " and the users "
-                        + "that " + AgentPolicy.ALLOWED_USERS + " and " + AgentPolicy.ALLOWED_GROUPS + " admit" : " only")
+                        + "that " + AgentPolicy.ALLOWED_USERS + " and " + AgentPolicy.ALLOWED_GROUPS + " admit"
+                        : " only")
                         + ", not " + name + "; ask the node's operator to add " + name + " to "
                         + AgentPolicy.ALLOWED_USERS + "\n").getBytes(StandardCharsets.UTF_8);
                 AgentProtocol.writeFrame(wire, AgentProtocol.STDERR, refusal, 0, refusal.length);

@@ -3,7 +3,6 @@ package dev.runcible.core.cli;
 import dev.runcible.core.InvalidRequestException;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.container.ExecRequest;
-import dev.runcible.core.container.ProcessPlan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -42,15 +41,7 @@ final class ExecCommand implements Callable<Integer> {
             args.remove(0);
         }
         main.requireNode("exec");
-        List<String> resolved = new ArrayList<>();
-        for (String entry : env) {
-            String variable = ProcessPlan.envName(entry);
-            if (entry.indexOf('=') >= 0) {
-                resolved.add(entry);
-            } else if (main.environment().containsKey(variable)) {
-                resolved.add(variable + "=" + main.environment().get(variable));
-            }
-        }
+        List<String> resolved = RunCommand.passedEnv(env, main.environment());
         if (args.isEmpty()) {
             throw new InvalidRequestException("No command given: runcible exec ID|NAME -- CMD [ARG...]");
         }

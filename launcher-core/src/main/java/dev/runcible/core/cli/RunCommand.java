@@ -13,6 +13,7 @@ import dev.runcible.core.runtime.Limits;
 import dev.runcible.core.runtime.Network;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -101,8 +102,9 @@ final class RunCommand implements Callable<Integer> {
         main.requireNode("run");
         try (Runcible runcible = main.open()) {
             ContainerManager containers = main.containers(runcible);
-            RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args, passedEnv(), limits, binds,
-                    Optional.ofNullable(user), net, remove, !detach, options);
+            RunRequest request = new RunRequest(reference, Optional.ofNullable(name), args,
+                    passedEnv(env, main.environment()), limits, binds, Optional.ofNullable(user), net, remove, !detach,
+                    options);
             ContainerManager.Started started = containers.run(request);
             String id = started.record().id();
             if (detach) {
@@ -130,16 +132,18 @@ final class RunCommand implements Callable<Integer> {
      * The {@code --env} entries with each bare {@code NAME} given its value from this command line's environment
      * (the client's, when the agent runs it, never the agent's own); a name that is not set there is left out.
      */
-    private List<String> passedEnv() throws InvalidRequestException {
+    static List<String> passedEnv(List<String> env, Map<String, String> environment)
+            throws InvalidRequestException {
         List<String> resolved = new ArrayList<>();
         for (String entry : env) {
             String variable = ProcessPlan.envName(entry);
             if (entry.indexOf('=') >= 0) {
                 resolved.add(entry);
-            } else if (main.environment().containsKey(variable)) {
-                resolved.add(variable + "=" + main.environment().get(variable));
+            } else if (environment.containsKey(variable)) {
+                resolved.add(variable + "=" + environment.get(variable));
             }
         }
         return resolved;
     }
+
 }

@@ -152,8 +152,8 @@ final class ContainerLaunch {
      * The rest of a launch, outside the lock: the container's own root filesystem and runtime config. The record
      * is written, so a concurrent collection leaves this container's layers alone; a failure here undoes it all.
      */
-    private void prepare(Caller caller, ContainerRecord record, ContainerFiles files, ResolvedImage image, RunRequest request,
-            List<BindMount> binds, List<Path> lowers) throws RuncibleException {
+    private void prepare(Caller caller, ContainerRecord record, ContainerFiles files, ResolvedImage image,
+            RunRequest request, List<BindMount> binds, List<Path> lowers) throws RuncibleException {
         try {
             layerMounts.markUsed(image.layers());
             mounter.mountOverlay(layerMounts.directory(), lowers, files.upper(), files.work(), files.rootfs());
@@ -198,10 +198,11 @@ final class ContainerLaunch {
         }
     }
 
-    private ContainerManager.Started startOrFail(ContainerRecord record, ContainerFiles files) throws RuncibleException {
-        Process shim = runc.start(files.bundle(), record.id(), ExitRelease.hook(runDir, record.id(), config.keepLayerMounts(),
-                runc.binary()), "\"id\":\"" + record.id() + "\",\"name\":\"" + record.name() + "\",\"owner\":"
-                + record.owner());
+    private ContainerManager.Started startOrFail(ContainerRecord record, ContainerFiles files)
+            throws RuncibleException {
+        Process shim = runc.start(files.bundle(), record.id(), ExitRelease.hook(runDir, record.id(),
+                config.keepLayerMounts(), runc.binary()), "\"id\":\"" + record.id() + "\",\"name\":\""
+                + record.name() + "\",\"owner\":" + record.owner());
         try {
             RunDirectory.writeAtomically(files.shimPid(), ProcessIdentity.of(shim.pid()).format()
                     .getBytes(StandardCharsets.US_ASCII));

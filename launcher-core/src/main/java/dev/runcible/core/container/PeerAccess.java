@@ -60,7 +60,8 @@ final class PeerAccess {
             }
             if (!result.ok()) {
                 throw new PolicyViolationException("Bind mount source " + bind.source() + " is refused: "
-                        + caller.name() + " (uid " + caller.uid() + ") asked for it " + (bind.readOnly() ? ":ro" : ":rw")
+                        + caller.name() + " (uid " + caller.uid() + ") asked for it "
+                        + (bind.readOnly() ? ":ro" : ":rw")
                         + " but " + result.stdout().strip() + " with its own rights; the agent binds only what its "
                         + "caller could open itself");
             }

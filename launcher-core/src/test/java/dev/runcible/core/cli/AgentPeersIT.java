@@ -178,7 +178,8 @@ class AgentPeersIT {
     @Test
     void theAllowedUserLaunchesExecsAndRemovesItsOwnContainers() throws Exception {
         Instant before = Instant.now();
-        Reply started = as(ALLOWED, "run", "-d", "--name", "own", "--user", "1000", RealNode.IMAGE, "--", "sleep", "60");
+        Reply started = as(ALLOWED, "run", "-d", "--name", "own", "--user", "1000", RealNode.IMAGE, "--", "sleep",
+                "60");
         assertThat(started.exitCode()).as(started.err()).isZero();
         String id = started.out().strip();
         try (Runcible runcible = node.open(Map.of())) {
