@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
         description = "Launches OCI containers with runc from squashfs image layers.",
         subcommands = {RunCommand.class, PsCommand.class, KillCommand.class, RmCommand.class, WaitCommand.class,
                 LogsCommand.class, ExecCommand.class, EventsCommand.class, ImagesCommand.class, PullCommand.class,
-                ImportCommand.class, TagCommand.class, UntagCommand.class, GcCommand.class, StatsCommand.class, DoctorCommand.class, AgentCommand.class})
+                ImportCommand.class, TagCommand.class, UntagCommand.class, GcCommand.class, StatsCommand.class,
+                DoctorCommand.class, AgentCommand.class})
 public final class Main {
     public static final int LAUNCHER_ERROR = 125;
     public static final String CONFIG_ENV = "RUNCIBLE_CONFIG";
