@@ -7,6 +7,7 @@ import java.io.DataOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.net.StandardProtocolFamily;
 import java.net.URL;
@@ -139,26 +140,14 @@ public final class AgentClient {
         Sink stdout = new Sink(new FileOutputStream(FileDescriptor.out));
         Sink stderr = new Sink(new FileOutputStream(FileDescriptor.err));
         DataInputStream in = new DataInputStream(new BufferedInputStream(AgentProtocol.input(channel), 64 * 1024));
-        for (AgentProtocol.Frame frame; (frame = AgentProtocol.readFrame(in)) != null; ) {
-            switch (frame.type()) {
-                case AgentProtocol.STDOUT -> stdout.write(frame.data());
-                case AgentProtocol.STDERR -> stderr.write(frame.data());
-                case AgentProtocol.EXIT -> {
-                    return frame.exitCode();
-                }
-                default -> throw new IOException("unknown frame type " + frame.type() + " from the agent");
-            }
-        }
-        stderr.write("runcible: the agent closed the connection before the command finished; see its log\n"
-                .getBytes(StandardCharsets.UTF_8));
-        return LAUNCHER_ERROR;
+        return AgentConnection.relay(in, stdout, stderr);
     }
 
     /**
      * One of this process's outputs. A reader that went away (a pipe into {@code head}) ends the writing, not the
      * command: the exit code is still waited for, as the plain CLI's print streams do.
      */
-    private static final class Sink {
+    private static final class Sink extends OutputStream {
         private final FileOutputStream target;
         private boolean broken;
 
@@ -166,10 +155,16 @@ public final class AgentClient {
             this.target = target;
         }
 
-        void write(byte[] data) {
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] data, int offset, int length) {
             if (!broken) {
                 try {
-                    target.write(data);
+                    target.write(data, offset, length);
                 } catch (IOException e) {
                     broken = true;
                 }

@@ -3,11 +3,13 @@ package dev.runcible.core.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.runcible.client.AgentConnection;
 import dev.runcible.client.AgentProtocol;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.it.RealNode;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -23,7 +25,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -284,6 +289,38 @@ class AgentIT {
     void theClientProcessRelaysOutputAndExitCode() throws Exception {
         Reply reply = client(socket, "run", "--rm", RealNode.IMAGE, "--", "sh", "-c", "echo via agent; exit 3");
         assertThat(reply).isEqualTo(new Reply(3, "via agent\n", ""));
+    }
+
+    @Test
+    void anEmbeddingProgramCallsTheAgentAndFollowsItsEvents() throws Exception {
+        AgentConnection agent = new AgentConnection(socket,
+                List.of("--config", config.toString()));
+        List<String> lines = new CopyOnWriteArrayList<>();
+        CompletableFuture<Integer> ended = new CompletableFuture<>();
+        Closeable events = agent.events(Instant.now().toString(), lines::add, ended::complete);
+        AgentConnection.Result started = agent.call(List.of("run", "-d", "--name", "embedded", RealNode.IMAGE, "--",
+                "sh", "-c", "echo out; echo err >&2; exit 6"), Map.of());
+        assertThat(started.exitCode()).as(started.err()).isZero();
+        String id = started.out().strip();
+        assertThat(agent.call(List.of("wait", "embedded"), Map.of()))
+                .isEqualTo(new AgentConnection.Result(6, "6\n", ""));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertThat(agent.stream(List.of("logs", "embedded"), Map.of(), out, err))
+                .isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("out\n");
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("err\n");
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (lines.stream().noneMatch(l -> l.contains("\"exited\"")) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(lines.stream().filter(l -> l.contains(id)))
+                .anyMatch(l -> l.contains("\"type\":\"exited\"") && l.contains("\"exitCode\":6"))
+                .anyMatch(l -> l.contains("\"type\":\"started\""));
+        assertThat(ended).isNotDone();
+        events.close();
+        assertThat(ended.get(10, TimeUnit.SECONDS)).isNotNull();
+        assertThat(agent.call(List.of("rm", id), Map.of()).exitCode()).isZero();
     }
 
     @Test
