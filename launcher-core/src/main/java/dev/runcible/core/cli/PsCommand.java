@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.container.ContainerInfo;
+import dev.runcible.core.container.ContainerManager;
 import dev.runcible.core.image.Json;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +28,8 @@ final class PsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         main.requireNode("ps");
         try (Runcible runcible = main.open()) {
-            List<ContainerInfo> containers = main.containers(runcible).list().stream()
+            ContainerManager manager = main.containers(runcible);
+            List<ContainerInfo> containers = manager.list().stream()
                     .filter(c -> all || c.isActive()).toList();
             if (json) {
                 ArrayNode array = Json.MAPPER.createArrayNode();
@@ -44,6 +46,8 @@ final class PsCommand implements Callable<Integer> {
                     }
                     node.put("created", c.record().created());
                     node.put("owner", c.record().owner());
+                    // A scheduler asks whether every process is gone (a daemonized child outlives the exit).
+                    node.put("processesGone", !c.isActive() && manager.processesGone(c.record().id()));
                 }
                 main.out().println(Json.MAPPER.writeValueAsString(array));
                 return 0;

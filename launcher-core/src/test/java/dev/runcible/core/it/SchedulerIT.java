@@ -122,10 +122,12 @@ class SchedulerIT {
         assertThat(stats.pidsLimit()).hasValue(4096);
         assertThat(stats.memoryBytes()).isPositive();
         assertThat(containers.processesGone(id)).isFalse();
+        assertThat(Cli.run(config, "ps", "--json").out()).contains("\"processesGone\" : false");
         assertThat(containers.kill(id, "KILL")).isTrue();
         assertThat(containers.onExit(id).get(10, TimeUnit.SECONDS)).isEqualTo(137);
         assertThat(containers.kill(id, "KILL")).as("a kill of an exited container is a no-op").isFalse();
         assertThat(containers.processesGone(id)).isTrue();
+        assertThat(Cli.run(config, "ps", "--all", "--json").out()).contains("\"processesGone\" : true");
         assertThatThrownBy(() -> containers.stats(id)).isInstanceOf(InvalidRequestException.class)
                 .hasMessageContaining("exited");
         Cli kill = Cli.run(config, "kill", id);
