@@ -48,12 +48,7 @@ final class ContainerExec {
             throw new InvalidRequestException("Container " + name + " is " + info.state().display() + ", not "
                     + "running: exec needs a running container");
         }
-        for (String entry : request.env()) {
-            ProcessPlan.envName(entry);
-            if (entry.indexOf('=') < 0) {
-                throw new InvalidRequestException("Environment entry '" + entry + "' has no value: give NAME=value");
-            }
-        }
+        ProcessPlan.checkResolved(request.env());
         if (request.workdir().isPresent()) {
             RunOptions.NONE.withWorkdir(request.workdir().get()).check();
         }

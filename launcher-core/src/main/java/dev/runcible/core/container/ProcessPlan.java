@@ -19,7 +19,12 @@ public record ProcessPlan(List<String> args, List<String> env, String cwd) {
      * CLI, from the command line's environment), never from the launcher process's own.
      */
     static void checkResolved(RunRequest request) throws InvalidRequestException {
-        for (String entry : request.env()) {
+        checkResolved(request.env());
+    }
+
+    /** The same for any list of {@code --env} entries (those of {@code exec} too). */
+    static void checkResolved(List<String> env) throws InvalidRequestException {
+        for (String entry : env) {
             envName(entry);
             if (entry.indexOf('=') < 0) {
                 throw new InvalidRequestException("Environment entry '" + entry + "' has no value: give NAME=value "
