@@ -108,25 +108,29 @@ final class AgentNode implements AutoCloseable {
     }
 
     /**
-     * Imports {@link #WORKER_IMAGE}: busybox, and this machine's JDK (without its sources and jmods) with the
+     * Imports {@code tag}: busybox and, with {@code jdk}, this machine's JDK (without its sources and jmods) with the
      * libraries its programs load, at the paths the host has them, so a worker finds {@code $JAVA_HOME/bin/java}
-     * where the supervisor's JAVA_HOME says.
+     * where the supervisor's JAVA_HOME says. {@code users} (name to uid:gid) go into its passwd and group files.
      */
-    void importWorkerImage(Map<String, String> users) throws Exception {
-        Path rootfs = Files.createDirectories(base.resolve("worker-rootfs"));
+    void importImage(String tag, boolean jdk, Map<String, String> users) throws Exception {
+        Path rootfs = Files.createDirectories(base.resolve("rootfs-" + tag.replaceAll("[^a-z0-9]", "-")));
         Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
-        run("sh", "-c", String.join("\n",
+        List<String> script = new ArrayList<>(List.of(
                 "set -e",
                 "cd " + rootfs,
                 "mkdir -p bin etc tmp proc sys dev",
                 "cp /bin/busybox bin/busybox",
-                "for applet in $(bin/busybox --list); do [ -e bin/$applet ] || ln -s busybox bin/$applet; done",
-                "mkdir -p ." + javaHome,
-                "cd " + javaHome + " && tar -c --exclude=jmods --exclude=src.zip --exclude=include --exclude=man "
-                        + "--exclude=demo -h . | tar -x -C " + rootfs + javaHome,
-                "cd " + rootfs,
-                "for f in $(find " + javaHome + " -name '*.so' -o -path '*/bin/*' -type f); do ldd $f 2>/dev/null "
-                        + "| grep -o '/[^ ]*'; done | sort -u | while read lib; do cp --parents -L $lib . ; done"));
+                "for applet in $(bin/busybox --list); do [ -e bin/$applet ] || ln -s busybox bin/$applet; done"));
+        if (jdk) {
+            script.addAll(List.of(
+                    "mkdir -p ." + javaHome,
+                    "cd " + javaHome + " && tar -c --exclude=jmods --exclude=src.zip --exclude=include --exclude=man "
+                            + "--exclude=demo -h . | tar -x -C " + rootfs + javaHome,
+                    "cd " + rootfs,
+                    "for f in $(find " + javaHome + " -name '*.so' -o -path '*/bin/*' -type f); do ldd $f 2>/dev/null "
+                            + "| grep -o '/[^ ]*'; done | sort -u | while read lib; do cp --parents -L $lib . ; done"));
+        }
+        run("sh", "-c", String.join("\n", script));
         StringBuilder passwd = new StringBuilder("root:x:0:0:root:/root:/bin/sh\n");
         StringBuilder group = new StringBuilder("root:x:0:\n");
         users.forEach((name, ids) -> {
@@ -136,8 +140,11 @@ final class AgentNode implements AutoCloseable {
         });
         Files.writeString(rootfs.resolve("etc/passwd"), passwd);
         Files.writeString(rootfs.resolve("etc/group"), group);
-        cli("import", "dir:" + rootfs, "--tag", WORKER_IMAGE, "--change", "ENV JAVA_HOME=" + javaHome,
-                "--change", "ENV PATH=" + javaHome + "/bin:/bin");
+        List<String> args = new ArrayList<>(List.of("import", "dir:" + rootfs, "--tag", tag));
+        if (jdk) {
+            args.addAll(List.of("--change", "ENV JAVA_HOME=" + javaHome, "--change", "ENV PATH=" + javaHome + "/bin:/bin"));
+        }
+        cli(args.toArray(String[]::new));
     }
 
     /** Starts the agent as root; returns once its socket answers. */

@@ -47,7 +47,7 @@ class StormClusterIT {
                 "runcible.agent.allowed-users", USER, "runcible.agent.run-as-users", uid,
                 "runcible.mounts.allowed-ro", base.resolve("storm").toString(),
                 "runcible.mounts.allowed-rw", base.resolve("storm/data") + "," + base.resolve("storm/logs")))) {
-            node.importWorkerImage(Map.of(USER, uid + ":" + gid));
+            node.importImage(AgentNode.WORKER_IMAGE, true, Map.of(USER, uid + ":" + gid));
             node.startAgent();
             try (StormCluster cluster = StormCluster.create(node.base, USER, String.join("\n",
                     "runcible.agent.socket: \"" + node.socket + "\"",

@@ -78,6 +78,33 @@ final class AgentPeers {
         return new AgentProtocol.Request(args, environment, request.terminal());
     }
 
+    /**
+     * Root chooses its configuration as on the command line; a request that names none (no {@code --config}, no
+     * {@code RUNCIBLE_CONFIG}), such as an embedding program's, runs under the agent's own rather than the built-in
+     * defaults, so it meets the node the agent serves.
+     */
+    AgentProtocol.Request withOwnConfigurationByDefault(AgentProtocol.Request request) {
+        String command = AgentProtocol.subcommand(request.args());
+        for (String arg : request.args()) {
+            if (arg.equals(command)) {
+                break;
+            }
+            if (arg.equals("--config") || arg.startsWith("--config=")) {
+                return request;
+            }
+        }
+        if (request.environment().containsKey(Main.CONFIG_ENV) || ownConfig.isEmpty()) {
+            return request;
+        }
+        List<String> args = new ArrayList<>(List.of("--config", ownConfig.get().toString()));
+        args.addAll(request.args());
+        Map<String, String> environment = new LinkedHashMap<>(request.environment());
+        if (!environment.containsKey(PluginLoader.PLUGIN_PATH_ENV)) {
+            ownPluginPath.ifPresent(path -> environment.put(PluginLoader.PLUGIN_PATH_ENV, path));
+        }
+        return new AgentProtocol.Request(args, environment, request.terminal());
+    }
+
     /** A mode such as 0660 as permissions. */
     static Set<PosixFilePermission> modeOf(int mode) {
         StringBuilder text = new StringBuilder();

@@ -178,9 +178,8 @@ final class AgentServer implements AutoCloseable {
             }
             DataInputStream in = new DataInputStream(new BufferedInputStream(AgentProtocol.input(channel)));
             AgentProtocol.Request request = AgentProtocol.readRequest(in);
-            if (!caller.isRoot()) {
-                request = peers.underOwnConfiguration(request);
-            }
+            request = caller.isRoot() ? peers.withOwnConfigurationByDefault(request)
+                    : peers.underOwnConfiguration(request);
             String command = AgentProtocol.subcommand(request.args());
             FrameStream outFrames = new FrameStream(wire, AgentProtocol.STDOUT);
             FrameStream errFrames = new FrameStream(wire, AgentProtocol.STDERR);
