@@ -41,6 +41,12 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
     private WorkerExits exits;
     private final Map<String, Reservation> reservations = new ConcurrentHashMap<>();
     private final Map<String, String> containers = new ConcurrentHashMap<>();
+    /** Worker users looked up in the last minute: Storm starts the workers of the same owners again and again. */
+    private final Map<String, CachedUser> users = new ConcurrentHashMap<>();
+    private static final long USER_TTL_NANOS = 60_000_000_000L;
+
+    private record CachedUser(HostUser user, long at) {
+    }
 
     /** What {@link #reserveResourcesForWorker} set aside for a worker. */
     record Reservation(Optional<Integer> memoryMb, Optional<Integer> cpuPercent, Optional<StormSettings.Numa> numa) {
@@ -113,7 +119,7 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
         String name = containerName(port, workerId);
         List<String> args;
         try {
-            args = runArguments(HostUser.lookup(user), settings.image(topoConf), name, topologyId, port, workerId,
+            args = runArguments(hostUser(user), settings.image(topoConf), name, topologyId, port, workerId,
                     command, env, targetDir.toPath());
         } catch (StormConfigException e) {
             throw new IOException(logPrefix + ": " + e.getMessage(), e);
@@ -127,6 +133,16 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
         }
         containers.put(workerId, name);
         LOG.info("{}: worker {} runs in container {} as {}", logPrefix, workerId, name, user);
+    }
+
+    private HostUser hostUser(String name) throws IOException {
+        CachedUser cached = users.get(name);
+        if (cached != null && System.nanoTime() - cached.at() < USER_TTL_NANOS) {
+            return cached.user();
+        }
+        HostUser user = HostUser.lookup(name);
+        users.put(name, new CachedUser(user, System.nanoTime()));
+        return user;
     }
 
     /** The agent's {@code run} command line for one worker. */
