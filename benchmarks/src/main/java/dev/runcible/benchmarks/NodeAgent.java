@@ -20,8 +20,20 @@ final class NodeAgent implements AutoCloseable {
 
     /** Starts the agent and waits until it answers on {@code socket}. Needs root. */
     static NodeAgent start(Path home, Path socket, Path log) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(home.resolve("bin/runcible").toString(), "agent", "--socket",
-                socket.toString()).redirectErrorStream(true)
+        return start(home, List.of(), socket, log);
+    }
+
+    /** As {@link #start(Path, Path, Path)}, the agent serving with the configuration file {@code config}. */
+    static NodeAgent start(Path home, Path config, Path socket, Path log) throws IOException, InterruptedException {
+        return start(home, List.of("--config", config.toString()), socket, log);
+    }
+
+    private static NodeAgent start(Path home, List<String> options, Path socket, Path log)
+            throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of(home.resolve("bin/runcible").toString()));
+        command.addAll(options);
+        command.addAll(List.of("agent", "--socket", socket.toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         for (long deadline = System.currentTimeMillis() + 30_000; !Files.exists(socket); Thread.sleep(20)) {
             if (System.currentTimeMillis() > deadline || !process.isAlive()) {
