@@ -35,6 +35,8 @@ final class WorkerExits implements Closeable {
     private volatile String since;
     private volatile Closeable stream;
     private volatile boolean closed;
+    /** Whether the last try to follow failed: only the first failure in a row is worth a warning. */
+    private volatile boolean failing;
 
     WorkerExits(AgentConnection agent, Instant from) {
         this.agent = agent;
@@ -66,8 +68,18 @@ final class WorkerExits implements Closeable {
                     reconnects.schedule(this::follow, RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
                 }
             });
+            if (failing) {
+                LOG.info("Following the agent's events at {} again, from {}", agent.socket(), since);
+                failing = false;
+            }
         } catch (IOException e) {
-            LOG.warn("Cannot follow the agent's events at {} ({}); trying again", agent.socket(), e.getMessage());
+            if (!failing) {
+                LOG.warn("Cannot follow the agent's events at {} ({}); trying every second", agent.socket(),
+                        e.getMessage());
+                failing = true;
+            } else {
+                LOG.debug("Still cannot follow the agent's events at {}: {}", agent.socket(), e.getMessage());
+            }
             reconnects.schedule(this::follow, RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
