@@ -126,7 +126,8 @@ public final class StormLaunchBenchmark {
     /** The directories Storm's supervisor makes before a launch; returns the worker's own. */
     private static Path workerDirs(Map<String, Object> conf, String workerId, int port) throws Exception {
         for (String dir : List.of(ConfigUtils.workerPidsRoot(conf, workerId), ConfigUtils.workerTmpRoot(conf, workerId),
-                ConfigUtils.workerHeartbeatsRoot(conf, workerId), ConfigUtils.workerArtifactsRoot(conf, "topo", port))) {
+                ConfigUtils.workerHeartbeatsRoot(conf, workerId),
+                ConfigUtils.workerArtifactsRoot(conf, "topo", port))) {
             Files.createDirectories(Path.of(dir));
         }
         Path userFile = Path.of(ConfigUtils.workerUserFile(conf, workerId));

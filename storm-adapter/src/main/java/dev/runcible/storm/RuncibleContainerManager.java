@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runcible.client.AgentConnection;
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,17 +38,13 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
     private StormSettings settings;
     private AgentConnection agent;
     private WorkerExits exits;
-    private final Map<String, Reservation> reservations = new ConcurrentHashMap<>();
+    private final Map<String, WorkerRun.Reservation> reservations = new ConcurrentHashMap<>();
     private final Map<String, String> containers = new ConcurrentHashMap<>();
     /** Worker users looked up in the last minute: Storm starts the workers of the same owners again and again. */
     private final Map<String, CachedUser> users = new ConcurrentHashMap<>();
     private static final long USER_TTL_NANOS = 60_000_000_000L;
 
     private record CachedUser(HostUser user, long at) {
-    }
-
-    /** What {@link #reserveResourcesForWorker} set aside for a worker. */
-    record Reservation(Optional<Integer> memoryMb, Optional<Integer> cpuPercent, Optional<StormSettings.Numa> numa) {
     }
 
     @Override
@@ -93,7 +88,7 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
                         + "supervisor.numa.meta " + settings.numa().keySet());
             }
         }
-        reservations.put(workerId, new Reservation(memory, cpu, numa));
+        reservations.put(workerId, new WorkerRun.Reservation(memory, cpu, numa));
     }
 
     @Override
@@ -119,7 +114,8 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
         String name = containerName(port, workerId);
         List<String> args;
         try {
-            args = runArguments(hostUser(user), settings.image(topoConf), name, topologyId, port, workerId,
+            args = new WorkerRun(conf, settings).arguments(hostUser(user), settings.image(topoConf), name,
+                    topologyId, port, reservations.getOrDefault(workerId, WorkerRun.Reservation.NONE), workerId,
                     command, env, targetDir.toPath());
         } catch (StormConfigException e) {
             throw new IOException(logPrefix + ": " + e.getMessage(), e);
@@ -143,55 +139,6 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
         HostUser user = HostUser.lookup(name);
         users.put(name, new CachedUser(user, System.nanoTime()));
         return user;
-    }
-
-    /** The agent's {@code run} command line for one worker. */
-    List<String> runArguments(HostUser user, String image, String name, String topologyId, int port,
-            String workerId, List<String> command, Map<String, String> env, Path workdir) throws IOException {
-        List<String> args = new ArrayList<>(List.of("run", "--detach", "--name", name, "--user",
-                user.uid() + ":" + user.gid(), "--workdir", workdir.toString(), "--cgroup-parent",
-                settings.cgroupParent(), "--network", "host"));
-        for (long group : user.groups()) {
-            args.addAll(List.of("--group-add", Long.toString(group)));
-        }
-        Reservation reservation = reservations.getOrDefault(workerId,
-                new Reservation(Optional.empty(), Optional.empty(), Optional.empty()));
-        reservation.cpuPercent().ifPresent(cpu -> args.addAll(List.of("--cpu", cpu.toString())));
-        reservation.memoryMb().ifPresent(mb -> args.addAll(List.of("--memory", mb + "m")));
-        reservation.numa().ifPresent(numa -> args.addAll(List.of("--cpuset-cpus", numa.cpus(), "--cpuset-mems",
-                numa.mems())));
-        for (String mount : mounts(topologyId, port, workerId)) {
-            args.addAll(List.of("--mount", mount));
-        }
-        env.forEach((key, value) -> args.addAll(List.of("--env", key + "=" + value)));
-        args.add(image);
-        args.add("--");
-        args.addAll(command);
-        return args;
-    }
-
-    /**
-     * Storm's standard mounts, at the same paths: its read-only and read-write lists, the nscd socket, Storm's home
-     * and the supervisor's local directory read-only; the worker's own directory, its artifacts (logs), its user
-     * file and the topology's shared directory read-write; the worker's tmp directory at /tmp.
-     */
-    List<String> mounts(String topologyId, int port, String workerId) throws IOException {
-        List<String> mounts = new ArrayList<>();
-        settings.readOnlyMounts().forEach(path -> mounts.add(path + ":" + path + ":ro"));
-        settings.readWriteMounts().forEach(path -> mounts.add(path + ":" + path + ":rw"));
-        settings.nscd().ifPresent(path -> mounts.add(path + ":" + path + ":ro"));
-        mounts.add(settings.stormHome() + ":" + settings.stormHome() + ":ro");
-        String supervisor = ConfigUtils.supervisorLocalDir(conf);
-        mounts.add(supervisor + ":" + supervisor + ":ro");
-        for (String path : List.of(ConfigUtils.workerRoot(conf, workerId),
-                ConfigUtils.workerArtifactsRoot(conf, topologyId, port), ConfigUtils.workerUserFile(conf, workerId),
-                ConfigUtils.sharedByTopologyDir(conf, topologyId))) {
-            if (Files.exists(Path.of(path))) {
-                mounts.add(path + ":" + path + ":rw");
-            }
-        }
-        mounts.add(ConfigUtils.workerTmpRoot(conf, workerId) + ":/tmp:rw");
-        return mounts;
     }
 
     @Override
@@ -283,7 +230,7 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
         args.add(name.get());
         args.add("--");
         args.addAll(command);
-        try (LogLines out = new LogLines(logPrefix); LogLines err = new LogLines(logPrefix)) {
+        try (LogLines out = new LogLines(LOG, logPrefix); LogLines err = new LogLines(LOG, logPrefix)) {
             int code = agent.stream(args, Map.of(), out, err);
             LOG.info("{}: {} in {} exited with {}", logPrefix, command, name.get(), code);
             return code == 0;
@@ -330,36 +277,5 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
 
     private static boolean gone(AgentConnection.Result result) {
         return result.err().contains("No container");
-    }
-
-    /** Output lines to the supervisor's log with Storm's prefix, as Storm's process launcher logs them. */
-    private static final class LogLines extends OutputStream {
-        private final String prefix;
-        private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
-
-        LogLines(String prefix) {
-            this.prefix = prefix;
-        }
-
-        @Override
-        public void write(int b) {
-            if (b == '\n') {
-                flushLine();
-            } else {
-                line.write(b);
-            }
-        }
-
-        private void flushLine() {
-            if (line.size() > 0) {
-                LOG.info("{}{}", prefix, line.toString(StandardCharsets.UTF_8));
-                line.reset();
-            }
-        }
-
-        @Override
-        public void close() {
-            flushLine();
-        }
     }
 }

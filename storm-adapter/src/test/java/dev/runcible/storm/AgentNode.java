@@ -72,7 +72,7 @@ final class AgentNode implements AutoCloseable {
                 .resolve("distribution/target/runcible/lib").normalize();
     }
 
-    /** A node whose agent has {@code settings} (given the node's directory) on top of its own store, cache and run directory. */
+    /** A node whose agent has {@code settings} (given the node's directory) besides its store, cache and run dir. */
     static AgentNode create(String cgroupParent, Function<Path, Map<String, String>> settings) throws Exception {
         requirePrerequisites();
         // Not under /tmp: a worker gets its own tmp directory there, which would hide Storm's directories.
@@ -135,14 +135,16 @@ final class AgentNode implements AutoCloseable {
         StringBuilder group = new StringBuilder("root:x:0:\n");
         users.forEach((name, ids) -> {
             String[] uidGid = ids.split(":");
-            passwd.append(name).append(":x:").append(uidGid[0]).append(':').append(uidGid[1]).append("::/tmp:/bin/sh\n");
+            passwd.append(name).append(":x:").append(uidGid[0]).append(':').append(uidGid[1])
+                    .append("::/tmp:/bin/sh\n");
             group.append(name).append(":x:").append(uidGid[1]).append(":\n");
         });
         Files.writeString(rootfs.resolve("etc/passwd"), passwd);
         Files.writeString(rootfs.resolve("etc/group"), group);
         List<String> args = new ArrayList<>(List.of("import", "dir:" + rootfs, "--tag", tag));
         if (jdk) {
-            args.addAll(List.of("--change", "ENV JAVA_HOME=" + javaHome, "--change", "ENV PATH=" + javaHome + "/bin:/bin"));
+            args.addAll(List.of("--change", "ENV JAVA_HOME=" + javaHome, "--change",
+                    "ENV PATH=" + javaHome + "/bin:/bin"));
         }
         cli(args.toArray(String[]::new));
     }

@@ -100,7 +100,8 @@ class RuncibleContainerManagerIT {
     private File workerDirs(String workerId, String topology, int port) throws Exception {
         workers.add(workerId);
         for (String dir : List.of(ConfigUtils.workerPidsRoot(conf, workerId), ConfigUtils.workerTmpRoot(conf, workerId),
-                ConfigUtils.workerHeartbeatsRoot(conf, workerId), ConfigUtils.workerArtifactsRoot(conf, topology, port))) {
+                ConfigUtils.workerHeartbeatsRoot(conf, workerId),
+                ConfigUtils.workerArtifactsRoot(conf, topology, port))) {
             Files.createDirectories(Path.of(dir));
         }
         Path userFile = Path.of(ConfigUtils.workerUserFile(conf, workerId));
@@ -147,16 +148,22 @@ class RuncibleContainerManagerIT {
         assertThat(codes).as("the exit callback, called once with the worker's own code").containsExactly(42);
     }
 
+    /** Launches a worker of {@code topology} running {@code script}, which prints "ready" once it runs. */
+    private String launchReady(String topology, int port, String script, List<Integer> codes) throws Exception {
+        String workerId = UUID.randomUUID().toString();
+        File dir = workerDirs(workerId, topology, port);
+        manager.launchWorkerProcess(USER, topology, Map.of(), port, workerId, List.of("sh", "-c", script), Map.of(),
+                "w ", codes::add, dir);
+        await(() -> logs(port + "-" + workerId).contains("ready"));
+        return workerId;
+    }
+
     @Test
     void forceKillEndsAWorkerThatIgnoresTerm() throws Exception {
         RuncibleContainerManager manager = prepared();
-        String workerId = UUID.randomUUID().toString();
-        File dir = workerDirs(workerId, "topo-2", 6701);
         List<Integer> codes = new CopyOnWriteArrayList<>();
-        manager.launchWorkerProcess(USER, "topo-2", Map.of(), 6701, workerId,
-                List.of("sh", "-c", "trap '' TERM; echo ready; while true; do sleep 1; done"), Map.of(), "w ",
-                codes::add, dir);
-        await(() -> logs("6701-" + workerId).contains("ready"));
+        String workerId = launchReady("topo-2", 6701, "trap '' TERM; echo ready; while true; do sleep 1; done",
+                codes);
         manager.kill(USER, workerId);
         Thread.sleep(1000);
         assertThat(manager.areAllProcessesDead(USER, workerId)).isFalse();
@@ -169,11 +176,7 @@ class RuncibleContainerManagerIT {
     @Test
     void profilingCommandsRunInTheWorkersContainer() throws Exception {
         RuncibleContainerManager manager = prepared();
-        String workerId = UUID.randomUUID().toString();
-        File dir = workerDirs(workerId, "topo-3", 6702);
-        manager.launchWorkerProcess(USER, "topo-3", Map.of(), 6702, workerId,
-                List.of("sh", "-c", "echo ready; exec sleep 600"), Map.of(), "w ", code -> { }, dir);
-        await(() -> logs("6702-" + workerId).contains("ready"));
+        String workerId = launchReady("topo-3", 6702, "echo ready; exec sleep 600", new ArrayList<>());
         Path artifacts = Path.of(ConfigUtils.workerArtifactsRoot(conf, "topo-3", 6702));
         assertThat(manager.runProfilingCommand(USER, workerId, List.of("sh", "-c",
                 "echo dump of $(cat /proc/1/comm) as $(id -u) in $(pwd) > dump.txt"), Map.of(), "profile ",
@@ -187,13 +190,9 @@ class RuncibleContainerManagerIT {
     @Test
     void anExitWhileTheAgentIsDownReachesTheCallbackOnceWithItsCode() throws Exception {
         RuncibleContainerManager manager = prepared();
-        String workerId = UUID.randomUUID().toString();
-        File dir = workerDirs(workerId, "topo-4", 6703);
         List<Integer> codes = new CopyOnWriteArrayList<>();
-        manager.launchWorkerProcess(USER, "topo-4", Map.of(), 6703, workerId,
-                List.of("sh", "-c", "echo ready; while [ ! -e /tmp/stop ]; do sleep 0.1; done; exit 7"), Map.of(),
-                "w ", codes::add, dir);
-        await(() -> logs("6703-" + workerId).contains("ready"));
+        String workerId = launchReady("topo-4", 6703,
+                "echo ready; while [ ! -e /tmp/stop ]; do sleep 0.1; done; exit 7", codes);
         node.stopAgent();
         try {
             Files.writeString(Path.of(ConfigUtils.workerTmpRoot(conf, workerId), "stop"), "");

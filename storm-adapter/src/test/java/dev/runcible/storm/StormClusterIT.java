@@ -122,8 +122,8 @@ class StormClusterIT {
     private static java.util.Optional<String> runningWorker(AgentNode node) throws Exception {
         String listed = node.cli("ps", "--json");
         Matcher matcher = CONTAINER_NAME.matcher(listed);
-        return matcher.find() && listed.matches("(?s).*\"state\"\\s*:\\s*\"running\".*") ? java.util.Optional.of(matcher.group(1))
-                : java.util.Optional.empty();
+        boolean running = listed.matches("(?s).*\"state\"\\s*:\\s*\"running\".*");
+        return matcher.find() && running ? java.util.Optional.of(matcher.group(1)) : java.util.Optional.empty();
     }
 
     /** The host pid of the worker JVM (not the log writer in front of it) of this cluster. */

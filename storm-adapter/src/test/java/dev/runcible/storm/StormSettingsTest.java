@@ -31,7 +31,8 @@ class StormSettingsTest {
     @Test
     void stormsOwnKeysKeepTheirMeaning() {
         StormSettings settings = settings(Map.of("storm.oci.image", "storm/rhel7:dev", "storm.oci.allowed.images",
-                List.of("storm/rhel7:dev", "storm/rhel8:dev"), "storm.oci.readonly.bindmounts", List.of("/etc/krb5.conf"),
+                List.of("storm/rhel7:dev", "storm/rhel8:dev"), "storm.oci.readonly.bindmounts",
+                List.of("/etc/krb5.conf"),
                 "storm.oci.readwrite.bindmounts", List.of("/scratch"), "storm.worker.cgroup.cpu.limit", 150,
                 "storm.cgroup.memory.enforcement.enable", true));
         assertThat(settings.defaultImage()).isEqualTo("storm/rhel7:dev");
@@ -119,7 +120,8 @@ class StormSettingsTest {
 
     @Test
     void idsAreReadFromIdsAnswer() throws IOException {
-        HostUser user = HostUser.parse("ann", "uid=1001(ann) gid=100(users) groups=100(users),27(sudo),1005(domain users)");
+        HostUser user = HostUser.parse("ann",
+                "uid=1001(ann) gid=100(users) groups=100(users),27(sudo),1005(domain users)");
         assertThat(user.uid()).isEqualTo(1001);
         assertThat(user.gid()).isEqualTo(100);
         assertThat(user.groups()).containsExactly(27L, 1005L);
