@@ -149,8 +149,9 @@ public final class Runcible implements AutoCloseable {
         ContainerManager.Collected collected = manager.collect(config.keepLayerMounts());
         Set<Digest> inUse = new HashSet<>(manager.referencedLayers());
         inUse.addAll(manager.layerMounts().mounted());
-        return new NodeCollected(collected.halfMade(), collected.layerMounts(), localizer.trim(inUse),
-                collected.exited());
+        long trimmed = localizer.trim(inUse);
+        manager.layerMounts().pruneVerified();
+        return new NodeCollected(collected.halfMade(), collected.layerMounts(), trimmed, collected.exited());
     }
 
     public URI defaultStore() {

@@ -12,7 +12,8 @@ import java.util.stream.Stream;
 
 /**
  * What {@code gc} removes from the layer cache: downloads interrupted over an hour ago, then, beyond the cache's
- * size limit, the least recently used files (a hit touches a file's modification time), never one in use.
+ * size limit, the least recently used files (a hit touches a layer's digest record or a config's own modification
+ * time), never one in use.
  */
 final class CacheTrim {
     /** Interrupted downloads older than this are someone's leftovers, not a transfer in progress. */
@@ -57,8 +58,12 @@ final class CacheTrim {
                     }
                     long size = Files.size(file);
                     total += size;
-                    entries.add(new Entry(file, new Digest(Digest.SHA256, hex), size,
-                            Files.getLastModifiedTime(file).toMillis()));
+                    Path record = SquashfsCache.digestRecord(file);
+                    long used = Files.getLastModifiedTime(file).toMillis();
+                    if (Files.exists(record)) { // a layer's hits are stamped on its digest record
+                        used = Math.max(used, Files.getLastModifiedTime(record).toMillis());
+                    }
+                    entries.add(new Entry(file, new Digest(Digest.SHA256, hex), size, used));
                 }
             }
         }

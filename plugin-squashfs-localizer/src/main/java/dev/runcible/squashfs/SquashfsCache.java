@@ -182,10 +182,16 @@ final class SquashfsCache implements ResourcesLocalizer {
         }
     }
 
-    /** Marks a cache hit: trimming removes the least recently used files first. */
+    /**
+     * Marks a cache hit: trimming removes the least recently used files first. A layer's hit is stamped on its
+     * digest record, not on the layer: the layer file keeps the identity its last verification saw, so it is not
+     * hashed again at its next mount.
+     */
     private static void touch(Path file) {
+        Path record = digestRecord(file);
         try {
-            Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis()));
+            Files.setLastModifiedTime(Files.exists(record) ? record : file,
+                    FileTime.fromMillis(System.currentTimeMillis()));
         } catch (IOException e) {
             // only the eviction order suffers
         }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -27,11 +28,13 @@ public final class LayerMounts {
     private final Path directory;
     private final Mounter mounter;
     private final ResourcesLocalizer localizer;
+    private final VerifiedLayers verified;
 
     public LayerMounts(Path directory, Mounter mounter, ResourcesLocalizer localizer) {
         this.directory = directory;
         this.mounter = mounter;
         this.localizer = localizer;
+        this.verified = new VerifiedLayers(directory);
     }
 
     public Path directory() {
@@ -46,8 +49,8 @@ public final class LayerMounts {
      * Makes sure each layer is mounted; returns the mount points top layer first, as overlay wants them. A layer
      * about to be mounted is checked against its recorded squashfs digest first: the cache is trusted for
      * lookups, not for what the kernel will read. A damaged file is dropped from the cache, to be fetched again.
-     * A layer this launch has just fetched was hashed as it was written (read-only, in a root-only cache), so it
-     * is not read a second time.
+     * A layer this launch has just fetched was hashed as it was written (read-only, in a root-only cache), and one
+     * whose file is unchanged since it was last hashed ({@link VerifiedLayers}) is not read again either.
      */
     public List<Path> acquire(List<LocalizedResource> layersBaseFirst) throws RuncibleException {
         Set<String> mounted;
@@ -77,7 +80,16 @@ public final class LayerMounts {
     }
 
     private void verify(LocalizedResource layer) throws RuncibleException {
-        if (layer.fileDigest().isEmpty() || layer.hashedNow()) {
+        if (layer.fileDigest().isEmpty()) {
+            return;
+        }
+        Digest expected = layer.fileDigest().get();
+        Optional<String> identity = VerifiedLayers.identity(layer.path());
+        if (layer.hashedNow()) {
+            verified.record(expected, layer.path(), identity);
+            return;
+        }
+        if (verified.unchanged(layer.path(), expected)) {
             return;
         }
         Digest actual;
@@ -87,11 +99,13 @@ public final class LayerMounts {
             throw new ResourceUnavailableException("Cannot read cached layer " + layer.path() + ": " + e.getMessage(),
                     e);
         }
-        if (!actual.equals(layer.fileDigest().get())) {
+        if (!actual.equals(expected)) {
+            verified.forget(expected);
             localizer.discard(layer);
             throw new DigestMismatchException("Cached layer " + layer.path() + " is damaged: its digest is " + actual
-                    + ", not " + layer.fileDigest().get() + "; it was removed from the cache, run again to fetch it");
+                    + ", not " + expected + "; it was removed from the cache, run again to fetch it");
         }
+        verified.record(expected, layer.path(), identity);
     }
 
     /** Where the last use of a layer mount is stamped (the mount point itself is a read-only filesystem). */
@@ -160,6 +174,11 @@ public final class LayerMounts {
         victims.addAll(idle.subList(0, Math.max(0, idle.size() - keep)));
         unmountAll(victims);
         return victims.size();
+    }
+
+    /** Drops the verification records of cached files that are gone (for {@code gc}, after the cache's trim). */
+    public int pruneVerified() {
+        return verified.prune();
     }
 
     /** The layers mounted now. */
