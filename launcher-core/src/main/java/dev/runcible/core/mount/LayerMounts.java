@@ -70,8 +70,10 @@ public final class LayerMounts {
                     throw new ContainerRuntimeException("Cannot create layer mount point " + target + ": "
                             + e.getMessage(), e);
                 }
-                verify(layer);
+                Optional<String> identity = verify(layer);
                 mounter.mountSquashfs(layer.path(), target);
+                // Recorded once mounted: a launch that fails to mount leaves nothing in the run directory.
+                layer.fileDigest().ifPresent(digest -> verified.record(digest, layer.path(), identity));
                 mounted.add(target.toString());
             }
             topFirst.add(0, target);
@@ -79,18 +81,21 @@ public final class LayerMounts {
         return topFirst;
     }
 
-    private void verify(LocalizedResource layer) throws RuncibleException {
+    /**
+     * Hashes the layer's file unless it was hashed as it was written or is unchanged since its last hash; returns
+     * the file's identity (read before any hash) for the record, or empty when there is nothing to record.
+     */
+    private Optional<String> verify(LocalizedResource layer) throws RuncibleException {
         if (layer.fileDigest().isEmpty()) {
-            return;
+            return Optional.empty();
         }
         Digest expected = layer.fileDigest().get();
         Optional<String> identity = VerifiedLayers.identity(layer.path());
         if (layer.hashedNow()) {
-            verified.record(expected, layer.path(), identity);
-            return;
+            return identity;
         }
         if (verified.unchanged(layer.path(), expected)) {
-            return;
+            return Optional.empty();
         }
         Digest actual;
         try {
@@ -105,7 +110,7 @@ public final class LayerMounts {
             throw new DigestMismatchException("Cached layer " + layer.path() + " is damaged: its digest is " + actual
                     + ", not " + expected + "; it was removed from the cache, run again to fetch it");
         }
-        verified.record(expected, layer.path(), identity);
+        return identity;
     }
 
     /** Where the last use of a layer mount is stamped (the mount point itself is a read-only filesystem). */
