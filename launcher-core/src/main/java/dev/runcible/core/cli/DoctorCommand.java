@@ -34,6 +34,7 @@ final class DoctorCommand implements Callable<Integer> {
             }
             check(Executables.find("setsid").isPresent() && Executables.find("mount").isPresent(),
                     "util-linux (mount, setsid)", "apt-get install util-linux mount");
+            main.out().println("[INFO] mounts through " + dev.runcible.core.mount.Mounter.how());
             check(Files.exists(Path.of("/dev/loop-control")), "loop devices (/dev/loop-control)",
                     "load the loop module ('modprobe loop'); in a container, create the node with "
                             + "'mknod /dev/loop-control c 10 237' and allow block devices 7:*");

@@ -1,5 +1,6 @@
 package dev.runcible.core.mount;
 
+import com.sun.jna.LastErrorException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.host.Commands;
 import dev.runcible.core.host.MountTable;
@@ -33,9 +34,28 @@ public final class Mounter {
         String lower = lowerTopFirst.stream()
                 .map(p -> p.getParent().equals(layersDirectory) ? p.getFileName().toString() : p.toString())
                 .collect(Collectors.joining(":"));
+        String absolute = "lowerdir=" + lowerTopFirst.stream().map(Path::toString).collect(Collectors.joining(":"))
+                + ",upperdir=" + upper + ",workdir=" + work;
+        if (SystemMounts.unavailable().isEmpty() && absolute.length() <= SystemMounts.MAX_DATA) {
+            try {
+                SystemMounts.mount("overlay", target.toString(), "overlay",
+                        SystemMounts.MS_NOSUID | SystemMounts.MS_NODEV, absolute);
+                return;
+            } catch (LastErrorException e) {
+                // mount(8) below says what is wrong in its own words
+                LOG.debug("mount(2) of the overlay on {} failed ({}); running mount", target, e.getMessage());
+            }
+        }
+        // Names relative to the layers directory keep a deep image's lower directories within mount's page.
         String options = "nosuid,nodev,lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
         run(List.of("mount", "-t", "overlay", "overlay", "-o", options, target.toString()), layersDirectory,
                 "mount the overlay root filesystem on " + target, " (run 'runcible doctor' to check overlay support)");
+    }
+
+    /** How mounts are made here, for {@code doctor}. */
+    public static String how() {
+        return SystemMounts.unavailable().map(why -> "the mount and umount programs (libc through JNA: " + why + ")")
+                .orElse("mount(2) and umount2(2) through libc (JNA) for overlays; the programs for loop mounts");
     }
 
     /** Unmounts if mounted; falls back to a lazy unmount when the mount is busy. */
@@ -43,6 +63,14 @@ public final class Mounter {
         try {
             if (!MountTable.isMounted(target)) {
                 return;
+            }
+            if (SystemMounts.unavailable().isEmpty()) {
+                try {
+                    SystemMounts.unmount(target.toString());
+                    return;
+                } catch (LastErrorException e) {
+                    LOG.debug("umount2 of {} failed ({}); running umount", target, e.getMessage());
+                }
             }
             Commands.Result result = Commands.run(List.of("umount", target.toString()), TIMEOUT_SECONDS);
             if (result.ok() || !MountTable.isMounted(target)) {

@@ -87,8 +87,8 @@ class FaultIT {
         Path mount = bin.resolve("mount");
         Files.writeString(mount, "#!/bin/sh\ncase \"$*\" in *overlay*) sleep 60;; esac\nexec /bin/mount \"$@\"\n");
         Files.setPosixFilePermissions(mount, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Process launcher = launcher(Map.of("PATH", bin + ":" + System.getenv("PATH")), config, "run", "--name",
-                "half", RealNode.IMAGE, "--", "true");
+        Process launcher = launcher(Map.of("PATH", bin + ":" + System.getenv("PATH"), "RUNCIBLE_MOUNT_PROGRAMS", "1"),
+                config, "run", "--name", "half", RealNode.IMAGE, "--", "true");
         long deadline = System.currentTimeMillis() + 60_000;
         while (node.mounts().stream().noneMatch(m -> m.fsType().equals("squashfs"))) {
             assertThat(System.currentTimeMillis()).as("layer mounted").isLessThan(deadline);
