@@ -193,6 +193,21 @@ final class AgentNode implements AutoCloseable {
         return left;
     }
 
+    /** The test's own cgroup parent, once no container cgroup is under it (runc leaves parents it made). */
+    private void removeEmptyCgroupParent() throws IOException {
+        List<Path> parents = new ArrayList<>(List.of(Path.of("/sys/fs/cgroup", cgroupParent)));
+        try (Stream<Path> controllers = Files.list(Path.of("/sys/fs/cgroup"))) {
+            controllers.filter(Files::isDirectory).forEach(c -> parents.add(c.resolve(cgroupParent)));
+        }
+        for (Path parent : parents) {
+            try {
+                Files.deleteIfExists(parent); // rmdir: the kernel refuses a cgroup that holds children or tasks
+            } catch (IOException e) {
+                // left in place: still in use, or not ours to remove
+            }
+        }
+    }
+
     /** Mounts whose target lies under this node's directory. */
     List<String> mountsLeft() throws IOException {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
@@ -225,6 +240,7 @@ final class AgentNode implements AutoCloseable {
             // best effort: the mount check below protects the files
         }
         stopAgent();
+        removeEmptyCgroupParent();
         if (!mountsLeft().isEmpty()) {
             return;
         }
