@@ -94,7 +94,7 @@ public final class LayerMounts {
         if (layer.hashedNow()) {
             return identity;
         }
-        if (verified.unchanged(layer.path(), expected)) {
+        if (verified.unchanged(layer.path(), expected, identity)) {
             return Optional.empty();
         }
         Digest actual;

@@ -31,9 +31,6 @@ public final class Mounter {
      */
     public void mountOverlay(Path layersDirectory, List<Path> lowerTopFirst, Path upper, Path work, Path target)
             throws ContainerRuntimeException {
-        String lower = lowerTopFirst.stream()
-                .map(p -> p.getParent().equals(layersDirectory) ? p.getFileName().toString() : p.toString())
-                .collect(Collectors.joining(":"));
         String absolute = "lowerdir=" + lowerTopFirst.stream().map(Path::toString).collect(Collectors.joining(":"))
                 + ",upperdir=" + upper + ",workdir=" + work;
         if (SystemMounts.unavailable().isEmpty() && absolute.length() <= SystemMounts.MAX_DATA) {
@@ -47,6 +44,9 @@ public final class Mounter {
             }
         }
         // Names relative to the layers directory keep a deep image's lower directories within mount's page.
+        String lower = lowerTopFirst.stream()
+                .map(p -> p.getParent().equals(layersDirectory) ? p.getFileName().toString() : p.toString())
+                .collect(Collectors.joining(":"));
         String options = "nosuid,nodev,lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
         run(List.of("mount", "-t", "overlay", "overlay", "-o", options, target.toString()), layersDirectory,
                 "mount the overlay root filesystem on " + target, " (run 'runcible doctor' to check overlay support)");

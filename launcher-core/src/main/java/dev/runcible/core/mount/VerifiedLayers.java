@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
@@ -25,17 +24,17 @@ final class VerifiedLayers {
         this.directory = directory;
     }
 
-    /** Whether {@code file} is, by its identity, the file last found to hash to {@code digest}. */
-    boolean unchanged(Path file, Digest digest) {
-        Optional<String> identity = identity(file);
+    /**
+     * Whether {@code file}, whose identity now is {@code identity} ({@link #identity}), is the file last found to
+     * hash to {@code digest}. A missing or unreadable record is no match.
+     */
+    boolean unchanged(Path file, Digest digest, Optional<String> identity) {
         if (identity.isEmpty()) {
             return false;
         }
         try {
             return Files.readString(record(digest), StandardCharsets.US_ASCII)
                     .equals(line(digest, file, identity.get()));
-        } catch (NoSuchFileException e) {
-            return false;
         } catch (IOException e) {
             return false;
         }

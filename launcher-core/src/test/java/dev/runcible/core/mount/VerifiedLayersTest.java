@@ -23,6 +23,11 @@ class VerifiedLayersTest {
         return verified;
     }
 
+    /** As a mount asks: with the file's identity now. */
+    private static boolean unchanged(VerifiedLayers verified, Path file, Digest digest) {
+        return verified.unchanged(file, digest, VerifiedLayers.identity(file));
+    }
+
     private Path layer(String content) throws Exception {
         Path cache = Files.createDirectories(dir.resolve("cache"));
         return Files.writeString(cache.resolve("layer.sqsh"), content);
@@ -32,8 +37,8 @@ class VerifiedLayersTest {
     void anUntouchedFileNeedsNoSecondHash() throws Exception {
         Path file = layer("squashfs bytes");
         VerifiedLayers verified = recorded(file);
-        assertThat(verified.unchanged(file, Digest.of(file))).isTrue();
-        assertThat(new VerifiedLayers(dir.resolve("layers")).unchanged(file, Digest.of(file)))
+        assertThat(unchanged(verified, file, Digest.of(file))).isTrue();
+        assertThat(unchanged(new VerifiedLayers(dir.resolve("layers")), file, Digest.of(file)))
                 .as("the record outlives the process").isTrue();
     }
 
@@ -43,7 +48,7 @@ class VerifiedLayersTest {
         Digest digest = Digest.of(file);
         VerifiedLayers verified = recorded(file);
         Files.writeString(file, "squashfs BYTES");
-        assertThat(verified.unchanged(file, digest)).isFalse();
+        assertThat(unchanged(verified, file, digest)).isFalse();
     }
 
     @Test
@@ -51,7 +56,7 @@ class VerifiedLayersTest {
         Path file = layer("squashfs bytes");
         VerifiedLayers verified = recorded(file);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        assertThat(verified.unchanged(file, Digest.of(file))).isFalse();
+        assertThat(unchanged(verified, file, Digest.of(file))).isFalse();
     }
 
     @Test
@@ -60,18 +65,19 @@ class VerifiedLayersTest {
         VerifiedLayers verified = recorded(file);
         Path copy = Files.writeString(dir.resolve("copy"), "squashfs bytes");
         Files.move(copy, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        assertThat(verified.unchanged(file, Digest.of(file))).isFalse();
+        assertThat(unchanged(verified, file, Digest.of(file))).isFalse();
     }
 
     @Test
     void anotherExpectedDigestOrAForgottenRecordIsNoMatch() throws Exception {
         Path file = layer("squashfs bytes");
         VerifiedLayers verified = recorded(file);
-        assertThat(verified.unchanged(file, Digest.of(layerElsewhere()))).isFalse();
+        assertThat(unchanged(verified, file, Digest.of(layerElsewhere()))).isFalse();
         verified.forget(Digest.of(file));
-        assertThat(verified.unchanged(file, Digest.of(file))).isFalse();
+        assertThat(unchanged(verified, file, Digest.of(file))).isFalse();
         verified.record(Digest.of(file), file, Optional.empty());
-        assertThat(verified.unchanged(file, Digest.of(file))).as("no identity, no record").isFalse();
+        assertThat(unchanged(verified, file, Digest.of(file))).as("no identity, no record").isFalse();
+        assertThat(verified.unchanged(file, Digest.of(file), Optional.empty())).as("no identity now").isFalse();
     }
 
     @Test
