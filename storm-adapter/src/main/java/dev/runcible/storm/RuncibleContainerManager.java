@@ -161,17 +161,19 @@ public class RuncibleContainerManager implements ResourceIsolationInterface {
     @Override
     public long getSystemFreeMemoryMb() throws IOException {
         long free = ServerUtils.getMemInfoFreeMb();
-        Path root = settings.cgroupRoot();
-        Optional<Long> limit = number(root.resolve("memory").resolve(settings.cgroupParent())
-                .resolve("memory.limit_in_bytes")).or(() -> number(root.resolve(settings.cgroupParent())
-                .resolve("memory.max")));
-        Optional<Long> used = number(root.resolve("memory").resolve(settings.cgroupParent())
-                .resolve("memory.usage_in_bytes")).or(() -> number(root.resolve(settings.cgroupParent())
-                .resolve("memory.current")));
+        Optional<Long> limit = parentMemory("memory.limit_in_bytes", "memory.max");
+        Optional<Long> used = parentMemory("memory.usage_in_bytes", "memory.current");
         if (limit.isPresent() && used.isPresent()) {
             free = Math.min(free, Math.max(0, limit.get() - used.get()) >> 20);
         }
         return free;
+    }
+
+    /** A number of the cgroup parent's memory controller: its cgroup v1 file, else its cgroup v2 file. */
+    private Optional<Long> parentMemory(String v1File, String v2File) {
+        Path root = settings.cgroupRoot();
+        return number(root.resolve("memory").resolve(settings.cgroupParent()).resolve(v1File))
+                .or(() -> number(root.resolve(settings.cgroupParent()).resolve(v2File)));
     }
 
     private static Optional<Long> number(Path file) {

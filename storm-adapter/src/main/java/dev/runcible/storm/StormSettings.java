@@ -73,9 +73,9 @@ public record StormSettings(Path socket, String defaultImage, List<String> allow
             throw new StormConfigException(e.getMessage() + "; fix " + DaemonConfig.STORM_OCI_IMAGE + " or "
                     + DaemonConfig.STORM_OCI_ALLOWED_IMAGES);
         }
-        for (Map.Entry<String, Object> dir : Map.<String, Object>of(Config.STORM_LOCAL_DIR,
+        for (Map.Entry<String, String> dir : Map.of(Config.STORM_LOCAL_DIR,
                 String.valueOf(conf.get(Config.STORM_LOCAL_DIR)), "storm.home", stormHome.toString()).entrySet()) {
-            Path path = Path.of(dir.getValue().toString()).toAbsolutePath().normalize();
+            Path path = Path.of(dir.getValue()).toAbsolutePath().normalize();
             if (path.startsWith("/tmp")) {
                 throw new StormConfigException(dir.getKey() + "=" + path + " lies under /tmp, where each worker gets "
                         + "its own tmp directory, which would hide it; move it out of /tmp");

@@ -179,11 +179,7 @@ final class AgentNode implements AutoCloseable {
     /** Container cgroups left under the parent in any hierarchy. */
     List<Path> cgroupsLeft() throws IOException {
         List<Path> left = new ArrayList<>();
-        List<Path> parents = new ArrayList<>(List.of(Path.of("/sys/fs/cgroup", cgroupParent)));
-        try (Stream<Path> controllers = Files.list(Path.of("/sys/fs/cgroup"))) {
-            controllers.filter(Files::isDirectory).forEach(c -> parents.add(c.resolve(cgroupParent)));
-        }
-        for (Path parent : parents) {
+        for (Path parent : cgroupParents()) {
             if (Files.isDirectory(parent)) {
                 try (Stream<Path> children = Files.list(parent)) {
                     children.filter(Files::isDirectory).forEach(left::add);
@@ -195,17 +191,22 @@ final class AgentNode implements AutoCloseable {
 
     /** The test's own cgroup parent, once no container cgroup is under it (runc leaves parents it made). */
     private void removeEmptyCgroupParent() throws IOException {
-        List<Path> parents = new ArrayList<>(List.of(Path.of("/sys/fs/cgroup", cgroupParent)));
-        try (Stream<Path> controllers = Files.list(Path.of("/sys/fs/cgroup"))) {
-            controllers.filter(Files::isDirectory).forEach(c -> parents.add(c.resolve(cgroupParent)));
-        }
-        for (Path parent : parents) {
+        for (Path parent : cgroupParents()) {
             try {
                 Files.deleteIfExists(parent); // rmdir: the kernel refuses a cgroup that holds children or tasks
             } catch (IOException e) {
                 // left in place: still in use, or not ours to remove
             }
         }
+    }
+
+    /** The cgroup parent's directory in the v2 tree and in each v1 hierarchy (not all of them exist). */
+    private List<Path> cgroupParents() throws IOException {
+        List<Path> parents = new ArrayList<>(List.of(Path.of("/sys/fs/cgroup", cgroupParent)));
+        try (Stream<Path> controllers = Files.list(Path.of("/sys/fs/cgroup"))) {
+            controllers.filter(Files::isDirectory).forEach(c -> parents.add(c.resolve(cgroupParent)));
+        }
+        return parents;
     }
 
     /** Mounts whose target lies under this node's directory. */
