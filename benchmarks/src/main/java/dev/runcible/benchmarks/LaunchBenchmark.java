@@ -110,7 +110,7 @@ public final class LaunchBenchmark {
                         + overlay.resolve("lower") + ",upperdir=" + overlay.resolve("upper") + ",workdir="
                         + overlay.resolve("work"), overlay.resolve("merged").toString()), log)
                         + Measure.seconds(List.of("umount", overlay.resolve("merged").toString()), log));
-                shim.add(Measure.seconds(List.of("setsid", "sh", "-c", "true"), log));
+                shim.add(Measure.seconds(List.of("setsid", "bash", "-c", "true"), log));
                 List<String> timed = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M", "-o",
                         work.resolve("rss").toString()));
                 timed.addAll(cliRun);

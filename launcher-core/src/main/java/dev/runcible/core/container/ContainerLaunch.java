@@ -21,6 +21,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -36,6 +39,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class ContainerLaunch {
     private static final long START_TIMEOUT_MS = 60_000;
+    /** How often the start wait looks at the shim itself, in case it ended without a word in the bundle. */
+    private static final long SHIM_CHECK_MS = 20;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final RunDirectory runDir;
@@ -203,7 +208,10 @@ final class ContainerLaunch {
         Process shim = runc.start(files.bundle(), record.id(), ExitRelease.hook(runDir, record.id(),
                 config.keepLayerMounts(), runc.binary()), "\"id\":\"" + record.id() + "\",\"name\":\""
                 + record.name() + "\",\"owner\":" + record.owner());
-        try {
+        try (WatchService watch = files.dir().getFileSystem().newWatchService()) {
+            // runc writes its pid file (a new name in the bundle) once the container exists; the shim writes the
+            // exit code there when runc ends. inotify wakes this thread at either, with no polling in between.
+            files.dir().register(watch, StandardWatchEventKinds.ENTRY_CREATE);
             RunDirectory.writeAtomically(files.shimPid(), ProcessIdentity.of(shim.pid()).format()
                     .getBytes(StandardCharsets.US_ASCII));
             long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
@@ -212,7 +220,11 @@ final class ContainerLaunch {
                     throw new ContainerRuntimeException("Container " + record.shortId() + " did not start within "
                             + START_TIMEOUT_MS / 1000 + " s; it was removed");
                 }
-                shim.waitFor(2, TimeUnit.MILLISECONDS);
+                WatchKey key = watch.poll(SHIM_CHECK_MS, TimeUnit.MILLISECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
             }
         } catch (IOException e) {
             throw new ContainerRuntimeException("Cannot record the supervisor of " + record.shortId() + ": "

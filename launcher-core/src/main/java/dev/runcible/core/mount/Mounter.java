@@ -11,13 +11,26 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Mounts and unmounts through util-linux {@code mount}, which also sets up and frees the loop devices. */
+/**
+ * Mounts and unmounts through the system calls ({@link SystemMounts}), or util-linux {@code mount} and
+ * {@code umount} where those cannot be made; either way a layer's loop device is autoclear, freed with its mount.
+ */
 public final class Mounter {
     private static final Logger LOG = LoggerFactory.getLogger(Mounter.class);
     private static final long TIMEOUT_SECONDS = 60;
 
     /** Loop-mounts a squashfs file read-only; {@code loop} gets an autoclear device that umount frees. */
     public void mountSquashfs(Path file, Path target) throws ContainerRuntimeException {
+        if (SystemMounts.unavailable().isEmpty()) {
+            try {
+                SystemMounts.mountLoop(file.toString(), target.toString(),
+                        SystemMounts.MS_NOSUID | SystemMounts.MS_NODEV);
+                return;
+            } catch (LastErrorException e) {
+                // mount(8) below says what is wrong in its own words
+                LOG.debug("loop mount of {} on {} failed ({}); running mount", file, target, e.getMessage());
+            }
+        }
         run(List.of("mount", "-t", "squashfs", "-o", "ro,nosuid,nodev,loop", file.toString(), target.toString()),
                 null, "mount squashfs layer " + file + " on " + target,
                 " (check that /dev/loop-control exists and the squashfs module loads: run 'runcible doctor')");
@@ -55,7 +68,7 @@ public final class Mounter {
     /** How mounts are made here, for {@code doctor}. */
     public static String how() {
         return SystemMounts.unavailable().map(why -> "the mount and umount programs (libc through JNA: " + why + ")")
-                .orElse("mount(2) and umount2(2) through libc (JNA) for overlays; the programs for loop mounts");
+                .orElse("mount(2) and umount2(2) through libc (JNA), loop devices from /dev/loop-control");
     }
 
     /** Unmounts if mounted; falls back to a lazy unmount when the mount is busy. */

@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * Drives runc (or a drop-in such as crun) with its own state root.
  *
- * <p>A container is started under a <em>shim</em>: a shell in its own session that runs {@code runc run} in the
+ * <p>A container is started under a <em>shim</em>: a bash in its own session that runs {@code runc run} in the
  * foreground and writes runc's exit status (the container's exit code, 128+N after signal N) to {@code exit-code}
  * when it returns. A detached {@code runc run -d} would hand the container to PID 1 and its exit status would be
  * lost; here runc stays the container's parent and the shim stays runc's, while neither depends on the launcher
@@ -30,17 +30,25 @@ public final class Runc {
             "\"$@\" </dev/null >\"$dir/stdout.log\" 2>\"$dir/stderr.log\"",
             "code=$?",
             "umask 077",
-            "printf '%s\\n' \"$code\" >\"$dir/exit-code.tmp\" && mv -f \"$dir/exit-code.tmp\" \"$dir/exit-code\"",
-            // The exit event: one line, one write, appended to the run directory's event log.
-            "[ -z \"$event\" ] || printf '{\"time\":\"%s\",\"type\":\"exited\",%s,\"exitCode\":%s}\\n' \\",
-            "  \"$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)\" \"$event\" \"$code\" >>\"$dir/../../events\"",
+            // After runc, only built-ins: every program started here would delay the exit by a process start.
+            // The code is one write of a few bytes, so a reader finds no file, an empty one (not written yet) or
+            // the whole code.
+            "printf '%s\\n' \"$code\" >\"$dir/exit-code\"",
+            // The exit event: one line, one write, appended to the run directory's event log; its time is bash's
+            // clock in microseconds.
+            "if [ -n \"$event\" ]; then",
+            "  now=$EPOCHREALTIME",
+            "  TZ=UTC0 printf -v stamp '%(%Y-%m-%dT%H:%M:%S)T' \"${now%[.,]*}\"",
+            "  printf '{\"time\":\"%s.%sZ\",\"type\":\"exited\",%s,\"exitCode\":%s}\\n' \"$stamp\" \"${now#*[.,]}\" \\",
+            "    \"$event\" \"$code\" >>\"$dir/../../events\"",
+            "fi",
             // A launcher waiting on the container (pid and start time in 'attached') handles its exit itself;
             // otherwise the hook releases its mounts, or removes it for --rm.
             "[ -n \"$hook\" ] || exit 0",
-            "if { read pid start <\"$dir/attached\"; } 2>/dev/null && [ -r \"/proc/$pid/stat\" ]; then",
-            "  stat=$(sed 's/.*) //' \"/proc/$pid/stat\" 2>/dev/null)",
-            "  set -- $stat",
-            "  [ \"$1\" != Z ] && [ \"$(printf '%s\\n' \"$stat\" | cut -d' ' -f20)\" = \"$start\" ] && exit 0",
+            "if { read -r pid start <\"$dir/attached\"; } 2>/dev/null \\",
+            "  && { read -r stat <\"/proc/$pid/stat\"; } 2>/dev/null; then",
+            "  set -- ${stat##*) }",
+            "  [ \"$1\" != Z ] && [ \"${20}\" = \"$start\" ] && exit 0",
             "fi",
             "eval \"$hook\"",
             "");
@@ -74,7 +82,9 @@ public final class Runc {
     public Process start(Bundle files, String id, String onExit, String event) throws ContainerRuntimeException {
         Path setsid = Executables.find("setsid").orElseThrow(() -> new ContainerRuntimeException(
                 "'setsid' not found; install util-linux"));
-        List<String> command = List.of(setsid.toString(), "sh", "-c", SHIM_SCRIPT, "runcible-shim",
+        Path bash = Executables.find("bash").orElseThrow(() -> new ContainerRuntimeException(
+                "'bash' not found; install bash"));
+        List<String> command = List.of(setsid.toString(), bash.toString(), "-c", SHIM_SCRIPT, "runcible-shim",
                 files.dir().toString(), binary.toString(), "--root", stateRoot.toString(), "run", "--bundle",
                 files.dir().toString(), "--pid-file", files.pidFile().toString(), id);
         try {
@@ -84,6 +94,7 @@ public final class Runc {
                         java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
             }
             ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().remove("BASH_ENV"); // a non-interactive bash would read that file first
             builder.environment().put("RUNCIBLE_ON_EXIT", onExit);
             builder.environment().put("RUNCIBLE_EVENT", event);
             return builder
