@@ -83,6 +83,7 @@ final class AgentNode implements AutoCloseable {
         all.put("squashfs.cache.dir", base.resolve("cache").toString());
         all.put("runcible.run.dir", base.resolve("run").toString());
         all.put("runcible.cgroup.parent", cgroupParent);
+        all.put("runcible.layer-mounts.keep", "0"); // the tests check that a removal leaves no mount behind
         all.putAll(settings.apply(base));
         StringBuilder text = new StringBuilder();
         all.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));

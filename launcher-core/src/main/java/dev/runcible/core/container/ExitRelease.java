@@ -15,6 +15,9 @@ import java.util.List;
  * how many layer mounts to keep, runc), so it reads no configuration.
  */
 public final class ExitRelease {
+    /** This JVM's java program, looked up once (ProcessHandle reads /proc and the user database every time). */
+    private static final String JAVA = ProcessHandle.current().info().command().orElse("java");
+
     private ExitRelease() {
     }
 
@@ -23,8 +26,7 @@ public final class ExitRelease {
      * only), since it runs once and briefly.
      */
     static String hook(RunDirectory runDir, String id, int keepLayerMounts, Path runc) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        List<String> command = new ArrayList<>(List.of(JAVA, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Xshare:auto", "-Xmx64m", "-cp", System.getProperty("java.class.path"), ExitRelease.class.getName(),
                 runDir.root().toString(), id, Integer.toString(keepLayerMounts), runc.toString()));
         StringBuilder line = new StringBuilder();

@@ -95,6 +95,9 @@ public final class Runc {
             }
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.environment().remove("BASH_ENV"); // a non-interactive bash would read that file first
+            // setsid, bash and runc print nothing a person reads: the C locale spares each of them a dozen locale
+            // files at start. The container's own environment comes from its config, not from here.
+            builder.environment().put("LC_ALL", "C");
             builder.environment().put("RUNCIBLE_ON_EXIT", onExit);
             builder.environment().put("RUNCIBLE_EVENT", event);
             return builder

@@ -25,6 +25,7 @@ class CoreConfigTest {
         assertThat(config.allowRoot()).isFalse();
         assertThat(config.seccompProfile()).isEqualTo("default");
         assertThat(config.defaultPids()).isEqualTo(4096);
+        assertThat(config.keepLayerMounts()).as("idle layer mounts kept, as Storm and YARN keep").isEqualTo(100);
         settings.check();
     }
 

@@ -137,6 +137,9 @@ public final class RealNode implements AutoCloseable {
         settings.put("squashfs.cache.dir", cache.toString());
         settings.put("runcible.run.dir", runDir.toString());
         settings.put("runcible.mounts.allowed-ro", shared.toString());
+        // The tests check that a removal leaves no mount behind; keeping idle layer mounts (the default) is
+        // tested where a test sets it.
+        settings.put("runcible.layer-mounts.keep", "0");
         settings.putAll(overrides);
         return settings;
     }
