@@ -22,4 +22,12 @@ public interface ResourceFetcher extends PluginComponent {
     default java.util.Optional<SourceVersion> version(URI location) throws RuncibleException {
         return java.util.Optional.empty();
     }
+
+    /**
+     * The location as a regular file of this node, when it is one: a cache on the same filesystem may link it
+     * instead of copying its bytes. Empty by default.
+     */
+    default java.util.Optional<java.nio.file.Path> localFile(URI location) throws RuncibleException {
+        return java.util.Optional.empty();
+    }
 }

@@ -30,6 +30,17 @@ final class FileFetcher implements ResourceFetcher {
     }
 
     @Override
+    public java.util.Optional<Path> localFile(URI location) throws ResourceUnavailableException {
+        try {
+            Path path = Path.of(location);
+            StoreFiles.regular(StoreFiles.rootOf(path), path);
+            return java.util.Optional.of(path);
+        } catch (IOException | IllegalArgumentException | InvalidImageException e) {
+            return java.util.Optional.empty(); // open says what is wrong, when the copy comes to it
+        }
+    }
+
+    @Override
     public InputStream open(URI location) throws ResourceUnavailableException {
         Path path;
         try {

@@ -47,10 +47,13 @@ final class BlobTransfer {
     /** Copies a blob stored as it is used (squashfs, JSON), verifying it on the way; returns its digest. */
     static Digest copy(ResourceFetcher fetcher, OciResource resource, Path temp)
             throws RuncibleException, IOException {
+        boolean linked = resource.format() == OciResource.Format.SQUASHFS && link(fetcher, resource, temp);
         Digest actual;
         long size;
-        try (Digest.HashingInputStream in = Digest.hashing(bounded(fetcher.open(resource.location()), resource));
-                OutputStream out = Files.newOutputStream(temp, StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (Digest.HashingInputStream in = Digest.hashing(bounded(linked ? Files.newInputStream(temp)
+                : fetcher.open(resource.location()), resource));
+                OutputStream out = linked ? OutputStream.nullOutputStream()
+                        : Files.newOutputStream(temp, StandardOpenOption.TRUNCATE_EXISTING)) {
             byte[] buffer = new byte[1 << 20];
             for (int n; (n = in.read(buffer)) >= 0; ) {
                 out.write(buffer, 0, n);
@@ -67,6 +70,38 @@ final class BlobTransfer {
             checkSquashfs(resource, temp);
         }
         return actual;
+    }
+
+    /**
+     * Puts a hard link to the store's own file in place of {@code temp}, so a cold layer costs one read (its hash)
+     * instead of a copy: only for a file of this node on the cache's filesystem that root owns and no one else may
+     * write, since the kernel will read the shared inode. Returns false, {@code temp} untouched, otherwise.
+     */
+    static boolean link(ResourceFetcher fetcher, OciResource resource, Path temp) throws RuncibleException {
+        java.util.Optional<Path> source = fetcher.localFile(resource.location());
+        if (source.isEmpty()) {
+            return false;
+        }
+        try {
+            java.nio.file.attribute.PosixFileAttributes attributes = Files.readAttributes(source.get(),
+                    java.nio.file.attribute.PosixFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            if (!attributes.isRegularFile() || !attributes.owner().getName().equals("root")
+                    || attributes.permissions().contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                    || attributes.permissions().contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+                return false;
+            }
+            Path link = temp.resolveSibling(temp.getFileName() + ".link");
+            try {
+                Files.createLink(link, source.get());
+            } catch (IOException | UnsupportedOperationException e) {
+                return false; // another filesystem (EXDEV), or links not allowed there: copy
+            }
+            Files.move(link, temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** The blob's stream, cut off one byte past its declared size (a config's size is capped even if undeclared). */

@@ -245,7 +245,9 @@ final class SquashfsCache implements ResourcesLocalizer {
         Path record = null;
         try {
             Digest fileDigest = BlobTransfer.into(temp, resource, fetcher, converter);
-            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
+            if ((Integer) Files.getAttribute(temp, "unix:nlink") == 1) { // a link keeps the store file's mode
+                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
+            }
             if (resource.kind() == OciResource.Kind.LAYER) {
                 // The record goes first: a published layer always has its digest beside it.
                 record = Files.createTempFile(tmpDir, resource.digest().hex() + ".", ".sha256");

@@ -66,6 +66,11 @@ class FaultIT {
     void aDamagedCachedLayerIsRefusedAndFetchedAgain() throws Exception {
         assertThat(Cli.run(config, "run", "--rm", RealNode.IMAGE, "--", "true").exitCode()).isZero();
         Path layer = cachedLayer();
+        // A cache file of its own, as one copied from a store elsewhere (a local store on the cache's filesystem is
+        // linked, and damage to it would be the store's own).
+        Path copy = layer.resolveSibling(layer.getFileName() + ".copy");
+        Files.copy(layer, copy);
+        Files.move(copy, layer, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.setPosixFilePermissions(layer, PosixFilePermissions.fromString("rw-r--r--"));
         try (RandomAccessFile file = new RandomAccessFile(layer.toFile(), "rw")) {
             file.seek(file.length() / 2);
