@@ -174,6 +174,7 @@ public final class LaunchBenchmark {
                 | for comparison: the `mount` + `umount` programs a launch no longer runs for its overlay | %s | |
                 | CLI with the node agent: `bin/runcible run --rm`, client JVM start included | %s | client peak RSS %d MiB; agent %d MiB |
                 | … the client's share: `bin/runcible ps` through the agent | %s | %d classes loaded for a `run` |
+                | floor of the agent route: the client + bare runc + the shim | %.0f ms | the route is %.0f ms above |
                 %s
                 | **ratio, CLI with the agent / podman** (goal ≤ 0.30) | %s | |
                 | CLI without an agent: one launcher JVM per command | %s | peak RSS %d MiB; %d classes loaded |
@@ -183,7 +184,9 @@ public final class LaunchBenchmark {
                 lib.format(), runcSummary.format(), lib.median() / runcSummary.median(),
                 Measure.summarize(shim).format(), floor * 1000, lib.median() / floor,
                 (lib.median() - floor) * 1000, Measure.summarize(mountPair).format(), agentSummary.format(),
-                clientPeakKb / 1024, agentPeakKb / 1024, client.format(), clientClasses, podmanRow, agentRatio,
+                clientPeakKb / 1024, agentPeakKb / 1024, client.format(), clientClasses,
+                (client.median() + floor) * 1000, (agentSummary.median() - client.median() - floor) * 1000,
+                podmanRow, agentRatio,
                 cliSummary.format(), cliPeakKb / 1024, cliClasses, jvm.format(), cliRatio);
         System.out.println(report);
         Files.createDirectories(home.resolve("benchmarks/results"));

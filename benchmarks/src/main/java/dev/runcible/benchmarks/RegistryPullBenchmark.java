@@ -153,14 +153,16 @@ public final class RegistryPullBenchmark {
                     | `skopeo copy` + `tar2sqfs` per layer | %s |
                     | **ratio, CLI with the agent** (goal ≤ 0.8) | **%s** |
                     | ratio, CLI without an agent | %.2f |
-                    | **ratio, library mode** (goal ≤ 0.8) | **%.2f** |
+                    | **ratio, library mode** (goal ≤ 0.70) | **%.2f** |
                     | CPU time (user + system, children included): library mode; reference | %.2f s; %.2f s |
+                    | **ratio of CPU time, library mode / reference** (goal ≤ 0.70) | **%.2f** |
                     | … divided by the %d cores: the least wall time each could take | %.2f s; %.2f s |
                     """.formatted(LocalDate.now(), jobs, layers, blobBytes / 1e6, jobs, runs,
                     viaAgent.isEmpty() ? "not run (needs root)" : Measure.summarize(viaAgent).format(), a.format(),
                     c.format(), b.format(), viaAgent.isEmpty() ? "n/a" : String.format(Locale.ROOT, "%.2f",
                             Measure.summarize(viaAgent).median() / b.median()), ratio, libraryRatio,
-                    Measure.summarize(libraryCpu).median(), Measure.summarize(referenceCpu).median(), jobs,
+                    Measure.summarize(libraryCpu).median(), Measure.summarize(referenceCpu).median(),
+                    Measure.summarize(libraryCpu).median() / Measure.summarize(referenceCpu).median(), jobs,
                     Measure.summarize(libraryCpu).median() / jobs, Measure.summarize(referenceCpu).median() / jobs);
             System.out.println();
             System.out.println(report);
@@ -170,7 +172,10 @@ public final class RegistryPullBenchmark {
             List<Results.Figure> figures = new ArrayList<>(List.of(
                     new Results.Figure("registry pull + convert, CLI without an agent / skopeo + tar2sqfs", ratio,
                             0.8, true, "x"),
-                    new Results.Figure("registry pull + convert, library / skopeo + tar2sqfs", libraryRatio, 0.8,
+                    new Results.Figure("registry pull + convert, library / skopeo + tar2sqfs", libraryRatio, 0.70,
+                            true, "x"),
+                    new Results.Figure("registry pull + convert, CPU time, library / skopeo + tar2sqfs",
+                            Measure.summarize(libraryCpu).median() / Measure.summarize(referenceCpu).median(), 0.70,
                             true, "x")));
             if (!viaAgent.isEmpty()) {
                 figures.add(new Results.Figure("registry pull + convert, CLI with the agent / skopeo + tar2sqfs",

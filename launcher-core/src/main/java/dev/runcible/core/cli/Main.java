@@ -19,13 +19,18 @@ import picocli.CommandLine.Option;
 
 /** The {@code runcible} command line. Errors print as one line; exit codes follow docker (125 = launcher error). */
 @Command(name = "runcible", mixinStandardHelpOptions = true, version = "runcible 0.1.0",
-        description = "Launches OCI containers with runc from squashfs image layers.",
-        subcommands = {RunCommand.class, PsCommand.class, KillCommand.class, RmCommand.class, WaitCommand.class,
-                LogsCommand.class, ExecCommand.class, EventsCommand.class, ImagesCommand.class, PullCommand.class,
-                ImportCommand.class, TagCommand.class, UntagCommand.class, GcCommand.class, StatsCommand.class,
-                DoctorCommand.class, AgentCommand.class})
+        description = "Launches OCI containers with runc from squashfs image layers.")
 public final class Main {
     public static final int LAUNCHER_ERROR = 125;
+    /**
+     * The subcommands, by the names their {@code @Command} gives. A command line names one, and picocli builds the
+     * model (by reflection over its annotations) of that one only: building all of them took a plain CLI's
+     * {@code run} longer than the launch itself. Help, and a name that is none of these, get them all.
+     */
+    static final Map<String, Class<?>> COMMANDS = commands(RunCommand.class, PsCommand.class, KillCommand.class,
+            RmCommand.class, WaitCommand.class, LogsCommand.class, ExecCommand.class, EventsCommand.class,
+            ImagesCommand.class, PullCommand.class, ImportCommand.class, TagCommand.class, UntagCommand.class,
+            GcCommand.class, StatsCommand.class, DoctorCommand.class, AgentCommand.class);
     public static final String CONFIG_ENV = "RUNCIBLE_CONFIG";
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -72,11 +77,18 @@ public final class Main {
     static int execute(Invocation invocation, String... args) {
         Main main = new Main(invocation);
         CommandLine commandLine = new CommandLine(main);
+        Class<?> named = COMMANDS.get(AgentProtocol.subcommand(java.util.List.of(args)));
+        for (Class<?> command : named != null ? java.util.List.<Class<?>>of(named) : COMMANDS.values()) {
+            commandLine.addSubcommand(command);
+        }
         commandLine.setOut(new PrintWriter(new OutputStreamWriter(invocation.out(), StandardCharsets.UTF_8), true));
         commandLine.setErr(new PrintWriter(new OutputStreamWriter(invocation.err(), StandardCharsets.UTF_8), true));
         // Everything after the image is the container's command, options included, as with docker run.
-        commandLine.getSubcommands().get("run").setStopAtPositional(true);
-        commandLine.getSubcommands().get("exec").setStopAtPositional(true);
+        for (String name : java.util.List.of("run", "exec")) {
+            if (commandLine.getSubcommands().containsKey(name)) {
+                commandLine.getSubcommands().get(name).setStopAtPositional(true);
+            }
+        }
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
             PrintWriter err = cmd.getErr();
             if (exception instanceof RuncibleException e) {
@@ -100,6 +112,14 @@ public final class Main {
             return LAUNCHER_ERROR;
         });
         return commandLine.execute(args);
+    }
+
+    private static Map<String, Class<?>> commands(Class<?>... classes) {
+        Map<String, Class<?>> byName = new java.util.LinkedHashMap<>();
+        for (Class<?> command : classes) {
+            byName.put(command.getAnnotation(Command.class).name(), command);
+        }
+        return java.util.Collections.unmodifiableMap(byName);
     }
 
     /** Loads the configuration and plugins. */

@@ -37,36 +37,37 @@ class LocalStoreLinkIT {
         return Files.getAttribute(file, "unix:ino");
     }
 
-    private static Path storeAndConfig(String name, String layerMode) throws Exception {
+    /** The store's layer file and the cache's, after one launch from a fresh cache with the store file's mode. */
+    private record Cold(Path stored, Path cached) {
+    }
+
+    private static Cold launchCold(String name, String layerMode) throws Exception {
         Path store = node.base.resolve(name + "-store");
         RealNode.copyTree(node.store, store);
-        Files.setPosixFilePermissions(onlyLayer(store), PosixFilePermissions.fromString(layerMode));
-        return node.configFile(name, Map.of("local.root", store.toString(), "squashfs.cache.dir",
+        Path stored = onlyLayer(store);
+        Files.setPosixFilePermissions(stored, PosixFilePermissions.fromString(layerMode));
+        Path config = node.configFile(name, Map.of("local.root", store.toString(), "squashfs.cache.dir",
                 node.base.resolve(name + "-cache").toString()));
+        Cli run = Cli.run(config, "run", "--rm", RealNode.IMAGE, "--", "echo", "from " + name);
+        assertThat(run.out()).as(run.err()).isEqualTo("from " + name + "\n");
+        node.assertNothingLeftRunning();
+        return new Cold(stored, node.base.resolve(name + "-cache/layers").resolve(stored.getFileName()));
     }
 
     @Test
     void aRootOwnedLayerNoOneElseMayWriteIsLinkedIntoTheCacheAndKeepsItsMode() throws Exception {
-        Path config = storeAndConfig("linked", "rw-r--r--");
-        Cli run = Cli.run(config, "run", "--rm", RealNode.IMAGE, "--", "echo", "from a linked layer");
-        assertThat(run.out()).as(run.err()).isEqualTo("from a linked layer\n");
-        Path stored = onlyLayer(node.base.resolve("linked-store"));
-        Path cached = node.base.resolve("linked-cache/layers").resolve(stored.getFileName());
-        assertThat(inode(cached)).as("one file, two names").isEqualTo(inode(stored));
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(stored))).isEqualTo("rw-r--r--");
-        node.assertNothingLeftRunning();
+        Cold linked = launchCold("linked", "rw-r--r--");
+        assertThat(inode(linked.cached())).as("one file, two names").isEqualTo(inode(linked.stored()));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(linked.stored())))
+                .isEqualTo("rw-r--r--");
     }
 
     @Test
     void aLayerOthersMayWriteIsCopiedReadOnly() throws Exception {
-        Path config = storeAndConfig("copied", "rw-rw-r--");
-        Cli run = Cli.run(config, "run", "--rm", RealNode.IMAGE, "--", "echo", "from a copied layer");
-        assertThat(run.out()).as(run.err()).isEqualTo("from a copied layer\n");
-        Path stored = onlyLayer(node.base.resolve("copied-store"));
-        Path cached = node.base.resolve("copied-cache/layers").resolve(stored.getFileName());
-        assertThat(inode(cached)).as("a copy of its own").isNotEqualTo(inode(stored));
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(cached))).isEqualTo("r--r--r--");
-        assertThat(Files.mismatch(stored, cached)).isEqualTo(-1L);
-        node.assertNothingLeftRunning();
+        Cold copied = launchCold("copied", "rw-rw-r--");
+        assertThat(inode(copied.cached())).as("a copy of its own").isNotEqualTo(inode(copied.stored()));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(copied.cached())))
+                .isEqualTo("r--r--r--");
+        assertThat(Files.mismatch(copied.stored(), copied.cached())).isEqualTo(-1L);
     }
 }
