@@ -65,6 +65,7 @@ public final class LaunchBenchmark {
         Path bundle = prepareBundle(runc, work, rootfs, log);
         List<Double> library = new ArrayList<>();
         List<Double> bare = new ArrayList<>();
+        List<Double> bareOwnConfig = new ArrayList<>();
         List<Double> mountPair = new ArrayList<>();
         List<Double> shim = new ArrayList<>();
         Path overlay = Files.createDirectories(work.resolve("overlay"));
@@ -105,6 +106,7 @@ public final class LaunchBenchmark {
                 Measure.seconds(cliRun, noAgent, log);
             }
             agent.warmUp(cliRun, AGENT_WARMUP, log); // a resident agent is warm after its first launches
+            Path ownConfig = ownConfigBundle(containers, image, bundle, work);
             cliClasses = classesLoaded(cliRun, noAgent, work, log);
             clientClasses = classesLoaded(cliRun, viaAgent, work, log);
             List<String> ps = List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(), "ps");
@@ -114,6 +116,8 @@ public final class LaunchBenchmark {
                 library.add(launch(containers, image));
                 bare.add(Measure.seconds(List.of(runc, "--root", work.resolve("runc-bare").toString(), "run",
                         "--bundle", bundle.toString(), "bare-" + run), log));
+                bareOwnConfig.add(Measure.seconds(List.of(runc, "--root", work.resolve("runc-bare").toString(), "run",
+                        "--bundle", ownConfig.toString(), "own-" + run), log));
                 // The processes a launch starts besides runc, started the same way: the root filesystem's
                 // overlay mount and unmount, and the shim (setsid and sh) that keeps the exit code.
                 mountPair.add(Measure.seconds(List.of("mount", "-t", "overlay", "overlay", "-o", "lowerdir="
@@ -146,7 +150,8 @@ public final class LaunchBenchmark {
         }
         Measure.Summary lib = Measure.summarize(library);
         Measure.Summary runcSummary = Measure.summarize(bare);
-        double floor = runcSummary.median() + Measure.summarize(shim).median();
+        Measure.Summary ownSummary = Measure.summarize(bareOwnConfig);
+        double floor = ownSummary.median() + Measure.summarize(shim).median();
         Measure.Summary cliSummary = Measure.summarize(cli);
         Measure.Summary agentSummary = Measure.summarize(viaAgentSeconds);
         Measure.Summary client = Measure.summarize(clientAlone);
@@ -169,8 +174,9 @@ public final class LaunchBenchmark {
                 | library mode: `ContainerManager.run` + wait + `rm` (layer cached and mounted) | %s | |
                 | bare `runc run` of a prepared bundle | %s | |
                 | **ratio, library mode / runc** (goal ≤ 1.25) | **%.2f** | |
+                | bare `runc run` with Runcible's own runtime config (its seccomp filter, masks, limits) | %s | %.2f x runc's default |
                 | the one process a launch starts besides runc: the shim, `setsid bash -c` | %s | |
-                | floor: runc + the shim (medians) | %.0f ms | library mode is %.2f x the floor, %.0f ms above it |
+                | floor: runc with that config + the shim (medians) | %.0f ms | library mode is %.2f x the floor, %.0f ms above it |
                 | for comparison: the `mount` + `umount` programs a launch no longer runs for its overlay | %s | |
                 | CLI with the node agent: `bin/runcible run --rm`, client JVM start included | %s | client peak RSS %d MiB; agent %d MiB |
                 | … the client's share: `bin/runcible ps` through the agent | %s | %d classes loaded for a `run` |
@@ -181,8 +187,8 @@ public final class LaunchBenchmark {
                 | … an empty JVM with the CLI's options: `java -version` | %s | |
                 | **ratio, CLI without an agent / podman** (goal ≤ 0.80) | %s | |
                 """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, AGENT_WARMUP,
-                lib.format(), runcSummary.format(), lib.median() / runcSummary.median(),
-                Measure.summarize(shim).format(), floor * 1000, lib.median() / floor,
+                lib.format(), runcSummary.format(), lib.median() / runcSummary.median(), ownSummary.format(),
+                ownSummary.median() / runcSummary.median(), Measure.summarize(shim).format(), floor * 1000, lib.median() / floor,
                 (lib.median() - floor) * 1000, Measure.summarize(mountPair).format(), agentSummary.format(),
                 clientPeakKb / 1024, agentPeakKb / 1024, client.format(), clientClasses,
                 (client.median() + floor) * 1000, (agentSummary.median() - client.median() - floor) * 1000,
@@ -208,6 +214,23 @@ public final class LaunchBenchmark {
             Measure.run(List.of(podmanBinary.get(), "rmi", "-f", "localhost/bench-true:1"), log);
         }
         RegistryPullBenchmark.delete(work);
+    }
+
+    /**
+     * A bundle running /bin/true on the bare bundle's root filesystem with the runtime config Runcible writes for
+     * the image (taken from a container it launched), less its cgroup path: what runc alone costs for that config.
+     */
+    private static Path ownConfigBundle(ContainerManager containers, ImageReference image, Path bare, Path work)
+            throws Exception {
+        ContainerManager.Started started = containers.run(RunRequest.of(image, List.of("/bin/true")));
+        started.shim().waitFor(30, TimeUnit.SECONDS);
+        ObjectNode config = (ObjectNode) Json.MAPPER.readTree(started.files().config().toFile());
+        containers.remove(started.record().id(), false);
+        ((ObjectNode) config.get("root")).put("path", bare.resolve("rootfs").toString());
+        ((ObjectNode) config.get("linux")).remove("cgroupsPath");
+        Path bundle = Files.createDirectories(work.resolve("own-config-bundle"));
+        Json.MAPPER.writeValue(bundle.resolve("config.json").toFile(), config);
+        return bundle;
     }
 
     /** The classes one command loads, from the JVM's class loading log. */
