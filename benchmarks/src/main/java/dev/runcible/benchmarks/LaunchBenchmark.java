@@ -106,7 +106,7 @@ public final class LaunchBenchmark {
                 Measure.seconds(cliRun, noAgent, log);
             }
             agent.warmUp(cliRun, AGENT_WARMUP, log); // a resident agent is warm after its first launches
-            Path ownConfig = ownConfigBundle(containers, image, bundle, work);
+            Path ownConfig = ownConfigBundle(containers, image, List.of("/bin/true"), bundle, work);
             cliClasses = classesLoaded(cliRun, noAgent, work, log);
             clientClasses = classesLoaded(cliRun, viaAgent, work, log);
             List<String> ps = List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(), "ps");
@@ -217,12 +217,12 @@ public final class LaunchBenchmark {
     }
 
     /**
-     * A bundle running /bin/true on the bare bundle's root filesystem with the runtime config Runcible writes for
+     * A bundle running {@code command} on the bare bundle's root filesystem with the runtime config Runcible writes for
      * the image (taken from a container it launched), less its cgroup path: what runc alone costs for that config.
      */
-    private static Path ownConfigBundle(ContainerManager containers, ImageReference image, Path bare, Path work)
-            throws Exception {
-        ContainerManager.Started started = containers.run(RunRequest.of(image, List.of("/bin/true")));
+    static Path ownConfigBundle(ContainerManager containers, ImageReference image, List<String> command, Path bare,
+            Path work) throws Exception {
+        ContainerManager.Started started = containers.run(RunRequest.of(image, command));
         started.shim().waitFor(30, TimeUnit.SECONDS);
         ObjectNode config = (ObjectNode) Json.MAPPER.readTree(started.files().config().toFile());
         containers.remove(started.record().id(), false);
