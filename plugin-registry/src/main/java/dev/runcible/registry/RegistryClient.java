@@ -64,10 +64,15 @@ final class RegistryClient implements AutoCloseable {
     }
 
     RegistryClient(RegistrySettings settings, SSLContext ssl, ObjectMapper mapper) {
+        this(settings, new DefaultClientTlsStrategy(ssl), mapper);
+    }
+
+    RegistryClient(RegistrySettings settings, org.apache.hc.client5.http.ssl.TlsSocketStrategy tls,
+            ObjectMapper mapper) {
         this.settings = settings;
         this.mapper = mapper;
         PoolingHttpClientConnectionManager connections = PoolingHttpClientConnectionManagerBuilder.create()
-                .setTlsSocketStrategy(new DefaultClientTlsStrategy(ssl))
+                .setTlsSocketStrategy(tls)
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.ofSeconds(settings.connectTimeoutSeconds()))
                         .setSocketTimeout(Timeout.ofSeconds(settings.readTimeoutSeconds())).build())

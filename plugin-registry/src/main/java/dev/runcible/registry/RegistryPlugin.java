@@ -38,7 +38,7 @@ public final class RegistryPlugin implements RunciblePlugin {
 
         synchronized RegistryClient client() throws ResourceUnavailableException {
             if (client == null) {
-                client = new RegistryClient(settings, TrustedCertificates.context(settings.caFile()),
+                client = new RegistryClient(settings, TrustedCertificates.lazy(settings.caFile()),
                         new ObjectMapper());
             }
             return client;

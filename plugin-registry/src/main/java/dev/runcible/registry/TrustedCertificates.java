@@ -24,6 +24,36 @@ final class TrustedCertificates {
     private TrustedCertificates() {
     }
 
+    /**
+     * TLS for the registry client, its trust store loaded at the first TLS connection: a node that pulls only from
+     * plain-HTTP registries never reads the JDK's CA certificates or {@code registry.ca-file}. A CA file that cannot
+     * be used fails that connection as a TLS failure naming the file.
+     */
+    static org.apache.hc.client5.http.ssl.TlsSocketStrategy lazy(Optional<Path> caFile) {
+        return new org.apache.hc.client5.http.ssl.TlsSocketStrategy() {
+            private org.apache.hc.client5.http.ssl.TlsSocketStrategy loaded;
+
+            @Override
+            public javax.net.ssl.SSLSocket upgrade(java.net.Socket socket, String target, int port,
+                    Object attachment, org.apache.hc.core5.http.protocol.HttpContext context)
+                    throws java.io.IOException {
+                return strategy().upgrade(socket, target, port, attachment, context);
+            }
+
+            private synchronized org.apache.hc.client5.http.ssl.TlsSocketStrategy strategy()
+                    throws javax.net.ssl.SSLException {
+                if (loaded == null) {
+                    try {
+                        loaded = new org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy(context(caFile));
+                    } catch (ResourceUnavailableException e) {
+                        throw new javax.net.ssl.SSLException(e.getMessage(), e);
+                    }
+                }
+                return loaded;
+            }
+        };
+    }
+
     static SSLContext context(Optional<Path> caFile) throws ResourceUnavailableException {
         try {
             List<X509TrustManager> managers = new ArrayList<>();

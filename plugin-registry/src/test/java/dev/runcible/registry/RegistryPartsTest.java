@@ -110,6 +110,19 @@ class RegistryPartsTest {
     }
 
     @Test
+    void theTrustStoreIsReadAtTheFirstTlsConnectionOnly(@TempDir Path dir) throws Exception {
+        Path empty = Files.writeString(dir.resolve("ca.pem"), "not a certificate");
+        var tls = TrustedCertificates.lazy(Optional.of(empty)); // nothing read yet: no error here
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress());
+                java.net.Socket socket = new java.net.Socket(server.getInetAddress(), server.getLocalPort())) {
+            assertThatThrownBy(() -> tls.upgrade(socket, "registry.example.com", 443, null, null))
+                    .isInstanceOf(javax.net.ssl.SSLException.class)
+                    .hasMessageContaining("Cannot load the CA certificates of registry.ca-file " + empty);
+        }
+    }
+
+    @Test
     void aDockerContentDigestHeaderIsTheDigestATagIsCheckedAgainst() {
         String hex = "a".repeat(64);
         assertThat(RegistryImages.sha256Header(" sha256:" + hex + " ")).contains(
