@@ -144,8 +144,8 @@ public final class JvmImageBenchmark {
                 | bare `runc run` of a bundle on the same root filesystem | %s | %.2f of podman | |
                 | the agent's client alone: `bin/runcible ps` through the agent | %s | | |
                 | floor: bare runc + the client (medians) | %.0f ms | %.2f of podman; Runcible is %.0f ms above | |
-                | … the last container using it gone, default keep (mount stays, idle) | %s | **%.2f** of mounted | ≤ 1.10 |
-                | … the last container gone, keep 0 (unmounted; mounted again, not re-hashed) | %s | %.2f of mounted | |
+                | … its last container gone, default keep (mount stays, idle) | %s | **%.2f** of mounted | ≤ 1.10 |
+                | … its last container gone, keep 0 (mounted again, not re-hashed) | %s | %.2f of mounted | |
                 | cold node, layer only in the local store, linked into the cache | %s | **%.2f** of podman | ≤ 1.50 |
                 | cold node, the same layer copied (others may write the store file) | %s | %.2f of podman | |
                 """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, megabytes(rootfs),

@@ -174,9 +174,9 @@ public final class LaunchBenchmark {
                 | library mode: `ContainerManager.run` + wait + `rm` (layer cached and mounted) | %s | |
                 | bare `runc run` of a prepared bundle | %s | |
                 | **ratio, library mode / runc** (goal ≤ 1.25) | **%.2f** | |
-                | bare `runc run` with Runcible's own runtime config (its seccomp filter, masks, limits) | %s | %.2f x runc's default |
+                | bare `runc run`, Runcible's runtime config (seccomp filter, masks, limits) | %s | %.2f x the default |
                 | the one process a launch starts besides runc: the shim, `setsid bash -c` | %s | |
-                | floor: runc with that config + the shim (medians) | %.0f ms | library mode is %.2f x the floor, %.0f ms above it |
+                | floor: runc with that config + the shim | %.0f ms | library: %.2f x the floor, %.0f ms above |
                 | for comparison: the `mount` + `umount` programs a launch no longer runs for its overlay | %s | |
                 | CLI with the node agent: `bin/runcible run --rm`, client JVM start included | %s | client peak RSS %d MiB; agent %d MiB |
                 | … the client's share: `bin/runcible ps` through the agent | %s | %d classes loaded for a `run` |
@@ -188,12 +188,11 @@ public final class LaunchBenchmark {
                 | **ratio, CLI without an agent / podman** (goal ≤ 0.80) | %s | |
                 """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, AGENT_WARMUP,
                 lib.format(), runcSummary.format(), lib.median() / runcSummary.median(), ownSummary.format(),
-                ownSummary.median() / runcSummary.median(), Measure.summarize(shim).format(), floor * 1000, lib.median() / floor,
-                (lib.median() - floor) * 1000, Measure.summarize(mountPair).format(), agentSummary.format(),
-                clientPeakKb / 1024, agentPeakKb / 1024, client.format(), clientClasses,
+                ownSummary.median() / runcSummary.median(), Measure.summarize(shim).format(), floor * 1000,
+                lib.median() / floor, (lib.median() - floor) * 1000, Measure.summarize(mountPair).format(),
+                agentSummary.format(), clientPeakKb / 1024, agentPeakKb / 1024, client.format(), clientClasses,
                 (client.median() + floor) * 1000, (agentSummary.median() - client.median() - floor) * 1000,
-                podmanRow, agentRatio,
-                cliSummary.format(), cliPeakKb / 1024, cliClasses, jvm.format(), cliRatio);
+                podmanRow, agentRatio, cliSummary.format(), cliPeakKb / 1024, cliClasses, jvm.format(), cliRatio);
         System.out.println(report);
         Files.createDirectories(home.resolve("benchmarks/results"));
         Files.writeString(home.resolve("benchmarks/results/launch.md"), report);

@@ -70,8 +70,14 @@ public final class LayerMounts {
                     throw new ContainerRuntimeException("Cannot create layer mount point " + target + ": "
                             + e.getMessage(), e);
                 }
-                Optional<String> identity = verify(layer);
-                mounter.mountSquashfs(layer.path(), target);
+                Optional<String> identity;
+                try {
+                    identity = verify(layer);
+                    mounter.mountSquashfs(layer.path(), target);
+                } catch (RuncibleException | RuntimeException e) {
+                    removeMountPoint(target); // whatever keep says, a layer that never mounted leaves nothing
+                    throw e;
+                }
                 // Recorded once mounted: a launch that fails to mount leaves nothing in the run directory.
                 layer.fileDigest().ifPresent(digest -> verified.record(digest, layer.path(), identity));
                 mounted.add(target.toString());
@@ -79,6 +85,14 @@ public final class LayerMounts {
             topFirst.add(0, target);
         }
         return topFirst;
+    }
+
+    private static void removeMountPoint(Path target) {
+        try {
+            Files.deleteIfExists(target);
+        } catch (IOException e) {
+            // not empty, or already gone: left to gc
+        }
     }
 
     /**

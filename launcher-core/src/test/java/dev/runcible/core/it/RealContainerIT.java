@@ -77,30 +77,6 @@ class RealContainerIT {
         node.assertNothingLeftRunning();
     }
 
-    private static List<String> layerMounts() throws Exception {
-        return MountTable.under(node.runDir.resolve("layers")).stream().filter(m -> m.fsType().equals("squashfs"))
-                .map(m -> m.mountPoint() + " " + m.source()).sorted().toList();
-    }
-
-    @Test
-    void byDefaultAnIdleLayerMountServesTheNextLaunchAndGcTrimsItToTheConfiguredKeep() throws Exception {
-        Path defaults = node.configFile("default-keep", Map.of());
-        Files.writeString(defaults, Files.readString(defaults).replace("runcible.layer-mounts.keep=0\n", ""));
-        assertThat(Files.readString(defaults)).doesNotContain("layer-mounts");
-        Cli first = Cli.run(defaults, "run", "--rm", RealNode.IMAGE, "--", "echo", "first");
-        assertThat(first.out()).as(first.err()).isEqualTo("first\n");
-        List<String> kept = layerMounts();
-        assertThat(kept).as("the layer stays mounted once its last container is gone").isNotEmpty();
-        Cli second = Cli.run(defaults, "run", "--rm", RealNode.IMAGE, "--", "echo", "second");
-        assertThat(second.out()).as(second.err()).isEqualTo("second\n");
-        assertThat(layerMounts()).as("the same mounts, on the same loop devices").isEqualTo(kept);
-        assertThat(Cli.run(defaults, "gc").exitCode()).isZero();
-        assertThat(layerMounts()).as("gc keeps up to 100 idle mounts").isEqualTo(kept);
-        assertThat(Cli.run(config, "gc").exitCode()).isZero();
-        assertThat(layerMounts()).as("gc with runcible.layer-mounts.keep=0").isEmpty();
-        node.assertNothingLeftRunning();
-    }
-
     private static String digestOfLayerIn(Path dir) throws Exception {
         try (java.util.stream.Stream<Path> files = Files.list(dir.resolve("layers"))) {
             Path layer = files.filter(p -> p.toString().endsWith(".sqsh")).findFirst().orElseThrow();

@@ -103,6 +103,24 @@ class LoopMountIT {
     }
 
     @Test
+    void aLayerThatNeverMountsLeavesNoMountPointWhateverKeepSays() throws Exception {
+        Path bogus = Files.write(dir.resolve("bogus.sqsh"), new byte[64 * 1024]);
+        Path layers = Files.createDirectories(dir.resolve("layers"));
+        LayerMounts mounts = new LayerMounts(layers, new Mounter(), null);
+        dev.runcible.api.Digest digest = dev.runcible.api.Digest.of(bogus);
+        dev.runcible.api.OciResource resource = new dev.runcible.api.OciResource(digest,
+                "application/vnd.oci.image.layer.v1.tar", dev.runcible.api.OciResource.Kind.LAYER,
+                dev.runcible.api.OciResource.Format.SQUASHFS, bogus.toUri(), Optional.empty(),
+                java.util.OptionalLong.empty());
+        assertThatThrownBy(() -> mounts.acquire(List.of(new dev.runcible.api.LocalizedResource(resource, bogus))))
+                .isInstanceOf(ContainerRuntimeException.class).hasMessageContaining(bogus.toString());
+        try (Stream<Path> left = Files.list(layers)) {
+            assertThat(left.toList()).as("no mount point left for the next launch to trip on").isEmpty();
+        }
+        assertThat(loopDevicesOf(bogus)).isEmpty();
+    }
+
+    @Test
     void aMissingFileIsNamedAndNothingIsBound() {
         Path missing = dir.resolve("missing.sqsh");
         assertThatThrownBy(() -> new Mounter().mountSquashfs(missing, target))
