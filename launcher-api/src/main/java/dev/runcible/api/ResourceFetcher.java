@@ -24,6 +24,37 @@ public interface ResourceFetcher extends PluginComponent {
     }
 
     /**
+     * The location opened for reads at any position, for a reader that fetches parts of a file as they are needed;
+     * empty where the source can only stream (a registry's compressed blob). The caller closes it.
+     */
+    default java.util.Optional<RandomAccess> openRandomAccess(URI location) throws RuncibleException {
+        return java.util.Optional.empty();
+    }
+
+    /** Positional reads of one location, from any thread. */
+    interface RandomAccess extends java.io.Closeable {
+        /** The location's length in bytes, as it was when opened. */
+        long size();
+
+        /** Reads exactly {@code length} bytes at {@code position}; an EOFException when the file ends first. */
+        void readFully(long position, byte[] buffer, int offset, int length) throws java.io.IOException;
+
+        /**
+         * Fills each range's buffer from its position, as one batch where the source has one (HDFS reads them
+         * vectored); by default one range after another.
+         */
+        default void readAll(java.util.List<Range> ranges) throws java.io.IOException {
+            for (Range range : ranges) {
+                readFully(range.position(), range.buffer(), 0, range.buffer().length);
+            }
+        }
+    }
+
+    /** A part of a file: its position, and a buffer as long as the part. */
+    record Range(long position, byte[] buffer) {
+    }
+
+    /**
      * The location as a regular file of this node, when it is one: a cache on the same filesystem may link it
      * instead of copying its bytes. Empty by default.
      */

@@ -107,6 +107,18 @@ public final class HdfsPlugin implements RunciblePlugin {
             }
 
             @Override
+            public Optional<RandomAccess> openRandomAccess(URI location) throws RuncibleException {
+                try {
+                    return Optional.of(new HdfsRandomAccess(connection.fileSystem(), new Path(location)));
+                } catch (FileNotFoundException e) {
+                    throw new ResourceUnavailableException("File " + location + " does not exist; the store is "
+                            + "missing a blob, re-import the image");
+                } catch (IOException e) {
+                    throw HdfsConnection.translate(e, "open " + location);
+                }
+            }
+
+            @Override
             public void close() {
                 connection.close();
             }

@@ -41,6 +41,40 @@ final class FileFetcher implements ResourceFetcher {
     }
 
     @Override
+    public java.util.Optional<RandomAccess> openRandomAccess(URI location) throws ResourceUnavailableException {
+        Path path = localFile(location).orElseThrow(() -> new ResourceUnavailableException("Cannot read " + location
+                + ": not a regular file of its store; the store is missing a blob, re-import the image"));
+        try {
+            java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path);
+            long size = channel.size();
+            return java.util.Optional.of(new RandomAccess() {
+                @Override
+                public long size() {
+                    return size;
+                }
+
+                @Override
+                public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
+                    java.nio.ByteBuffer target = java.nio.ByteBuffer.wrap(buffer, offset, length);
+                    while (target.hasRemaining()) {
+                        if (channel.read(target, position + target.position() - offset) < 0) {
+                            throw new java.io.EOFException(path + " ends at " + channel.size() + " bytes, before "
+                                    + (position + length));
+                        }
+                    }
+                }
+
+                @Override
+                public void close() throws IOException {
+                    channel.close();
+                }
+            });
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public InputStream open(URI location) throws ResourceUnavailableException {
         Path path;
         try {
