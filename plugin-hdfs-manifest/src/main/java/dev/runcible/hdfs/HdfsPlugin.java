@@ -81,8 +81,7 @@ public final class HdfsPlugin implements RunciblePlugin {
                 try {
                     return connection.fileSystem().open(new Path(location));
                 } catch (FileNotFoundException e) {
-                    throw new ResourceUnavailableException("File " + location + " does not exist; the store is "
-                            + "missing a blob, re-import the image");
+                    throw missing(location);
                 } catch (IOException e) {
                     throw new ResourceUnavailableException(HdfsConnection.translate(e, "read " + location)
                             .getMessage(), e);
@@ -111,8 +110,7 @@ public final class HdfsPlugin implements RunciblePlugin {
                 try {
                     return Optional.of(new HdfsRandomAccess(connection.fileSystem(), new Path(location)));
                 } catch (FileNotFoundException e) {
-                    throw new ResourceUnavailableException("File " + location + " does not exist; the store is "
-                            + "missing a blob, re-import the image");
+                    throw missing(location);
                 } catch (IOException e) {
                     throw HdfsConnection.translate(e, "open " + location);
                 }
@@ -123,6 +121,11 @@ public final class HdfsPlugin implements RunciblePlugin {
                 connection.close();
             }
         };
+    }
+
+    private static ResourceUnavailableException missing(URI location) {
+        return new ResourceUnavailableException("File " + location + " does not exist; the store is missing a blob, "
+                + "re-import the image");
     }
 
     /** Writes stores under {@code hdfs://} URIs: {@code import --to hdfs://namenode:8020/runc-root}. */

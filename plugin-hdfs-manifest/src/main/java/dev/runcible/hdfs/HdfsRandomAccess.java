@@ -35,9 +35,7 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
 
     @Override
     public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
-        if (position + length > size) {
-            throw new EOFException(path + " is " + size + " bytes long, shorter than " + (position + length));
-        }
+        checkWithin(position, length);
         in.readFully(position, buffer, offset, length);
     }
 
@@ -45,10 +43,7 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
     public void readAll(List<ResourceFetcher.Range> ranges) throws IOException {
         List<FileRange> parts = new ArrayList<>();
         for (ResourceFetcher.Range range : ranges) {
-            if (range.position() + range.buffer().length > size) {
-                throw new EOFException(path + " is " + size + " bytes long, shorter than "
-                        + (range.position() + range.buffer().length));
-            }
+            checkWithin(range.position(), range.buffer().length);
             parts.add(FileRange.createFileRange(range.position(), range.buffer().length));
         }
         in.readVectored(parts, ByteBuffer::allocate);
@@ -61,6 +56,12 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
             }
+        }
+    }
+
+    private void checkWithin(long position, int length) throws EOFException {
+        if (position + length > size) {
+            throw new EOFException(path + " is " + size + " bytes long, shorter than " + (position + length));
         }
     }
 

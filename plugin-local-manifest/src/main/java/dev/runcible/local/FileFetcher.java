@@ -30,52 +30,31 @@ final class FileFetcher implements ResourceFetcher {
     }
 
     @Override
-    public java.util.Optional<Path> localFile(URI location) throws ResourceUnavailableException {
+    public java.util.Optional<Path> localFile(URI location) {
         try {
-            Path path = Path.of(location);
-            StoreFiles.regular(StoreFiles.rootOf(path), path);
-            return java.util.Optional.of(path);
-        } catch (IOException | IllegalArgumentException | InvalidImageException e) {
+            return java.util.Optional.of(read(location, path -> path));
+        } catch (ResourceUnavailableException e) {
             return java.util.Optional.empty(); // open says what is wrong, when the copy comes to it
         }
     }
 
     @Override
     public java.util.Optional<RandomAccess> openRandomAccess(URI location) throws ResourceUnavailableException {
-        Path path = localFile(location).orElseThrow(() -> new ResourceUnavailableException("Cannot read " + location
-                + ": not a regular file of its store; the store is missing a blob, re-import the image"));
-        try {
-            java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path);
-            long size = channel.size();
-            return java.util.Optional.of(new RandomAccess() {
-                @Override
-                public long size() {
-                    return size;
-                }
-
-                @Override
-                public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
-                    java.nio.ByteBuffer target = java.nio.ByteBuffer.wrap(buffer, offset, length);
-                    while (target.hasRemaining()) {
-                        if (channel.read(target, position + target.position() - offset) < 0) {
-                            throw new java.io.EOFException(path + " ends at " + channel.size() + " bytes, before "
-                                    + (position + length));
-                        }
-                    }
-                }
-
-                @Override
-                public void close() throws IOException {
-                    channel.close();
-                }
-            });
-        } catch (IOException e) {
-            throw new ResourceUnavailableException("Cannot read " + path + ": " + e.getMessage(), e);
-        }
+        return java.util.Optional.of(read(location, FileFetcher::randomAccess));
     }
 
     @Override
     public InputStream open(URI location) throws ResourceUnavailableException {
+        return read(location, Files::newInputStream);
+    }
+
+    /** What to do with a store file once it is known to be a regular file of its store. */
+    private interface Reader<T> {
+        T apply(Path path) throws IOException;
+    }
+
+    /** Reads the location with {@code reader} once it is known to be a regular file of its store, no link out. */
+    private static <T> T read(URI location, Reader<T> reader) throws ResourceUnavailableException {
         Path path;
         try {
             path = Path.of(location);
@@ -84,7 +63,7 @@ final class FileFetcher implements ResourceFetcher {
         }
         try {
             StoreFiles.regular(StoreFiles.rootOf(path), path);
-            return Files.newInputStream(path);
+            return reader.apply(path);
         } catch (InvalidImageException e) {
             throw new ResourceUnavailableException(e.getMessage(), e);
         } catch (NoSuchFileException e) {
@@ -93,5 +72,32 @@ final class FileFetcher implements ResourceFetcher {
         } catch (IOException e) {
             throw new ResourceUnavailableException("Cannot read " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    private static RandomAccess randomAccess(Path path) throws IOException {
+        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path);
+        long size = channel.size();
+        return new RandomAccess() {
+            @Override
+            public long size() {
+                return size;
+            }
+
+            @Override
+            public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
+                java.nio.ByteBuffer target = java.nio.ByteBuffer.wrap(buffer, offset, length);
+                while (target.hasRemaining()) {
+                    if (channel.read(target, position + target.position() - offset) < 0) {
+                        throw new java.io.EOFException(path + " ends at " + channel.size() + " bytes, before "
+                                + (position + length));
+                    }
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                channel.close();
+            }
+        };
     }
 }

@@ -21,15 +21,9 @@ public final class Mounter {
 
     /** Loop-mounts a squashfs file read-only; {@code loop} gets an autoclear device that umount frees. */
     public void mountSquashfs(Path file, Path target) throws ContainerRuntimeException {
-        if (SystemMounts.unavailable().isEmpty()) {
-            try {
-                SystemMounts.mountLoop(file.toString(), target.toString(),
-                        SystemMounts.MS_NOSUID | SystemMounts.MS_NODEV);
-                return;
-            } catch (LastErrorException e) {
-                // mount(8) below says what is wrong in its own words
-                LOG.debug("loop mount of {} on {} failed ({}); running mount", file, target, e.getMessage());
-            }
+        if (natively("loop mount of " + file + " on " + target, () -> SystemMounts.mountLoop(file.toString(),
+                target.toString(), SystemMounts.MS_NOSUID | SystemMounts.MS_NODEV))) {
+            return;
         }
         run(List.of("mount", "-t", "squashfs", "-o", "ro,nosuid,nodev,loop", file.toString(), target.toString()),
                 null, "mount squashfs layer " + file + " on " + target,
@@ -46,15 +40,10 @@ public final class Mounter {
             throws ContainerRuntimeException {
         String absolute = "lowerdir=" + lowerTopFirst.stream().map(Path::toString).collect(Collectors.joining(":"))
                 + ",upperdir=" + upper + ",workdir=" + work;
-        if (SystemMounts.unavailable().isEmpty() && absolute.length() <= SystemMounts.MAX_DATA) {
-            try {
-                SystemMounts.mount("overlay", target.toString(), "overlay",
-                        SystemMounts.MS_NOSUID | SystemMounts.MS_NODEV, absolute);
-                return;
-            } catch (LastErrorException e) {
-                // mount(8) below says what is wrong in its own words
-                LOG.debug("mount(2) of the overlay on {} failed ({}); running mount", target, e.getMessage());
-            }
+        if (absolute.length() <= SystemMounts.MAX_DATA && natively("mount(2) of the overlay on " + target,
+                () -> SystemMounts.mount("overlay", target.toString(), "overlay",
+                        SystemMounts.MS_NOSUID | SystemMounts.MS_NODEV, absolute))) {
+            return;
         }
         // Names relative to the layers directory keep a deep image's lower directories within mount's page.
         String lower = lowerTopFirst.stream()
@@ -77,13 +66,8 @@ public final class Mounter {
             if (!MountTable.isMounted(target)) {
                 return;
             }
-            if (SystemMounts.unavailable().isEmpty()) {
-                try {
-                    SystemMounts.unmount(target.toString());
-                    return;
-                } catch (LastErrorException e) {
-                    LOG.debug("umount2 of {} failed ({}); running umount", target, e.getMessage());
-                }
+            if (natively("umount2 of " + target, () -> SystemMounts.unmount(target.toString()))) {
+                return;
             }
             Commands.Result result = Commands.run(List.of("umount", target.toString()), TIMEOUT_SECONDS);
             if (result.ok() || !MountTable.isMounted(target)) {
@@ -96,6 +80,23 @@ public final class Mounter {
             }
         } catch (IOException e) {
             throw new ContainerRuntimeException("Cannot unmount " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Makes a call into libc where it loads; false, with the reason logged, where it does not or the call fails, and
+     * the caller then runs the program, which says what is wrong in its own words.
+     */
+    private static boolean natively(String what, Runnable call) {
+        if (SystemMounts.unavailable().isPresent()) {
+            return false;
+        }
+        try {
+            call.run();
+            return true;
+        } catch (LastErrorException e) {
+            LOG.debug("{} failed ({}); running the program", what, e.getMessage());
+            return false;
         }
     }
 

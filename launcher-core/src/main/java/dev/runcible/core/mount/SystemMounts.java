@@ -106,21 +106,19 @@ final class SystemMounts {
                 String device = "/dev/loop" + freeLoopDevice();
                 int loop = LIBC.open(device, O_RDWR | O_CLOEXEC);
                 try {
-                    LIBC.ioctl(loop, new NativeLong(LOOP_CONFIGURE), config);
-                } catch (LastErrorException e) {
-                    if (e.getErrorCode() == EBUSY && attempt < LOOP_ATTEMPTS) {
-                        LIBC.close(loop);
-                        continue; // another process bound it between the two calls
+                    try {
+                        LIBC.ioctl(loop, new NativeLong(LOOP_CONFIGURE), config);
+                    } catch (LastErrorException e) {
+                        if (e.getErrorCode() == EBUSY && attempt < LOOP_ATTEMPTS) {
+                            continue; // another process bound it between the two calls
+                        }
+                        throw e;
                     }
-                    LIBC.close(loop);
-                    throw e;
-                }
-                try {
                     mount(device, target, "squashfs", flags | MS_RDONLY, null);
+                    return;
                 } finally {
                     LIBC.close(loop);
                 }
-                return;
             }
         } finally {
             LIBC.close(backing);
