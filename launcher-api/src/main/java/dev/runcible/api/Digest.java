@@ -99,7 +99,8 @@ public record Digest(String algorithm, String hex) implements Comparable<Digest>
         return new Digest(SHA256, HexFormat.of().formatHex(finished.digest()));
     }
 
-    private static MessageDigest newSha256() {
+    /** A fresh SHA-256 hasher. */
+    public static MessageDigest newSha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

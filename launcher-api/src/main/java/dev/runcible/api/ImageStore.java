@@ -37,4 +37,16 @@ public interface ImageStore extends PluginComponent {
      * period, so that an import still writing its blobs (it tags last) loses nothing.
      */
     Collected collect(Duration grace) throws RuncibleException;
+
+    /** What {@link #index} did: layers given a chunk list, layers that had one, and layers it could not index. */
+    record Indexed(int indexed, int present, java.util.List<String> problems) {
+    }
+
+    /**
+     * Writes the chunk lists a node needs to fetch parts of layers (for lazy starts) for every layer that has none,
+     * with chunks of {@code chunkSize} bytes; leaves every other file as it is.
+     */
+    default Indexed index(int chunkSize) throws RuncibleException {
+        throw new ResourceUnavailableException("The store at " + location() + " cannot be indexed");
+    }
 }

@@ -31,4 +31,34 @@ public interface ResourcesLocalizer extends PluginComponent {
     /** Drops a cached resource found damaged, so that the next localization fetches it again. */
     default void discard(LocalizedResource resource) throws RuncibleException {
     }
+
+    /**
+     * Whether the resource is in the cache now, whole and current, so that {@link #localize} would fetch nothing.
+     * By default no: a launcher then never serves the layer part by part.
+     */
+    default boolean holds(OciResource resource) throws RuncibleException {
+        return false;
+    }
+
+    /**
+     * A new, empty file in the cache's own space for a squashfs layer that a lazy mount fills chunk by chunk, or
+     * empty when this localizer keeps no such files.
+     */
+    default java.util.Optional<PartialLayer> partial(OciResource resource) throws RuncibleException {
+        return java.util.Optional.empty();
+    }
+
+    /** A layer file being filled: written at any position, published into the cache once whole and verified. */
+    interface PartialLayer {
+        java.nio.file.Path file();
+
+        /**
+         * Moves the file into the cache as the resource's layer, with {@code fileDigest} (which its caller has
+         * checked) as its record; returns it as {@link #localize} would.
+         */
+        LocalizedResource publish(Digest fileDigest) throws RuncibleException;
+
+        /** Deletes the file, as when the layer is no longer wanted. */
+        void discard();
+    }
 }

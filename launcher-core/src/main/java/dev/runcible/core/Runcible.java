@@ -13,6 +13,9 @@ import dev.runcible.core.config.Settings;
 import dev.runcible.core.container.ContainerManager;
 import dev.runcible.core.container.RunDirectory;
 import dev.runcible.core.image.ImageResolver;
+import dev.runcible.core.lazy.LazyConfig;
+import dev.runcible.core.lazy.LazyLayers;
+import dev.runcible.core.lazy.LazyLocalizer;
 import dev.runcible.core.image.ResolvedImage;
 import dev.runcible.core.plugin.Plugins;
 import dev.runcible.core.runtime.Runc;
@@ -55,7 +58,9 @@ public final class Runcible implements AutoCloseable {
         this.tagToManifest = plugins.tagToManifest(CoreConfig.TAG_TO_MANIFEST, config.tagToManifest());
         this.manifestToResources = plugins.manifestToResources(CoreConfig.MANIFEST_TO_RESOURCES,
                 config.manifestToResources());
-        this.localizer = plugins.localizer(CoreConfig.LOCALIZER, config.localizer());
+        ResourcesLocalizer configured = plugins.localizer(CoreConfig.LOCALIZER, config.localizer());
+        this.localizer = LazyConfig.from(settings).enabled() ? new LazyLocalizer(configured,
+                new LazyLayers(config.runDir()), plugins, () -> settings.withPrefix("")) : configured;
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(task -> {
             Thread thread = new Thread(task, "runcible-localize-" + threads.incrementAndGet());

@@ -87,9 +87,9 @@ final class HdfsStoreFileSystem implements StoreFileSystem {
     }
 
     @Override
-    public byte[] read(String relative, int limit) throws IOException, RuncibleException {
-        try (InputStream in = connection.fileSystem().open(path(relative))) {
-            return in.readNBytes(limit == Integer.MAX_VALUE ? limit : limit + 1);
+    public InputStream open(String relative) throws IOException, RuncibleException {
+        try {
+            return connection.fileSystem().open(path(relative));
         } catch (FileNotFoundException e) {
             throw new NoSuchFileException(path(relative).toString());
         }

@@ -242,35 +242,94 @@ final class SquashfsCache implements ResourcesLocalizer {
         Path tmpDir = Files.createDirectories(root.resolve("tmp"));
         Files.createDirectories(target.getParent());
         Path temp = Files.createTempFile(tmpDir, resource.digest().hex() + ".", ".part");
-        Path record = null;
         try {
             Digest fileDigest = BlobTransfer.into(temp, resource, fetcher, converter);
-            if ((Integer) Files.getAttribute(temp, "unix:nlink") == 1) { // a link keeps the store file's mode
-                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
-            }
-            if (resource.kind() == OciResource.Kind.LAYER) {
-                // The record goes first: a published layer always has its digest beside it.
-                record = Files.createTempFile(tmpDir, resource.digest().hex() + ".", ".sha256");
+            publish(resource, temp, target, fileDigest, version);
+            return new LocalizedResource(resource, target, Optional.of(fileDigest), true);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /** Makes a whole, verified file the cached copy of {@code resource}: its digest record first, then the file. */
+    private void publish(OciResource resource, Path temp, Path target, Digest fileDigest,
+            Optional<SourceVersion> version) throws IOException {
+        if ((Integer) Files.getAttribute(temp, "unix:nlink") == 1) { // a link keeps the store file's mode
+            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
+        }
+        if (resource.kind() == OciResource.Kind.LAYER) {
+            // The record goes first: a published layer always has its digest beside it.
+            Path record = Files.createTempFile(temp.getParent(), resource.digest().hex() + ".", ".sha256");
+            try {
                 Files.writeString(record, fileDigest.hex() + "  " + target.getFileName() + "\n",
                         StandardCharsets.US_ASCII);
                 Files.move(record, digestRecord(target), StandardCopyOption.ATOMIC_MOVE,
                         StandardCopyOption.REPLACE_EXISTING);
-            }
-            try {
-                // Replaces a copy whose store file changed; a container using it keeps its mount of the old one.
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException e) {
-                // Published by someone who did not take the lock; the content is the same digest.
-            }
-            if (version.isPresent()) {
-                sources.record(target, version.get());
-            }
-            return new LocalizedResource(resource, target, Optional.of(fileDigest), true);
-        } finally {
-            Files.deleteIfExists(temp);
-            if (record != null) {
+            } finally {
                 Files.deleteIfExists(record);
             }
+        }
+        try {
+            // Replaces a copy whose store file changed; a container using it keeps its mount of the old one.
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException e) {
+            // Published by someone who did not take the lock; the content is the same digest.
+        }
+        if (version.isPresent()) {
+            sources.record(target, version.get());
+        }
+    }
+
+    @Override
+    public boolean holds(OciResource resource) throws RuncibleException {
+        Path target = pathOf(resource);
+        return Files.exists(target) && !sources.changed(resource, target);
+    }
+
+    /**
+     * {@code CACHE/tmp/HEX.PID.lazy}, sparse at first: the trim of interrupted downloads removes it once an hour
+     * has passed without a write, as when its server was killed.
+     */
+    @Override
+    public Optional<PartialLayer> partial(OciResource resource) throws RuncibleException {
+        Path target = pathOf(resource);
+        ResourceFetcher fetcher = context.fetcher(resource.location().getScheme());
+        try {
+            privateRoot();
+            Optional<SourceVersion> version = fetcher.version(resource.location());
+            Path tmpDir = Files.createDirectories(root.resolve("tmp"));
+            Files.createDirectories(target.getParent());
+            Path file = Files.createTempFile(tmpDir, resource.digest().hex() + "." + ProcessHandle.current().pid()
+                    + ".", ".lazy");
+            return Optional.of(new PartialLayer() {
+                @Override
+                public Path file() {
+                    return file;
+                }
+
+                @Override
+                public LocalizedResource publish(Digest fileDigest) throws RuncibleException {
+                    try {
+                        SquashfsCache.this.publish(resource, file, target, fileDigest, version);
+                    } catch (IOException e) {
+                        throw new ResourceUnavailableException("Cannot publish " + file + " as " + target + ": "
+                                + e.getMessage(), e);
+                    }
+                    return new LocalizedResource(resource, target, Optional.of(fileDigest), true);
+                }
+
+                @Override
+                public void discard() {
+                    try {
+                        Files.deleteIfExists(file);
+                    } catch (IOException e) {
+                        // the trim of interrupted downloads removes it later
+                    }
+                }
+            });
+        } catch (IOException e) {
+            throw new ResourceUnavailableException("Cannot use the layer cache at " + root + ": " + e.getMessage()
+                    + "; check squashfs.cache.dir is a writable local directory", e);
         }
     }
 }

@@ -81,12 +81,10 @@ public final class LocalStoreFileSystem implements StoreFileSystem {
     }
 
     @Override
-    public byte[] read(String path, int limit) throws IOException, RuncibleException {
+    public InputStream open(String path) throws IOException, RuncibleException {
         Path file = root.resolve(path);
         StoreFiles.regular(root, file);
-        try (InputStream in = Files.newInputStream(file)) {
-            return in.readNBytes(limit == Integer.MAX_VALUE ? limit : limit + 1);
-        }
+        return Files.newInputStream(file);
     }
 
     @Override

@@ -43,7 +43,14 @@ public interface StoreFileSystem extends Closeable {
      * The file's first {@code limit + 1} bytes at most, so a caller sees that a file is over its limit without
      * reading all of it. A missing file is {@link NoSuchFileException}; an entry that is no regular file a typed error.
      */
-    byte[] read(String path, int limit) throws IOException, RuncibleException;
+    default byte[] read(String path, int limit) throws IOException, RuncibleException {
+        try (java.io.InputStream in = open(path)) {
+            return in.readNBytes(limit == Integer.MAX_VALUE ? limit : limit + 1);
+        }
+    }
+
+    /** A regular file opened for reading from its start, as {@link #read} finds it. The caller closes it. */
+    java.io.InputStream open(String path) throws IOException, RuncibleException;
 
     /** The regular files directly in a directory; empty when it does not exist. */
     List<FileStatus> list(String directory) throws IOException, RuncibleException;

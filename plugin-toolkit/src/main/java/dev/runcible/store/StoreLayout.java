@@ -39,8 +39,23 @@ public final class StoreLayout {
         return layer(digest) + SQUASHFS_DIGEST_SUFFIX;
     }
 
+    /** The sha256 of each chunk of a layer's squashfs file ({@link ChunkList}), for fetching parts of it. */
+    public static String layerChunks(Digest digest) {
+        return layer(digest) + ".chunks";
+    }
+
+    /** The sha256sum-format record of the chunk list's own bytes. */
+    public static String layerChunksDigest(Digest digest) {
+        return layerChunks(digest) + SQUASHFS_DIGEST_SUFFIX;
+    }
+
+    /** The chunks a container read first when it started from the layer, in order: what a cold node fetches first. */
+    public static String layerPrefetch(Digest digest) {
+        return layer(digest) + ".prefetch";
+    }
+
     /** The file name part of a layout path. */
-    static String fileName(String path) {
+    public static String fileName(String path) {
         return path.substring(path.lastIndexOf('/') + 1);
     }
 }

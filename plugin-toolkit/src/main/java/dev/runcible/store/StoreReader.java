@@ -127,12 +127,13 @@ public final class StoreReader implements ImageTagToManifest, ManifestToResource
         for (var layer : manifest.layers()) {
             layers.add(new OciResource(layer.digest(), layer.mediaType(), OciResource.Kind.LAYER,
                     OciResource.Format.SQUASHFS, store.uri(StoreLayout.layer(layer.digest())),
-                    recordedSquashfsDigest(layer.digest()), OptionalLong.empty()));
+                    recordedSquashfsDigest(store, layer.digest()), OptionalLong.empty()));
         }
         return new ImageResources(config, layers);
     }
 
-    private Optional<Digest> recordedSquashfsDigest(Digest layer) throws RuncibleException {
+    /** The squashfs digest a layer's record gives, or empty where there is no record (Storm's or YARN's tools). */
+    static Optional<Digest> recordedSquashfsDigest(StoreFileSystem store, Digest layer) throws RuncibleException {
         String record = StoreLayout.layerDigest(layer);
         String fix = "; rewrite it with 'sha256sum " + StoreLayout.fileName(StoreLayout.layer(layer)) + "'";
         byte[] bytes;

@@ -3,10 +3,13 @@ package dev.runcible.store;
 import dev.runcible.api.Digest;
 import dev.runcible.api.ImageStore;
 import dev.runcible.api.ManifestBlob;
+import dev.runcible.api.ResourceUnavailableException;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.api.TagRecord;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -14,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Writes a store in the Storm/YARN layout, on any {@link StoreFileSystem}. Content-addressed files are published
@@ -22,9 +26,16 @@ import java.util.List;
  */
 public final class StoreWriter implements ImageStore {
     private final StoreFileSystem store;
+    private final int chunkSize;
 
     public StoreWriter(StoreFileSystem store) {
+        this(store, ChunkList.DEFAULT_CHUNK_SIZE);
+    }
+
+    /** {@code chunkSize}: the granularity of the chunk lists written beside new layers ({@link ChunkList}). */
+    public StoreWriter(StoreFileSystem store, int chunkSize) {
         this.store = store;
+        this.chunkSize = chunkSize;
     }
 
     @Override
@@ -43,9 +54,10 @@ public final class StoreWriter implements ImageStore {
     }
 
     /**
-     * Publishes a layer and, when this call wrote it, the record of its squashfs digest. A layer file that was
-     * there already (written by Storm's or YARN's tools, whose squashfs bytes differ from this conversion's) keeps
-     * whatever record it has: a record of these bytes would condemn that file on every node that checks it.
+     * Publishes a layer and, when this call wrote it, the record of its squashfs digest and its chunk list. A layer
+     * file that was there already (written by Storm's or YARN's tools, whose squashfs bytes differ from this
+     * conversion's) keeps whatever records it has: a record of these bytes would condemn that file on every node
+     * that checks it.
      */
     @Override
     public void putLayer(Digest layer, Path squashfs, Digest squashfsDigest) throws RuncibleException {
@@ -59,7 +71,66 @@ public final class StoreWriter implements ImageStore {
         if (wrote) {
             String record = squashfsDigest.hex() + "  " + StoreLayout.fileName(target) + "\n";
             publish(StoreLayout.layerDigest(layer), record.getBytes(StandardCharsets.US_ASCII));
+            try (InputStream in = Files.newInputStream(squashfs)) {
+                publishChunks(layer, ChunkList.compute(in, Files.size(squashfs), chunkSize));
+            } catch (IOException e) {
+                throw new ResourceUnavailableException("Cannot read " + squashfs + " for its chunk list: "
+                        + e.getMessage(), e);
+            }
         }
+    }
+
+    /** The chunk list first, then its record: a reader that finds the record finds the list whole. */
+    private void publishChunks(Digest layer, ChunkList chunks) throws RuncibleException {
+        byte[] list = chunks.format();
+        String name = StoreLayout.layerChunks(layer);
+        publish(name, list);
+        publish(StoreLayout.layerChunksDigest(layer),
+                ChunkList.record(list, StoreLayout.fileName(name)).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * Writes a chunk list (and, where it is missing, the squashfs digest record) for every layer that has none,
+     * reading each such layer once; touches no other file. A layer whose bytes differ from its digest record is
+     * reported, not indexed.
+     */
+    @Override
+    public Indexed index(int chunkSize) throws RuncibleException {
+        int indexed = 0;
+        int present = 0;
+        List<String> problems = new ArrayList<>();
+        try {
+            for (StoreFileSystem.FileStatus file : store.list("layers")) {
+                String name = file.name();
+                if (!name.endsWith(".sqsh") || !Digest.isHex(name.substring(0, name.length() - 5))) {
+                    continue;
+                }
+                Digest layer = new Digest(Digest.SHA256, name.substring(0, 64));
+                if (store.stat(StoreLayout.layerChunksDigest(layer)).isPresent()) {
+                    present++;
+                    continue;
+                }
+                Optional<Digest> recorded = StoreReader.recordedSquashfsDigest(store, layer);
+                ChunkList chunks;
+                try (InputStream in = store.open(StoreLayout.layer(layer))) {
+                    chunks = ChunkList.compute(in, file.size(), chunkSize);
+                }
+                if (recorded.isPresent() && !recorded.get().equals(chunks.fileDigest())) {
+                    problems.add(store.describe(StoreLayout.layer(layer)) + " hashes to " + chunks.fileDigest()
+                            + ", not to " + recorded.get() + " as its record says: re-import the image");
+                    continue;
+                }
+                if (recorded.isEmpty()) {
+                    publish(StoreLayout.layerDigest(layer), (chunks.fileDigest().hex() + "  " + name + "\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                }
+                publishChunks(layer, chunks);
+                indexed++;
+            }
+        } catch (IOException e) {
+            throw store.failure(e, "index the layers of " + store.location());
+        }
+        return new Indexed(indexed, present, problems);
     }
 
     private void publish(String path, byte[] bytes) throws RuncibleException {

@@ -8,6 +8,7 @@ import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.host.MountTable;
+import dev.runcible.core.lazy.LazyLayers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,12 +30,19 @@ public final class LayerMounts {
     private final Mounter mounter;
     private final ResourcesLocalizer localizer;
     private final VerifiedLayers verified;
+    private final LazyLayers lazy;
 
     public LayerMounts(Path directory, Mounter mounter, ResourcesLocalizer localizer) {
         this.directory = directory;
         this.mounter = mounter;
         this.localizer = localizer;
         this.verified = new VerifiedLayers(directory);
+        this.lazy = new LazyLayers(directory.getParent());
+    }
+
+    /** The layers of this node served part by part, each by its server process. */
+    public LazyLayers lazy() {
+        return lazy;
     }
 
     public Path directory() {
@@ -61,9 +69,13 @@ public final class LayerMounts {
             throw new ContainerRuntimeException("Cannot read the mount table: " + e.getMessage(), e);
         }
         List<Path> topFirst = new ArrayList<>();
-        for (LocalizedResource layer : layersBaseFirst) {
-            Path target = mountPoint(layer.resource().digest());
+        for (LocalizedResource given : layersBaseFirst) {
+            Path target = mountPoint(given.resource().digest());
             if (!mounted.contains(target.toString())) {
+                // A lazy layer's server may have completed it (or been stopped) since: localized again, the cache
+                // holds it now, or it is served anew.
+                LocalizedResource layer = lazy.serves(given.path()) && !LazyLayers.mounted(given.path())
+                        ? localizer.localize(given.resource()) : given;
                 try {
                     Files.createDirectories(target);
                 } catch (IOException e) {
@@ -79,7 +91,9 @@ public final class LayerMounts {
                     throw e;
                 }
                 // Recorded once mounted: a launch that fails to mount leaves nothing in the run directory.
-                layer.fileDigest().ifPresent(digest -> verified.record(digest, layer.path(), identity));
+                if (!lazy.serves(layer.path())) { // a lazy layer is checked chunk by chunk as it is read
+                    layer.fileDigest().ifPresent(digest -> verified.record(digest, layer.path(), identity));
+                }
                 mounted.add(target.toString());
             }
             topFirst.add(0, target);
@@ -238,6 +252,7 @@ public final class LayerMounts {
             Path target = mountPoint(layer);
             try {
                 mounter.unmount(target);
+                lazy.stop(layer);
                 Files.deleteIfExists(target);
                 Files.deleteIfExists(usedStamp(layer));
             } catch (ContainerRuntimeException e) {

@@ -73,6 +73,16 @@ final class ObservedFetcher implements ResourceFetcher {
     }
 
     @Override
+    public java.util.Optional<RandomAccess> openRandomAccess(URI location) throws RuncibleException {
+        return delegate.openRandomAccess(location);
+    }
+
+    @Override
+    public java.util.Optional<java.nio.file.Path> localFile(URI location) throws RuncibleException {
+        return delegate.localFile(location);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

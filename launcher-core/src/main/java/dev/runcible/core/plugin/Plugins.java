@@ -135,9 +135,14 @@ public final class Plugins implements PluginContext {
             throw new ResourceUnavailableException("No plugin fetches '" + scheme + ":' locations. Available "
                     + "schemes: " + fetcherProviders.keySet() + "; add the plugin jar for that scheme");
         }
-        ResourceFetcher fetcher = fetchers.computeIfAbsent(scheme, s -> provider.create(this));
+        ResourceFetcher fetcher = fetchers.computeIfAbsent(scheme, s -> throttled(provider.create(this)));
         TransferListener current = listener;
         return current == null ? fetcher : new ObservedFetcher(fetcher, current);
+    }
+
+    private ResourceFetcher throttled(ResourceFetcher fetcher) {
+        long limit = settings.bytes(ThrottledFetcher.KEY, 0);
+        return limit > 0 ? new ThrottledFetcher(fetcher, limit) : fetcher;
     }
 
     /** Reports the progress of every transfer from now on (progress bars); null to stop. */

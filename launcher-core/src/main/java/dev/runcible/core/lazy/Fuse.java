@@ -1,0 +1,118 @@
+package dev.runcible.core.lazy;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+
+/**
+ * The libc calls a FUSE server over {@code /dev/fuse} needs, through JNA: no libfuse on the node. Also the loop
+ * ioctls that move a read-only loop device from one backing file to another of the same size.
+ */
+final class Fuse {
+    static final int O_RDONLY = 0;
+    static final int O_RDWR = 2;
+    static final int O_CLOEXEC = 0x80000;
+    static final int EINTR = 4;
+    static final int EIO = 5;
+    static final int ENOENT = 2;
+    static final int EAGAIN = 11;
+    static final int ENODEV = 19;
+    static final int ENOSYS = 38;
+    static final long MS_RDONLY = 1;
+    static final long MS_NOSUID = 2;
+    static final long MS_NODEV = 4;
+    static final int MNT_DETACH = 2;
+    /** linux/loop.h: replace the backing file of a read-only loop device with one of the same size. */
+    static final long LOOP_CHANGE_FD = 0x4C06;
+
+    /** The calls used here; each throws {@link LastErrorException} with errno on failure. */
+    interface LibC extends Library {
+        int open(String path, int flags) throws LastErrorException;
+
+        int close(int fd) throws LastErrorException;
+
+        NativeLong read(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
+
+        NativeLong write(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
+
+        int mount(String source, String target, String type, NativeLong flags, String data) throws LastErrorException;
+
+        int umount2(String target, int flags) throws LastErrorException;
+
+        int ioctl(int fd, NativeLong request, NativeLong argument) throws LastErrorException;
+    }
+
+    private static final LibC LIBC;
+    private static final String UNAVAILABLE;
+
+    static {
+        LibC libc = null;
+        String why = null;
+        try {
+            libc = Native.load("c", LibC.class);
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            why = e.getMessage();
+        }
+        LIBC = libc;
+        UNAVAILABLE = why;
+    }
+
+    private Fuse() {
+    }
+
+    /** Why libc cannot be called here, or empty when it can. */
+    static Optional<String> unavailable() {
+        return Optional.ofNullable(UNAVAILABLE);
+    }
+
+    static LibC libc() {
+        if (LIBC == null) {
+            throw new IllegalStateException("libc cannot be loaded through JNA: " + UNAVAILABLE);
+        }
+        return LIBC;
+    }
+
+    /** read(2) into a direct buffer from its start; the count read. */
+    static int read(int fd, ByteBuffer direct) {
+        return libc().read(fd, Native.getDirectBufferPointer(direct), new NativeLong(direct.capacity())).intValue();
+    }
+
+    /** One write(2) of a direct buffer's first {@code length} bytes: a FUSE reply must be one write. */
+    static void write(int fd, ByteBuffer direct, int length) {
+        libc().write(fd, Native.getDirectBufferPointer(direct), new NativeLong(length));
+    }
+
+    /**
+     * Mounts a FUSE filesystem whose root is one read-only regular file (mode 0400, root's) on the regular file
+     * {@code target}, served through {@code fd} (an open {@code /dev/fuse}). Only root reaches it: no allow_other.
+     */
+    static void mountFile(int fd, String target) {
+        String data = "fd=" + fd + ",rootmode=100400,user_id=0,group_id=0,default_permissions";
+        libc().mount("runcible-lazy", target, "fuse.runcible", new NativeLong(MS_RDONLY | MS_NOSUID | MS_NODEV),
+                data);
+    }
+
+    /** Detaches a mount now; the kernel finishes it once nothing uses it. */
+    static void detach(String target) {
+        libc().umount2(target, MNT_DETACH);
+    }
+
+    /** Points the read-only loop device {@code device} at {@code file}, which has its backing file's size. */
+    static void changeLoopBacking(String device, String file) {
+        int loop = libc().open(device, O_RDONLY | O_CLOEXEC);
+        try {
+            int backing = libc().open(file, O_RDONLY | O_CLOEXEC);
+            try {
+                libc().ioctl(loop, new NativeLong(LOOP_CHANGE_FD), new NativeLong(backing));
+            } finally {
+                libc().close(backing);
+            }
+        } finally {
+            libc().close(loop);
+        }
+    }
+}

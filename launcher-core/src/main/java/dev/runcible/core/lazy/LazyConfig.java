@@ -1,0 +1,25 @@
+package dev.runcible.core.lazy;
+
+import dev.runcible.core.config.Settings;
+
+/**
+ * The settings of lazy layers, read from the launcher's settings.
+ *
+ * @param enabled {@code squashfs.lazy}: mount squashfs layers of stores that serve byte ranges (local, hdfs) before
+ *     they are on the node, fetching chunks as containers read them; off by default
+ * @param fetchTimeoutMillis {@code squashfs.lazy.fetch-timeout-seconds}: how long a read of a missing chunk keeps
+ *     trying the store before it fails with EIO (default 30 s)
+ * @param fillPauseMillis {@code squashfs.lazy.fill-pause-millis}: how long containers' reads must have paused before
+ *     the background fill fetches its next chunk (default 100 ms)
+ */
+public record LazyConfig(boolean enabled, long fetchTimeoutMillis, long fillPauseMillis) {
+    public static final String ENABLED = "squashfs.lazy";
+    public static final String FETCH_TIMEOUT = "squashfs.lazy.fetch-timeout-seconds";
+    public static final String FILL_PAUSE = "squashfs.lazy.fill-pause-millis";
+
+    public static LazyConfig from(Settings settings) {
+        return new LazyConfig(settings.bool(ENABLED, false),
+                settings.integer(FETCH_TIMEOUT, 30, 1, 3600) * 1000L,
+                settings.integer(FILL_PAUSE, 100, 0, 60_000));
+    }
+}

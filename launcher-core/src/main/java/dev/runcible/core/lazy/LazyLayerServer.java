@@ -1,0 +1,244 @@
+package dev.runcible.core.lazy;
+
+import dev.runcible.api.Digest;
+import dev.runcible.api.InvalidImageException;
+import dev.runcible.api.OciResource;
+import dev.runcible.api.ResourceFetcher;
+import dev.runcible.api.ResourcesLocalizer;
+import dev.runcible.api.RuncibleException;
+import dev.runcible.core.config.CoreConfig;
+import dev.runcible.core.config.Settings;
+import dev.runcible.core.container.RunDirectory;
+import dev.runcible.core.plugin.PluginLoader;
+import dev.runcible.core.plugin.Plugins;
+import dev.runcible.store.ChunkList;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The process that serves one incomplete layer: {@code java ... LazyLayerServer RUN/lazy/HEX}. It mounts the layer
+ * as a FUSE file ({@code RUN/lazy/HEX/mnt.PID}), tells its launcher on stdout, and from then on answers the loop
+ * device's reads, fetching missing chunks first and the rest in the background. Once the file is whole and its
+ * digest matches, it enters the cache, every loop device on the FUSE file is moved to it (LOOP_CHANGE_FD), and the
+ * server unmounts and exits. TERM (a release of the layer's mount) unmounts and exits at once. A server started
+ * where another one died adopts its loop devices. Its own session: no launcher or agent is its parent for long.
+ */
+public final class LazyLayerServer {
+    private static final Logger LOG = LoggerFactory.getLogger(LazyLayerServer.class);
+    static final int FUSE_THREADS = 8;
+    static final int PREFETCH_PARALLEL = 4;
+    static final String READY = "ready ";
+
+    private LazyLayerServer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        PrintStream ready = System.out;
+        System.setOut(System.err);
+        Path dir = Path.of(args[0]);
+        try {
+            serve(dir, ready);
+            System.exit(0);
+        } catch (RuncibleException | IOException | RuntimeException e) {
+            LOG.error("Serving {} failed: {}", dir, e.getMessage(), e);
+            ready.println("failed " + e.getMessage());
+            ready.flush();
+            System.exit(1);
+        }
+    }
+
+    private static void serve(Path dir, PrintStream ready) throws Exception {
+        LazyRequest request = LazyRequest.read(dir.resolve(LazyLayers.REQUEST));
+        Settings settings = request.toSettings();
+        LazyConfig lazy = LazyConfig.from(settings);
+        CoreConfig core = CoreConfig.from(settings);
+        String home = System.getProperty("runcible.home");
+        Plugins plugins = new Plugins(PluginLoader.create(home == null ? null : Path.of(home, "plugins"),
+                System.getenv(PluginLoader.PLUGIN_PATH_ENV)), settings);
+        OciResource layer = request.layer();
+        ResourceFetcher fetcher = plugins.fetcher(layer.location().getScheme());
+        ResourcesLocalizer localizer = plugins.localizer(CoreConfig.LOCALIZER, core.localizer());
+        settings.check();
+        ChunkList chunks = chunkList(fetcher, layer);
+        ResourceFetcher.RandomAccess store = fetcher.openRandomAccess(layer.location()).orElseThrow(() ->
+                new InvalidImageException("The store of " + layer.location() + " cannot serve byte ranges"));
+        if (store.size() != chunks.size()) {
+            throw new InvalidImageException(layer.location() + " has " + store.size() + " bytes, its chunk list "
+                    + chunks.size() + ": the layer changed after it was indexed; run 'runcible store index' again");
+        }
+        ResourcesLocalizer.PartialLayer partial = localizer.partial(layer).orElseThrow(() ->
+                new InvalidImageException("The localizer '" + core.localizer() + "' keeps no partial layers"));
+        try (RandomAccessFile sparse = new RandomAccessFile(partial.file().toFile(), "rw")) {
+            sparse.setLength(chunks.size());
+        }
+        ExecutorService fetchers = Executors.newCachedThreadPool(daemon("fetch"));
+        LazyFile file = new LazyFile(layer.digest().shortHex(), chunks, store, partial.file(), fetchers,
+                lazy.fetchTimeoutMillis());
+        Path mountPoint = dir.resolve("mnt." + ProcessHandle.current().pid());
+        Files.deleteIfExists(mountPoint);
+        Files.createFile(mountPoint);
+        FuseFile fuse = FuseFile.mount(mountPoint, file, FUSE_THREADS);
+        boolean[] published = {false};
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            fuse.close();
+            if (!published[0]) {
+                partial.discard();
+            }
+            deleteQuietly(mountPoint);
+        }));
+        adoptOrphans(dir, mountPoint);
+        ready.println(READY + mountPoint);
+        ready.flush();
+        ready.close();
+        Thread status = new Thread(() -> reportStatus(dir, file, chunks), "status");
+        status.setDaemon(true);
+        status.start();
+
+        Path recorded = LazyLayers.readsRecord(dir.getParent(), layer.digest());
+        List<Integer> prefetch = prefetchList(fetcher, layer, chunks);
+        boolean recording = prefetch.isEmpty() && !Files.exists(recorded);
+        file.prefetch(prefetch, PREFETCH_PARALLEL);
+        if (!file.fill(lazy.fillPauseMillis())) {
+            LOG.error("Layer {} cannot be completed; serving what it has until its mount is released",
+                    layer.digest());
+            fuse.awaitUnmounted();
+            return;
+        }
+        if (recording) {
+            LazyLayers.writeReads(recorded, chunks.chunkSize(), file.demandOrder());
+        }
+        Digest whole = file.digest();
+        if (!whole.equals(chunks.fileDigest())) {
+            throw new InvalidImageException("The completed " + layer.digest().shortHex() + " hashes to " + whole
+                    + ", not " + chunks.fileDigest());
+        }
+        Path cached = partial.publish(whole).path();
+        published[0] = true;
+        LOG.info("Layer {} is whole ({} bytes fetched); moving its loop devices to {}", layer.digest(),
+                file.fetchedBytes(), cached);
+        new RunDirectory(core.runDir()).locked(() -> {
+            try {
+                for (String device : Loops.backedBy(mountPoint)) {
+                    Fuse.changeLoopBacking(device, cached.toString());
+                }
+            } catch (IOException e) {
+                throw new dev.runcible.core.ContainerRuntimeException("Cannot list the loop devices: "
+                        + e.getMessage(), e);
+            }
+            fuse.close();
+            return null;
+        });
+        file.close();
+        store.close();
+        fetchers.shutdownNow();
+        fetchers.awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    /**
+     * The layer's chunk list, read from the store and checked against its record, its layer's digest record and
+     * the store file's size. Without a sound list nothing is served: no byte would be checked.
+     */
+    static ChunkList chunkList(ResourceFetcher fetcher, OciResource layer) throws RuncibleException, IOException {
+        URI listUri = URI.create(layer.location() + ".chunks");
+        byte[] list = readSmall(fetcher, listUri, 64 << 20);
+        byte[] record = readSmall(fetcher, URI.create(listUri + ".sha256"), 4096);
+        String expected = new String(record, StandardCharsets.US_ASCII).strip().split("\\s+", 2)[0];
+        if (!Digest.of(list).hex().equals(expected)) {
+            throw new InvalidImageException("Chunk list " + listUri + " does not match its record " + listUri
+                    + ".sha256; write it again with 'runcible store index'");
+        }
+        ChunkList chunks = ChunkList.parse(list, listUri.toString());
+        if (!chunks.fileDigest().equals(layer.contentDigest().orElseThrow())) {
+            throw new InvalidImageException("Chunk list " + listUri + " describes " + chunks.fileDigest()
+                    + ", the layer's record says " + layer.contentDigest().get());
+        }
+        return chunks;
+    }
+
+    private static byte[] readSmall(ResourceFetcher fetcher, URI location, int limit)
+            throws RuncibleException, IOException {
+        try (InputStream in = fetcher.open(location)) {
+            byte[] bytes = in.readNBytes(limit + 1);
+            if (bytes.length > limit) {
+                throw new InvalidImageException(location + " is larger than " + limit + " bytes");
+            }
+            return bytes;
+        }
+    }
+
+    /** The store's prefetch list for the layer, or none; a list for other chunk sizes is ignored. */
+    private static List<Integer> prefetchList(ResourceFetcher fetcher, OciResource layer, ChunkList chunks) {
+        URI location = URI.create(layer.location() + ".prefetch");
+        try {
+            return LazyLayers.parseReads(readSmall(fetcher, location, 16 << 20), chunks.chunkSize());
+        } catch (RuncibleException | IOException | RuntimeException e) {
+            LOG.debug("no prefetch list at {}: {}", location, e.getMessage());
+            return List.of();
+        }
+    }
+
+    /**
+     * Moves the loop devices of a server that died (its FUSE file answers nothing now) to this one's file, and
+     * detaches the dead mount: containers on the layer read on.
+     */
+    private static void adoptOrphans(Path dir, Path mine) throws IOException {
+        try (var entries = Files.list(dir)) {
+            for (Path other : entries.filter(p -> p.getFileName().toString().startsWith("mnt."))
+                    .filter(p -> !p.equals(mine)).toList()) {
+                for (String device : Loops.backedBy(other)) {
+                    LOG.info("Adopting {} from a server that is gone", device);
+                    Fuse.changeLoopBacking(device, mine.toString());
+                }
+                try {
+                    Fuse.detach(other.toString());
+                } catch (com.sun.jna.LastErrorException e) {
+                    // not mounted any more
+                }
+                deleteQuietly(other);
+            }
+        }
+    }
+
+    private static void reportStatus(Path dir, LazyFile file, ChunkList chunks) {
+        Path status = dir.resolve(LazyLayers.STATUS);
+        while (true) {
+            try {
+                RunDirectory.writeAtomically(status, (file.fetchedBytes() + " " + file.presentChunks() + " "
+                        + chunks.chunks() + " " + chunks.size() + "\n").getBytes(StandardCharsets.US_ASCII));
+                Thread.sleep(1000);
+            } catch (IOException e) {
+                return;
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return task -> {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // left for gc
+        }
+    }
+}

@@ -1,0 +1,317 @@
+package dev.runcible.core.lazy;
+
+import dev.runcible.api.Digest;
+import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.container.RunDirectory;
+import dev.runcible.core.host.Executables;
+import dev.runcible.core.host.MountTable;
+import dev.runcible.toolkit.FileLocks;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The layers of this node being served lazily, one server process each, under {@code RUN/lazy}:
+ * <pre>
+ *   RUN/lazy/HEX/request     what the server serves ({@link LazyRequest})
+ *   RUN/lazy/HEX/pid         the server's pid
+ *   RUN/lazy/HEX/mnt.PID     the FUSE file the layer's loop device reads
+ *   RUN/lazy/HEX/status      fetched bytes, chunks present, chunks, size; rewritten every second
+ *   RUN/lazy/HEX/server.log  what the server logs
+ *   RUN/lazy/HEX.lock        held while a server is found or started
+ *   RUN/lazy/HEX.reads       the chunks the first lazy start of the layer read, in order (a prefetch list)
+ * </pre>
+ */
+public final class LazyLayers {
+    private static final Logger LOG = LoggerFactory.getLogger(LazyLayers.class);
+    static final String REQUEST = "request";
+    static final String STATUS = "status";
+    private static final String PID = "pid";
+    private static final String LOG_FILE = "server.log";
+    private static final String READS_MAGIC = "runcible-prefetch 1";
+    private static final long START_SECONDS = 60;
+    private static final long STOP_SECONDS = 10;
+    private static final ConcurrentHashMap<String, Object> THREADS = new ConcurrentHashMap<>();
+
+    private final Path directory;
+
+    public LazyLayers(Path runRoot) {
+        this.directory = runRoot.resolve("lazy");
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    /** Whether {@code file} is a FUSE file of this directory's servers (a lazy layer's loop backing file). */
+    public boolean serves(Path file) {
+        return file.startsWith(directory);
+    }
+
+    /** Whether a FUSE file is mounted now, i.e. its server has not unmounted it. */
+    public static boolean mounted(Path file) {
+        try {
+            return MountTable.isMounted(file);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The FUSE file of the layer's running server, starting one for {@code request} when none runs. Fails when the
+     * server cannot start; the launcher then fetches the layer whole.
+     */
+    Path serve(LazyRequest request) throws ContainerRuntimeException {
+        Digest layer = request.layer().digest();
+        synchronized (THREADS.computeIfAbsent(layer.hex(), k -> new Object())) {
+            try {
+                RunDirectory.createPrivateDirectory(directory);
+                try (FileChannel channel = FileChannel.open(directory.resolve(layer.hex() + ".lock"),
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                        FileLock ignored = FileLocks.exclusive(channel)) {
+                    Optional<Path> running = running(layer);
+                    if (running.isPresent()) {
+                        return running.get();
+                    }
+                    return start(request);
+                }
+            } catch (IOException e) {
+                throw new ContainerRuntimeException("Cannot start the server of lazy layer " + layer.shortHex()
+                        + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The mounted FUSE file of a live server of the layer. */
+    private Optional<Path> running(Digest layer) {
+        Path dir = directory.resolve(layer.hex());
+        Optional<ProcessHandle> server = server(dir);
+        if (server.isEmpty()) {
+            return Optional.empty();
+        }
+        Path mountPoint = dir.resolve("mnt." + server.get().pid());
+        return mounted(mountPoint) ? Optional.of(mountPoint) : Optional.empty();
+    }
+
+    /** The live server process of a layer directory, by its pid file and its command line. */
+    private static Optional<ProcessHandle> server(Path dir) {
+        try {
+            long pid = Long.parseLong(Files.readString(dir.resolve(PID)).strip());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(p -> p.info().arguments()
+                    .map(args -> List.of(args).contains(dir.toString())).orElse(false));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Path start(LazyRequest request) throws IOException, ContainerRuntimeException {
+        Path dir = RunDirectory.createPrivateDirectory(directory.resolve(request.layer().digest().hex()));
+        request.write(dir.resolve(REQUEST));
+        Files.setPosixFilePermissions(dir.resolve(REQUEST), RunDirectory.PRIVATE_FILE);
+        List<String> command = new ArrayList<>();
+        Executables.find("setsid").ifPresent(setsid -> command.add(setsid.toString()));
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of("-XX:+UseSerialGC", "-Xshare:auto", "-Xmx256m", "-Xss512k", "-XX:-UsePerfData"));
+        Optional.ofNullable(System.getProperty("runcible.home")).ifPresent(h -> command.add("-Druncible.home=" + h));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LazyLayerServer.class.getName(),
+                dir.toString()));
+        Process process = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(LOG_FILE).toFile()))
+                .start();
+        Files.writeString(dir.resolve(PID), process.pid() + "\n");
+        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                return reader.readLine();
+            } catch (IOException e) {
+                return null;
+            }
+        });
+        String answer;
+        try {
+            answer = line.get(START_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            answer = null;
+        }
+        if (answer != null && answer.startsWith(LazyLayerServer.READY)) {
+            return Path.of(answer.substring(LazyLayerServer.READY.length()));
+        }
+        process.destroyForcibly();
+        throw new ContainerRuntimeException("The server of lazy layer " + request.layer().digest().shortHex()
+                + " did not start" + (answer == null ? "" : ": " + answer) + " (see " + dir.resolve(LOG_FILE) + ")");
+    }
+
+    /**
+     * Ends the layer's server, if one runs, once its mount is released: TERM, then KILL after a while; then
+     * nothing of it stays (its FUSE file is detached, its directory removed).
+     */
+    public void stop(Digest layer) {
+        Path dir = directory.resolve(layer.hex());
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        server(dir).ifPresent(process -> {
+            process.destroy();
+            try {
+                process.onExit().get(STOP_SECONDS, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                process.destroyForcibly();
+            }
+        });
+        remove(dir);
+    }
+
+    /** Detaches whatever FUSE files are left in a server's directory and deletes it. */
+    private static void remove(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path entry : entries.toList()) {
+                if (entry.getFileName().toString().startsWith("mnt.") && mounted(entry)) {
+                    try {
+                        Fuse.detach(entry.toString());
+                    } catch (com.sun.jna.LastErrorException e) {
+                        LOG.warn("Cannot detach {}: {}", entry, e.getMessage());
+                    }
+                }
+                Files.deleteIfExists(entry);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            LOG.warn("Cannot remove {}: {}", dir, e.getMessage());
+        }
+    }
+
+    /** A layer still being completed on this node. */
+    public record Progress(Digest layer, boolean serverAlive, long fetchedBytes, int chunksPresent, int chunks,
+            long size) {
+    }
+
+    /** The layers being served now, with their servers' last report. */
+    public List<Progress> progress() {
+        List<Progress> all = new ArrayList<>();
+        for (Path dir : layerDirectories()) {
+            Digest layer = new Digest(Digest.SHA256, dir.getFileName().toString());
+            long[] numbers = {0, 0, 0, 0};
+            try {
+                String[] fields = Files.readString(dir.resolve(STATUS)).strip().split(" ");
+                for (int i = 0; i < numbers.length && i < fields.length; i++) {
+                    numbers[i] = Long.parseLong(fields[i]);
+                }
+            } catch (IOException | NumberFormatException e) {
+                // not reported yet
+            }
+            all.add(new Progress(layer, server(dir).isPresent(), numbers[0], (int) numbers[1], (int) numbers[2],
+                    numbers[3]));
+        }
+        return all;
+    }
+
+    private List<Path> layerDirectories() {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(directory)) {
+            return entries.filter(Files::isDirectory).filter(p -> Digest.isHex(p.getFileName().toString()))
+                    .toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** What {@link #collect} did. */
+    public record Collected(int stopped, int restarted) {
+    }
+
+    /**
+     * For {@code gc}, under the run directory lock: a server whose FUSE file no loop device reads any more is
+     * stopped; a server that died while its layer is in use ({@code inUse}) is started again, and the new one takes
+     * over the loop device; one that died with its layer unused is cleaned away.
+     */
+    public Collected collect(Set<Digest> inUse) {
+        int stopped = 0;
+        int restarted = 0;
+        for (Path dir : layerDirectories()) {
+            Digest layer = new Digest(Digest.SHA256, dir.getFileName().toString());
+            boolean alive = server(dir).isPresent();
+            boolean read = loopUsers(dir);
+            if (alive && !read) {
+                stop(layer);
+                stopped++;
+            } else if (!alive && read && inUse.contains(layer)) {
+                try {
+                    serve(LazyRequest.read(dir.resolve(REQUEST)));
+                    restarted++;
+                } catch (IOException | dev.runcible.api.RuncibleException e) {
+                    LOG.warn("Cannot restart the server of lazy layer {}: {}", layer.shortHex(), e.getMessage());
+                }
+            } else if (!alive) {
+                remove(dir);
+                stopped++;
+            }
+        }
+        return new Collected(stopped, restarted);
+    }
+
+    private static boolean loopUsers(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith("mnt.")).toList()) {
+                if (!Loops.backedBy(entry).isEmpty()) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
+    }
+
+    /** Where the first lazy start of a layer on this node records the chunks it read. */
+    static Path readsRecord(Path lazyDirectory, Digest layer) {
+        return lazyDirectory.resolve(layer.hex() + ".reads");
+    }
+
+    /** The recorded reads of a layer, as a prefetch list's bytes; empty when none were recorded. */
+    public Optional<byte[]> recordedReads(Digest layer) {
+        try {
+            return Optional.of(Files.readAllBytes(readsRecord(directory, layer)));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    static void writeReads(Path file, int chunkSize, List<Integer> order) throws IOException {
+        StringBuilder text = new StringBuilder(READS_MAGIC).append("\nchunk-size ").append(chunkSize).append('\n');
+        order.forEach(chunk -> text.append(chunk).append('\n'));
+        RunDirectory.writeAtomically(file, text.toString().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The chunks of a prefetch list, for chunks of {@code chunkSize}; empty for a list made for another size. */
+    static List<Integer> parseReads(byte[] bytes, int chunkSize) {
+        String[] lines = new String(bytes, StandardCharsets.US_ASCII).split("\n");
+        if (lines.length < 2 || !lines[0].equals(READS_MAGIC) || !lines[1].equals("chunk-size " + chunkSize)) {
+            return List.of();
+        }
+        List<Integer> chunks = new ArrayList<>();
+        for (int i = 2; i < lines.length; i++) {
+            chunks.add(Integer.parseInt(lines[i].strip()));
+        }
+        return chunks;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.runcible.core.lazy;
+
+import dev.runcible.api.ConvertedLayer;
+import dev.runcible.api.Digest;
+import dev.runcible.api.LocalizedResource;
+import dev.runcible.api.OciResource;
+import dev.runcible.api.PluginContext;
+import dev.runcible.api.ResourcesLocalizer;
+import dev.runcible.api.RuncibleException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The configured localizer, with {@code squashfs.lazy=true}: a squashfs layer the node does not hold, from a store
+ * that serves byte ranges and has a chunk list for it, is not fetched but served by its own server process, and
+ * comes back as the server's FUSE file, which the launcher loop-mounts as it would the cached file. Everything else
+ * (configs, registry layers, layers of stores indexed by no one) goes to the localizer as before.
+ */
+public final class LazyLocalizer implements ResourcesLocalizer {
+    private static final Logger LOG = LoggerFactory.getLogger(LazyLocalizer.class);
+
+    private final ResourcesLocalizer delegate;
+    private final LazyLayers layers;
+    private final PluginContext plugins;
+    private final Supplier<Map<String, String>> settings;
+
+    /** {@code settings}: every setting of the launcher, handed to each server it starts. */
+    public LazyLocalizer(ResourcesLocalizer delegate, LazyLayers layers, PluginContext plugins,
+            Supplier<Map<String, String>> settings) {
+        this.delegate = delegate;
+        this.layers = layers;
+        this.plugins = plugins;
+        this.settings = settings;
+    }
+
+    @Override
+    public LocalizedResource localize(OciResource resource) throws RuncibleException {
+        if (resource.kind() != OciResource.Kind.LAYER || resource.format() != OciResource.Format.SQUASHFS
+                || resource.contentDigest().isEmpty() || Fuse.unavailable().isPresent()
+                || delegate.holds(resource) || !indexed(resource)) {
+            return delegate.localize(resource);
+        }
+        try {
+            Path file = layers.serve(new LazyRequest(resource, settings.get()));
+            return new LocalizedResource(resource, file, resource.contentDigest(), true);
+        } catch (RuncibleException e) {
+            LOG.warn("Fetching layer {} whole: {}", resource.digest().shortHex(), e.getMessage());
+            return delegate.localize(resource);
+        }
+    }
+
+    /** Whether the store has a chunk list for the layer: without one the layer cannot be checked part by part. */
+    private boolean indexed(OciResource resource) {
+        try (InputStream in = plugins.fetcher(resource.location().getScheme())
+                .open(URI.create(resource.location() + ".chunks.sha256"))) {
+            return in.read() >= 0;
+        } catch (RuncibleException | IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public boolean holds(OciResource resource) throws RuncibleException {
+        return delegate.holds(resource);
+    }
+
+    @Override
+    public Optional<PartialLayer> partial(OciResource resource) throws RuncibleException {
+        return delegate.partial(resource);
+    }
+
+    @Override
+    public long trim(Set<Digest> inUse) throws RuncibleException {
+        return delegate.trim(inUse);
+    }
+
+    @Override
+    public ConvertedLayer convert(InputStream tar, Path target, String what) throws RuncibleException {
+        return delegate.convert(tar, target, what);
+    }
+
+    @Override
+    public void discard(LocalizedResource resource) throws RuncibleException {
+        delegate.discard(resource);
+    }
+
+    @Override
+    public List<Path> localState() {
+        return delegate.localState();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}

@@ -1,0 +1,98 @@
+package dev.runcible.core.lazy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.runcible.core.host.Commands;
+import dev.runcible.core.host.MountTable;
+import dev.runcible.core.it.RealNode;
+import dev.runcible.core.mount.Mounter;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The FUSE file server on the real /dev/fuse, under a real loop device and squashfs mount. */
+class FuseFileIT {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void requireRoot() throws IOException {
+        RealNode.requirePrerequisites();
+        assertThat(Fuse.unavailable()).as("libc through JNA loads here").isEmpty();
+    }
+
+    private byte[] squashfs() throws IOException {
+        Path tree = Files.createDirectories(dir.resolve("tree"));
+        Files.writeString(tree.resolve("hello"), "served over FUSE\n");
+        Files.write(tree.resolve("big"), new byte[3 << 20]);
+        Path file = dir.resolve("layer.sqsh");
+        Commands.Result made = Commands.run(List.of("mksquashfs", tree.toString(), file.toString(), "-comp", "zstd",
+                "-noappend", "-quiet", "-no-progress"), 60);
+        assertThat(made.ok()).as(made.message()).isTrue();
+        return Files.readAllBytes(file);
+    }
+
+    /** A source over bytes in memory that counts what it served, and fails where told to. */
+    private static final class Bytes implements FuseFile.Source {
+        final byte[] bytes;
+        final AtomicLong served = new AtomicLong();
+        volatile boolean failing;
+
+        Bytes(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public long size() {
+            return bytes.length;
+        }
+
+        @Override
+        public void read(long position, ByteBuffer target) throws IOException {
+            if (failing) {
+                throw new IOException("told to fail");
+            }
+            served.addAndGet(target.remaining());
+            target.put(bytes, (int) position, target.remaining());
+        }
+    }
+
+    @Test
+    void aLoopMountedSquashfsReadsThroughTheFuseFile() throws Exception {
+        Bytes source = new Bytes(squashfs());
+        Path file = Files.createFile(dir.resolve("fuse.sqsh"));
+        Path target = Files.createDirectories(dir.resolve("mnt"));
+        Mounter mounter = new Mounter();
+        try (FuseFile fuse = FuseFile.mount(file, source, 4)) {
+            assertThat(Files.size(file)).isEqualTo(source.bytes.length);
+            assertThat(Files.readAllBytes(file)).isEqualTo(source.bytes);
+            mounter.mountSquashfs(file, target);
+            try {
+                assertThat(Files.readString(target.resolve("hello"))).isEqualTo("served over FUSE\n");
+                assertThat(Files.size(target.resolve("big"))).isEqualTo(3 << 20);
+                assertThat(Loops.backedBy(file)).hasSize(1);
+            } finally {
+                mounter.unmount(target);
+            }
+        }
+        assertThat(MountTable.isMounted(file)).as("closing unmounts the FUSE file").isFalse();
+    }
+
+    @Test
+    void aFailingSourceIsAnIoErrorNotAHang() throws Exception {
+        Bytes source = new Bytes(new byte[1 << 20]);
+        source.failing = true;
+        Path file = Files.createFile(dir.resolve("fuse.bin"));
+        try (FuseFile fuse = FuseFile.mount(file, source, 2)) {
+            assertThatThrownBy(() -> Files.readAllBytes(file)).isInstanceOf(IOException.class)
+                    .hasMessageContaining("Input/output error");
+        }
+    }
+}
