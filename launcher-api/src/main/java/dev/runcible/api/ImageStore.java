@@ -49,4 +49,12 @@ public interface ImageStore extends PluginComponent {
     default Indexed index(int chunkSize) throws RuncibleException {
         throw new ResourceUnavailableException("The store at " + location() + " cannot be indexed");
     }
+
+    /**
+     * Publishes (or replaces) a layer's prefetch list: the chunks a container read first when it started from the
+     * layer, which later lazy starts fetch first. False when the store has no such layer.
+     */
+    default boolean putPrefetch(Digest layer, byte[] list) throws RuncibleException {
+        throw new ResourceUnavailableException("The store at " + location() + " keeps no prefetch lists");
+    }
 }

@@ -152,6 +152,7 @@ public final class Runcible implements AutoCloseable {
     public NodeCollected collect() throws RuncibleException {
         ContainerManager manager = containers();
         ContainerManager.Collected collected = manager.collect(config.keepLayerMounts());
+        manager.collectLazyLayers();
         Set<Digest> inUse = new HashSet<>(manager.referencedLayers());
         inUse.addAll(manager.layerMounts().mounted());
         long trimmed = localizer.trim(inUse);

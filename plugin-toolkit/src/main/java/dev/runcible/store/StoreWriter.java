@@ -133,6 +133,20 @@ public final class StoreWriter implements ImageStore {
         return new Indexed(indexed, present, problems);
     }
 
+    @Override
+    public boolean putPrefetch(Digest layer, byte[] list) throws RuncibleException {
+        String path = StoreLayout.layerPrefetch(layer);
+        try {
+            if (store.stat(StoreLayout.layer(layer)).isEmpty()) {
+                return false;
+            }
+            store.replace(path, list);
+            return true;
+        } catch (IOException e) {
+            throw store.failure(e, "write " + store.describe(path));
+        }
+    }
+
     private void publish(String path, byte[] bytes) throws RuncibleException {
         try {
             store.publish(path, bytes);

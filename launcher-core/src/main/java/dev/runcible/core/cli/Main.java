@@ -30,7 +30,7 @@ public final class Main {
     static final Map<String, Class<?>> COMMANDS = commands(RunCommand.class, PsCommand.class, KillCommand.class,
             RmCommand.class, WaitCommand.class, LogsCommand.class, ExecCommand.class, EventsCommand.class,
             ImagesCommand.class, PullCommand.class, ImportCommand.class, TagCommand.class, UntagCommand.class,
-            GcCommand.class, StatsCommand.class, DoctorCommand.class, AgentCommand.class);
+            GcCommand.class, StatsCommand.class, DoctorCommand.class, AgentCommand.class, StoreCommand.class);
     public static final String CONFIG_ENV = "RUNCIBLE_CONFIG";
 
     @Option(names = "--config", paramLabel = "FILE",

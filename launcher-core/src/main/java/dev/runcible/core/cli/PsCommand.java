@@ -31,6 +31,7 @@ final class PsCommand implements Callable<Integer> {
             ContainerManager manager = main.containers(runcible);
             List<ContainerInfo> containers = manager.list().stream()
                     .filter(c -> all || c.isActive()).toList();
+            CompletingLayers completing = new CompletingLayers(manager);
             if (json) {
                 ArrayNode array = Json.MAPPER.createArrayNode();
                 for (ContainerInfo c : containers) {
@@ -48,6 +49,7 @@ final class PsCommand implements Callable<Integer> {
                     node.put("owner", c.record().owner());
                     // A scheduler asks whether every process is gone (a daemonized child outlives the exit).
                     node.put("processesGone", !c.isActive() && manager.processesGone(c.record().id()));
+                    completing.addTo(node, c);
                 }
                 main.out().println(Json.MAPPER.writeValueAsString(array));
                 return 0;
@@ -60,6 +62,7 @@ final class PsCommand implements Callable<Integer> {
                         c.record().created()));
             }
             Table.print(rows, main.out());
+            completing.print(containers, main.out());
             return 0;
         }
     }

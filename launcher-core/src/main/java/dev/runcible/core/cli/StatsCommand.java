@@ -42,6 +42,7 @@ final class StatsCommand implements Callable<Integer> {
                 node.put("cpuNanos", stats.cpuNanos());
                 node.put("pids", stats.pids());
                 stats.pidsLimit().ifPresentOrElse(l -> node.put("pidsLimit", l), () -> node.putNull("pidsLimit"));
+                new CompletingLayers(containers).addTo(node, info);
                 main.out().println(Json.MAPPER.writeValueAsString(node));
                 return 0;
             }
@@ -52,6 +53,7 @@ final class StatsCommand implements Callable<Integer> {
                             String.format(Locale.ROOT, "%.2f s", stats.cpuNanos() / 1e9),
                             stats.pids() + (stats.pidsLimit().isPresent() ? " / " + stats.pidsLimit().getAsLong()
                                     : ""))), main.out());
+            new CompletingLayers(containers).print(List.of(info), main.out());
             return 0;
         }
     }

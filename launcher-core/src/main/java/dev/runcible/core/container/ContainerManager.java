@@ -255,6 +255,15 @@ public final class ContainerManager {
         return collection.collect(keep);
     }
 
+    /**
+     * For node garbage collection, under the run directory lock: lazy layer servers no loop device reads are
+     * stopped, dead ones whose layer a container uses are started again, other dead ones cleaned away with the
+     * layer mount they leave.
+     */
+    public dev.runcible.core.lazy.LazyLayers.Collected collectLazyLayers() throws RuncibleException {
+        return runDir.locked(() -> layerMounts.collectLazy(referencedLayers()));
+    }
+
     /** Layers that some container record lists: they must stay mounted and cached. */
     public Set<Digest> referencedLayers() throws RuncibleException {
         return removal.referencedLayers();

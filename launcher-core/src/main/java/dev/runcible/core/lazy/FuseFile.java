@@ -95,7 +95,10 @@ final class FuseFile implements AutoCloseable {
         }
     }
 
-    /** Detaches the mount (the kernel ends it once the last user lets go) and stops serving. */
+    /**
+     * Detaches the mount: the kernel ends it once its last user (a loop device still bound to it) lets go, and the
+     * threads, daemons all, keep answering until then or until the process exits.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -107,12 +110,6 @@ final class FuseFile implements AutoCloseable {
         } catch (LastErrorException e) {
             LOG.debug("detaching {}: {}", mountPoint, e.getMessage());
         }
-        try {
-            awaitUnmounted();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Fuse.libc().close(fd);
     }
 
     private void serve() {

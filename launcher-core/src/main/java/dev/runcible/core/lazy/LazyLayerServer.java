@@ -70,7 +70,7 @@ public final class LazyLayerServer {
         OciResource layer = request.layer();
         ResourceFetcher fetcher = plugins.fetcher(layer.location().getScheme());
         ResourcesLocalizer localizer = plugins.localizer(CoreConfig.LOCALIZER, core.localizer());
-        settings.check();
+        // No check of unknown keys: the launcher checked these settings; the server reads only some of them.
         ChunkList chunks = chunkList(fetcher, layer);
         ResourceFetcher.RandomAccess store = fetcher.openRandomAccess(layer.location()).orElseThrow(() ->
                 new InvalidImageException("The store of " + layer.location() + " cannot serve byte ranges"));
@@ -138,6 +138,7 @@ public final class LazyLayerServer {
                         + e.getMessage(), e);
             }
             fuse.close();
+            LazyLayers.remove(dir); // nothing is left to serve: the layer is an ordinary cached one now
             return null;
         });
         file.close();

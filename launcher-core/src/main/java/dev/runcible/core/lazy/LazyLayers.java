@@ -114,8 +114,11 @@ public final class LazyLayers {
     private static Optional<ProcessHandle> server(Path dir) {
         try {
             long pid = Long.parseLong(Files.readString(dir.resolve(PID)).strip());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(p -> p.info().arguments()
-                    .map(args -> List.of(args).contains(dir.toString())).orElse(false));
+            // Read here, not through ProcessHandle.Info, which leaves out the arguments of a long command line.
+            byte[] commandLine = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+            List<String> arguments = List.of(new String(commandLine, StandardCharsets.UTF_8).split("\0"));
+            return arguments.contains(dir.toString()) ? ProcessHandle.of(pid).filter(LazyLayers::running)
+                    : Optional.empty();
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
@@ -170,17 +173,39 @@ public final class LazyLayers {
         }
         server(dir).ifPresent(process -> {
             process.destroy();
-            try {
-                process.onExit().get(STOP_SECONDS, TimeUnit.SECONDS);
-            } catch (Exception e) {
+            // Polled: onExit() of a process that is not a child polls far more slowly.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_SECONDS);
+            while (running(process) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (running(process)) {
+                LOG.warn("The server of lazy layer {} did not end on TERM; killing it", layer.shortHex());
                 process.destroyForcibly();
             }
         });
         remove(dir);
     }
 
+    /**
+     * Whether a process still runs: an exited one that its parent (init, once its launcher is gone) has not reaped
+     * yet is a zombie, which {@link ProcessHandle#isAlive} counts as alive.
+     */
+    private static boolean running(ProcessHandle process) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Detaches whatever FUSE files are left in a server's directory and deletes it. */
-    private static void remove(Path dir) {
+    static void remove(Path dir) {
         try (Stream<Path> entries = Files.list(dir)) {
             for (Path entry : entries.toList()) {
                 if (entry.getFileName().toString().startsWith("mnt.") && mounted(entry)) {
@@ -242,9 +267,9 @@ public final class LazyLayers {
     /**
      * For {@code gc}, under the run directory lock: a server whose FUSE file no loop device reads any more is
      * stopped; a server that died while its layer is in use ({@code inUse}) is started again, and the new one takes
-     * over the loop device; one that died with its layer unused is cleaned away.
+     * over the loop device; one that died with its layer unused is cleaned away, its mount released first.
      */
-    public Collected collect(Set<Digest> inUse) {
+    public Collected collect(Set<Digest> inUse, java.util.function.Consumer<Digest> releaseMount) {
         int stopped = 0;
         int restarted = 0;
         for (Path dir : layerDirectories()) {
@@ -262,6 +287,9 @@ public final class LazyLayers {
                     LOG.warn("Cannot restart the server of lazy layer {}: {}", layer.shortHex(), e.getMessage());
                 }
             } else if (!alive) {
+                if (read) {
+                    releaseMount.accept(layer); // a mount on a dead FUSE file serves no one
+                }
                 remove(dir);
                 stopped++;
             }
@@ -285,6 +313,20 @@ public final class LazyLayers {
     /** Where the first lazy start of a layer on this node records the chunks it read. */
     static Path readsRecord(Path lazyDirectory, Digest layer) {
         return lazyDirectory.resolve(layer.hex() + ".reads");
+    }
+
+    /** The layers whose first lazy start on this node was recorded. */
+    public List<Digest> recordedLayers() {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(directory)) {
+            return entries.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".reads"))
+                    .map(n -> n.substring(0, n.length() - ".reads".length())).filter(Digest::isHex)
+                    .map(hex -> new Digest(Digest.SHA256, hex)).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
     }
 
     /** The recorded reads of a layer, as a prefetch list's bytes; empty when none were recorded. */

@@ -26,6 +26,7 @@ import java.util.stream.Collectors;
  * container records that list the layer, so it cannot drift after a crash. Callers hold the run directory lock.
  */
 public final class LayerMounts {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LayerMounts.class);
     private final Path directory;
     private final Mounter mounter;
     private final ResourcesLocalizer localizer;
@@ -207,6 +208,17 @@ public final class LayerMounts {
         victims.addAll(idle.subList(0, Math.max(0, idle.size() - keep)));
         unmountAll(victims);
         return victims.size();
+    }
+
+    /** {@link LazyLayers#collect}, releasing the layer mount a dead, unused server leaves. */
+    public LazyLayers.Collected collectLazy(Set<Digest> referenced) {
+        return lazy.collect(referenced, layer -> {
+            try {
+                unmountAll(List.of(layer));
+            } catch (ContainerRuntimeException e) {
+                LOG.warn("Cannot release the mount of lazy layer {}: {}", layer.shortHex(), e.getMessage());
+            }
+        });
     }
 
     /** Drops the verification records of cached files that are gone (for {@code gc}, after the cache's trim). */

@@ -1,0 +1,206 @@
+package dev.runcible.core.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.runcible.api.Digest;
+import dev.runcible.core.host.MountTable;
+import dev.runcible.core.lazy.LazyLayers;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lazy layers from a local store, with real FUSE, loop, squashfs, overlay and runc: a container starts having read
+ * a small part of its layer, a damaged chunk is never served, a layer completes and its loop device moves to the
+ * cache file, a killed server is replaced by gc, and launch after launch leaves nothing behind.
+ */
+class LazyLayerIT {
+    private static final String IMAGE = "test/lazy:1";
+    /** Random bytes squashfs cannot compress, which no container here reads unless told to. */
+    private static final int UNREAD_BYTES = 24 << 20;
+    private static RealNode node;
+    private static Digest layer;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        node = RealNode.create();
+        node.importImage(IMAGE, List.of("USER worker", "CMD [\"sh\", \"-c\", \"echo started\"]"), rootfs -> {
+            byte[] noise = new byte[UNREAD_BYTES];
+            new Random(17).nextBytes(noise);
+            Files.createDirectories(rootfs.resolve("data"));
+            Files.write(rootfs.resolve("data/unread"), noise);
+            Files.writeString(rootfs.resolve("data/small"), "a small file\n");
+        });
+        layer = layerOf(node.store);
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    @AfterEach
+    void nothingLeft() throws Exception {
+        node.removeAllContainers();
+        assertNoServerLeft();
+    }
+
+    /** The test image's one layer: the largest in the store. */
+    private static Digest layerOf(Path store) throws Exception {
+        try (Stream<Path> files = Files.list(store.resolve("layers"))) {
+            Path largest = files.filter(p -> p.toString().endsWith(".sqsh"))
+                    .max(java.util.Comparator.comparingLong(p -> p.toFile().length())).orElseThrow();
+            return new Digest(Digest.SHA256, largest.getFileName().toString().substring(0, 64));
+        }
+    }
+
+    private static Path config(String name, Map<String, String> extra) throws Exception {
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("squashfs.lazy", "true",
+                "squashfs.cache.dir", node.base.resolve("cache-" + name).toString()));
+        settings.putAll(extra);
+        return node.configFile(name, settings);
+    }
+
+    private static LazyLayers lazy() {
+        return new LazyLayers(node.runDir);
+    }
+
+    private static LazyLayers.Progress progress() {
+        return lazy().progress().stream().filter(p -> p.layer().equals(layer)).findFirst().orElseThrow();
+    }
+
+    private static long serverPid() throws Exception {
+        return Long.parseLong(Files.readString(lazy().directory().resolve(layer.hex()).resolve("pid")).strip());
+    }
+
+    private static void assertNoServerLeft() throws Exception {
+        assertThat(MountTable.under(node.runDir)).as("mounts under the run directory").isEmpty();
+        assertThat(lazy().progress()).as("lazy layer servers").isEmpty();
+        assertThat(servers()).as("server processes").isEmpty();
+    }
+
+    /** The command lines of this node's layer servers that run now. */
+    private static List<String> servers() {
+        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+            return processes.filter(p -> p.getFileName().toString().matches("[0-9]+")).map(p -> {
+                try {
+                    return new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    return "";
+                }
+            }).filter(line -> line.contains("LazyLayerServer\0" + node.runDir)).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void await(String what, java.util.function.BooleanSupplier condition, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void aContainerStartsHavingFetchedASmallPartOfItsLayer() throws Exception {
+        Path config = config("start", Map.of("squashfs.lazy.fill-pause-millis", "60000"));
+        Cli run = Cli.run(config, "run", "--detach", "--name", "lazy-start", IMAGE, "--", "sh", "-c",
+                "cat /data/small; sleep 60");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        await("the container's first output", () -> Cli.run(config, "logs", "lazy-start").out()
+                .equals("a small file\n"), Duration.ofSeconds(30));
+        Thread.sleep(1100); // the server reports once a second
+        LazyLayers.Progress progress = progress();
+        assertThat(progress.serverAlive()).isTrue();
+        assertThat(progress.fetchedBytes()).as("bytes fetched of %d", progress.size()).isPositive()
+                .isLessThan(progress.size() / 4);
+        assertThat(node.cachedFiles()).as("the layer is not in the cache yet")
+                .noneMatch(p -> p.getFileName().toString().equals(layer.hex() + ".sqsh"));
+        Cli ps = Cli.run(config, "ps", "--json");
+        assertThat(ps.out()).contains("\"completingLayers\"").contains(layer.toString());
+    }
+
+    @Test
+    void aCompletedLayerMovesItsLoopDeviceToTheCacheFileAndItsServerExits() throws Exception {
+        Path config = config("complete", Map.of("squashfs.lazy.fill-pause-millis", "0"));
+        Cli run = Cli.run(config, "run", "--detach", "--name", "lazy-complete", IMAGE, "--", "sleep", "60");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        await("the server to complete the layer and exit",
+                () -> lazy().progress().isEmpty() && servers().isEmpty(), Duration.ofSeconds(60));
+        Path cached = node.base.resolve("cache-complete/layers/" + layer.hex() + ".sqsh");
+        assertThat(Digest.of(cached)).isEqualTo(Digest.ofHex(Files.readString(cached.resolveSibling(
+                cached.getFileName() + ".sha256")).substring(0, 64)));
+        MountTable.Mount mount = MountTable.under(node.runDir.resolve("layers")).stream()
+                .filter(m -> m.mountPoint().endsWith(layer.hex())).findFirst().orElseThrow();
+        String device = mount.source().substring("/dev/".length());
+        assertThat(Files.readString(Path.of("/sys/block", device, "loop/backing_file")).strip())
+                .isEqualTo(cached.toString());
+        assertThat(MountTable.under(lazy().directory())).as("no FUSE file is left mounted").isEmpty();
+        Cli exec = Cli.run(config, "exec", "lazy-complete", "--", "cat", "/data/small");
+        assertThat(exec.out()).as(exec.err()).isEqualTo("a small file\n");
+    }
+
+    @Test
+    void aDamagedChunkInTheStoreIsNeverServed() throws Exception {
+        Path store = node.base.resolve("damaged-store");
+        RealNode.copyTree(node.store, store);
+        Path file = store.resolve("layers/" + layer.hex() + ".sqsh");
+        try (RandomAccessFile damaged = new RandomAccessFile(file.toFile(), "rw")) {
+            long middle = damaged.length() / 2; // inside the unread noise, which is most of the file
+            damaged.seek(middle);
+            int b = damaged.read();
+            damaged.seek(middle);
+            damaged.write(b ^ 0xff);
+        }
+        Path config = config("damaged", Map.of("local.root", store.toString(),
+                "squashfs.lazy.fill-pause-millis", "60000", "squashfs.lazy.fetch-timeout-seconds", "5"));
+        Cli small = Cli.run(config, "run", "--rm", IMAGE, "--", "cat", "/data/small");
+        assertThat(small.out()).as("a read of intact chunks: %s", small.err()).isEqualTo("a small file\n");
+        Cli all = Cli.run(config, "run", "--rm", IMAGE, "--", "sh", "-c", "cat /data/unread > /dev/null");
+        assertThat(all.exitCode()).as("reading the damaged chunk fails").isNotZero();
+        assertThat(all.err()).contains("Input/output error");
+        assertThat(node.base.resolve("cache-damaged/layers/" + layer.hex() + ".sqsh")).doesNotExist();
+    }
+
+    @Test
+    void gcReplacesAKilledServerAndTheContainerReadsOn() throws Exception {
+        Path config = config("killed", Map.of("squashfs.lazy.fill-pause-millis", "60000"));
+        Cli run = Cli.run(config, "run", "--detach", "--name", "lazy-killed", IMAGE, "--", "sleep", "60");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        long pid = serverPid();
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        await("the server to die", () -> ProcessHandle.of(pid).isEmpty(), Duration.ofSeconds(10));
+        assertThat(Cli.run(config, "gc").exitCode()).isZero();
+        assertThat(serverPid()).as("a new server").isNotEqualTo(pid);
+        assertThat(progress().serverAlive()).isTrue();
+        Cli exec = Cli.run(config, "exec", "lazy-killed", "--", "cat", "/data/small");
+        assertThat(exec.out()).as(exec.err()).isEqualTo("a small file\n");
+    }
+
+    @Test
+    void fiftyLazyLaunchesAndRemovalsLeaveNothingBehind() throws Exception {
+        Path config = config("cycles", Map.of("squashfs.lazy.fill-pause-millis", "60000"));
+        for (int i = 0; i < 50; i++) {
+            Cli run = Cli.run(config, "run", "--rm", IMAGE, "--", "cat", "/data/small");
+            assertThat(run.out()).as("launch %d: %s", i, run.err()).isEqualTo("a small file\n");
+        }
+        assertNoServerLeft();
+        try (Stream<Path> left = Files.list(node.base.resolve("cache-cycles/tmp"))) {
+            assertThat(left).as("partial layer files").isEmpty();
+        }
+    }
+}
