@@ -115,7 +115,8 @@ class HdfsIT {
     @Order(1)
     void importsIntoHdfsAndRunsFromThere() throws Exception {
         org.apache.hadoop.fs.Path layers = new org.apache.hadoop.fs.Path(root + "/layers");
-        assertThat(fs().listStatus(layers)).hasSize(2); // the layer and its squashfs digest record
+        // the layer, its squashfs digest record, its chunk list and the chunk list's record
+        assertThat(fs().listStatus(layers)).hasSize(4);
         assertThat(fs().listStatus(layers)[0].getPermission()).isEqualTo(new FsPermission((short) 0444));
         Cli run = Cli.run(config(Map.of()), "run", "--rm", "hdfs/busybox:1");
         assertThat(run.err()).isEmpty();
