@@ -41,6 +41,7 @@ public final class Runcible implements AutoCloseable {
     public static final String REGISTRY = "registry";
 
     private final CoreConfig config;
+    private final LazyConfig lazy;
     private final Plugins plugins;
     private final ImageTagToManifest tagToManifest;
     private final ManifestToResources manifestToResources;
@@ -59,7 +60,8 @@ public final class Runcible implements AutoCloseable {
         this.manifestToResources = plugins.manifestToResources(CoreConfig.MANIFEST_TO_RESOURCES,
                 config.manifestToResources());
         ResourcesLocalizer configured = plugins.localizer(CoreConfig.LOCALIZER, config.localizer());
-        this.localizer = LazyConfig.from(settings).enabled() ? new LazyLocalizer(configured,
+        this.lazy = LazyConfig.from(settings);
+        this.localizer = lazy.enabled() ? new LazyLocalizer(configured,
                 new LazyLayers(config.runDir()), plugins, () -> settings.withPrefix("")) : configured;
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(task -> {
@@ -85,6 +87,11 @@ public final class Runcible implements AutoCloseable {
 
     public CoreConfig config() {
         return config;
+    }
+
+    /** The settings of lazy layers ({@code squashfs.lazy*}). */
+    public LazyConfig lazyConfig() {
+        return lazy;
     }
 
     public ImageResolver images() {

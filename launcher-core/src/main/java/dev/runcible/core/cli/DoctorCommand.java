@@ -51,6 +51,17 @@ final class DoctorCommand implements Callable<Integer> {
             Path runDir = runcible.config().runDir();
             check(writable(runDir), "run directory " + runDir, "make it a writable local directory or set "
                     + "runcible.run.dir");
+            if (Host.isRoot()) {
+                Optional<String> fuse = dev.runcible.core.lazy.FuseProbe.run(runDir.resolve("lazy"));
+                boolean lazy = runcible.lazyConfig().enabled();
+                if (lazy || fuse.isEmpty()) {
+                    check(fuse.isEmpty(), "FUSE, for lazy layers (squashfs.lazy" + (lazy ? "=true" : "") + ")",
+                            "load the fuse module ('modprobe fuse'), or set squashfs.lazy=false: " + fuse.orElse(""));
+                } else {
+                    main.out().println("[INFO] FUSE cannot serve lazy layers here (" + fuse.get() + "); "
+                            + "squashfs.lazy is off, so layers are fetched whole");
+                }
+            }
             check(Executables.find("tar2sqfs").isPresent(), "tar2sqfs (needed by import)",
                     "apt-get install squashfs-tools-ng");
             if (Executables.find("tar2sqfs").isPresent() && Host.isRoot()) {

@@ -215,16 +215,22 @@ final class LazyFile implements FuseFile.Source {
 
     /**
      * Fetches every chunk still missing, one at a time, each only once the container's reads have paused for
-     * {@code quietMillis}: the fill gives way to what a container waits for. Returns whether the file is whole.
+     * {@code quietMillis}: the fill gives way to what a container waits for. {@code started} runs before the fill's
+     * first fetch, when the containers' start-up reads are over. Returns whether the file is whole.
      */
-    boolean fill(long quietMillis) throws InterruptedException {
+    boolean fill(long quietMillis, Runnable started) throws InterruptedException {
+        boolean first = true;
         for (int chunk = 0; chunk < chunks.chunks(); chunk++) {
             if (states.get(chunk) != MISSING) {
                 continue;
             }
             while (demandReads.get() > 0
                     || System.nanoTime() - lastDemandNanos < TimeUnit.MILLISECONDS.toNanos(quietMillis)) {
-                Thread.sleep(quietMillis);
+                Thread.sleep(Math.max(1, Math.min(quietMillis, 20)));
+            }
+            if (first) {
+                started.run();
+                first = false;
             }
             try {
                 fetch(chunk, false).get();

@@ -91,8 +91,12 @@ public final class LazyLayerServer {
         Files.createFile(mountPoint);
         FuseFile fuse = FuseFile.mount(mountPoint, file, FUSE_THREADS);
         boolean[] published = {false};
+        Path recorded = LazyLayers.readsRecord(dir.getParent(), layer.digest());
+        List<Integer> prefetch = prefetchList(fetcher, layer, chunks);
+        Runnable record = recorder(prefetch.isEmpty() && !Files.exists(recorded), recorded, file, chunks);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             fuse.close();
+            record.run();
             if (!published[0]) {
                 partial.discard();
             }
@@ -106,18 +110,12 @@ public final class LazyLayerServer {
         status.setDaemon(true);
         status.start();
 
-        Path recorded = LazyLayers.readsRecord(dir.getParent(), layer.digest());
-        List<Integer> prefetch = prefetchList(fetcher, layer, chunks);
-        boolean recording = prefetch.isEmpty() && !Files.exists(recorded);
         file.prefetch(prefetch, PREFETCH_PARALLEL);
-        if (!file.fill(lazy.fillPauseMillis())) {
+        if (!file.fill(lazy.fillPauseMillis(), record)) {
             LOG.error("Layer {} cannot be completed; serving what it has until its mount is released",
                     layer.digest());
             fuse.awaitUnmounted();
             return;
-        }
-        if (recording) {
-            LazyLayers.writeReads(recorded, chunks.chunkSize(), file.demandOrder());
         }
         Digest whole = file.digest();
         if (!whole.equals(chunks.fileDigest())) {
@@ -145,6 +143,24 @@ public final class LazyLayerServer {
         store.close();
         fetchers.shutdownNow();
         fetchers.awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Writes, once, the chunks containers read before the background fill began (their start-up), in order: the
+     * first lazy start of a layer on a node records them, unless the store has a prefetch list already. Called
+     * when the fill begins, and at exit if it never did.
+     */
+    private static Runnable recorder(boolean recording, Path recorded, LazyFile file, ChunkList chunks) {
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean(!recording);
+        return () -> {
+            if (done.compareAndSet(false, true) && !file.demandOrder().isEmpty()) {
+                try {
+                    LazyLayers.writeReads(recorded, chunks.chunkSize(), file.demandOrder());
+                } catch (IOException e) {
+                    LOG.warn("Cannot record the reads of the layer's start in {}: {}", recorded, e.getMessage());
+                }
+            }
+        };
     }
 
     /**

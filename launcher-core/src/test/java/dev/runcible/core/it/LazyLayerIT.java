@@ -203,4 +203,28 @@ class LazyLayerIT {
             assertThat(left).as("partial layer files").isEmpty();
         }
     }
+
+    @Test
+    void theFirstStartRecordsItsReadsAndLaterColdStartsFetchThemFirst() throws Exception {
+        Path store = node.base.resolve("prefetch-store");
+        RealNode.copyTree(node.store, store);
+        Path first = config("record", Map.of("local.root", store.toString(),
+                "squashfs.lazy.fill-pause-millis", "60000"));
+        Cli run = Cli.run(first, "run", "--rm", IMAGE, "--", "cat", "/data/small");
+        assertThat(run.out()).as(run.err()).isEqualTo("a small file\n");
+        byte[] recorded = lazy().recordedReads(layer).orElseThrow();
+        List<String> lines = List.of(new String(recorded, StandardCharsets.US_ASCII).split("\n"));
+        assertThat(lines.get(0)).isEqualTo("runcible-prefetch 1");
+        int listed = lines.size() - 2;
+        assertThat(listed).as("chunks read at start-up").isPositive();
+        Cli published = Cli.run(first, "store", "prefetch", "--store", store.toString());
+        assertThat(published.out()).as(published.err()).contains("Published 1 prefetch list");
+        assertThat(store.resolve("layers/" + layer.hex() + ".sqsh.prefetch")).hasBinaryContent(recorded);
+
+        Path later = config("prefetched", Map.of("local.root", store.toString(),
+                "squashfs.lazy.fill-pause-millis", "60000"));
+        Cli detached = Cli.run(later, "run", "--detach", "--name", "prefetched", IMAGE, "--", "sleep", "60");
+        assertThat(detached.exitCode()).as(detached.err()).isZero();
+        await("the prefetch list fetched", () -> progress().chunksPresent() >= listed, Duration.ofSeconds(30));
+    }
 }
