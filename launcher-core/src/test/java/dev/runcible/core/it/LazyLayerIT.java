@@ -227,4 +227,34 @@ class LazyLayerIT {
         assertThat(detached.exitCode()).as(detached.err()).isZero();
         await("the prefetch list fetched", () -> progress().chunksPresent() >= listed, Duration.ofSeconds(30));
     }
+
+    @Test
+    void aLauncherKilledWithALazyLayerMountedIsCleanedUpByGc() throws Exception {
+        Path config = config("killed-launcher", Map.of("squashfs.lazy.fill-pause-millis", "60000"));
+        // A 'mount' that hangs on the overlay: the launcher dies with the lazy layer mounted and its server running.
+        Path bin = Files.createDirectories(node.base.resolve("hanging-bin"));
+        Path mount = bin.resolve("mount");
+        Files.writeString(mount, "#!/bin/sh\ncase \"$*\" in *overlay*) sleep 60;; esac\nexec /bin/mount \"$@\"\n");
+        Files.setPosixFilePermissions(mount, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.runcible.core.cli.Main", "--config",
+                config.toString(), "run", "--name", "orphaned", IMAGE, "--", "true").redirectErrorStream(true)
+                .redirectOutput(node.base.resolve("killed-launcher.log").toFile());
+        builder.environment().putAll(Map.of("PATH", bin + ":" + System.getenv("PATH"), "RUNCIBLE_MOUNT_PROGRAMS", "1"));
+        Process launcher = builder.start();
+        await("the lazy layer mounted", () -> {
+            try {
+                return MountTable.under(node.runDir.resolve("layers")).stream()
+                        .anyMatch(m -> m.fsType().equals("squashfs"));
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, Duration.ofSeconds(60));
+        launcher.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        dev.runcible.core.host.Commands.run(List.of("pkill", "-f", bin.toString()), 5);
+        assertThat(servers()).as("the server outlives its launcher").hasSize(1);
+        Cli gc = Cli.run(config, "gc");
+        assertThat(gc.out()).as(gc.err()).startsWith("Removed 1 half-made container(s)");
+        assertNoServerLeft();
+    }
 }
