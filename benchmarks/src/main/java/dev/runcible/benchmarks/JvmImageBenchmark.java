@@ -211,7 +211,7 @@ public final class JvmImageBenchmark {
         }
     }
 
-    private static long megabytes(Path tree) throws IOException, InterruptedException {
+    static long megabytes(Path tree) throws IOException, InterruptedException {
         Process du = new ProcessBuilder("du", "-sm", tree.toString()).start();
         String out = new String(du.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         du.waitFor();

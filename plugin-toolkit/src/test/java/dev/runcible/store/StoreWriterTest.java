@@ -115,4 +115,39 @@ class StoreWriterTest {
         assertThat(root.resolve("config/" + config.hex())).exists();
         assertThat(root.resolve("manifests/" + kept.hex())).exists();
     }
+
+    @Test
+    void indexWritesChunkListsForLayersWithoutThemAndLeavesEveryOtherFileAlone() throws Exception {
+        LocalStoreFileSystem store = new LocalStoreFileSystem(root, "local.root");
+        Files.createDirectories(root.resolve("layers"));
+        byte[] bytes = new byte[200_000];
+        new java.util.Random(3).nextBytes(bytes);
+        // As Storm's tools leave a layer: no record of its own.
+        Digest stormLayer = new Digest("sha256", "5".repeat(64));
+        Path storm = Files.write(root.resolve("layers/" + stormLayer.hex() + ".sqsh"), bytes);
+        // A layer whose record disagrees with its bytes.
+        Digest damagedLayer = new Digest("sha256", "6".repeat(64));
+        Files.write(root.resolve("layers/" + damagedLayer.hex() + ".sqsh"), bytes);
+        Files.writeString(root.resolve("layers/" + damagedLayer.hex() + ".sqsh.sha256"), "7".repeat(64) + "  x\n");
+        long stormModified = Files.getLastModifiedTime(storm).toMillis();
+
+        var indexed = new StoreWriter(store).index(64 << 10);
+        assertThat(indexed.indexed()).isEqualTo(1);
+        assertThat(indexed.problems()).singleElement().asString().contains(damagedLayer.hex())
+                .contains("re-import");
+        byte[] list = Files.readAllBytes(root.resolve("layers/" + stormLayer.hex() + ".sqsh.chunks"));
+        ChunkList chunks = ChunkList.parse(list, "list");
+        assertThat(chunks.chunks()).isEqualTo(4);
+        assertThat(chunks.fileDigest()).isEqualTo(Digest.of(bytes));
+        assertThat(root.resolve("layers/" + stormLayer.hex() + ".sqsh.chunks.sha256"))
+                .hasContent(Digest.of(list).hex() + "  " + stormLayer.hex() + ".sqsh.chunks");
+        assertThat(root.resolve("layers/" + stormLayer.hex() + ".sqsh.sha256"))
+                .hasContent(Digest.of(bytes).hex() + "  " + stormLayer.hex() + ".sqsh");
+        assertThat(Files.getLastModifiedTime(storm).toMillis()).isEqualTo(stormModified);
+        assertThat(root.resolve("layers/" + damagedLayer.hex() + ".sqsh.chunks")).doesNotExist();
+
+        var again = new StoreWriter(store).index(64 << 10);
+        assertThat(again.indexed()).isZero();
+        assertThat(again.present()).isEqualTo(1);
+    }
 }

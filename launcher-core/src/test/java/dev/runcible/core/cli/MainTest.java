@@ -26,7 +26,7 @@ class MainTest {
     void helpListsEveryCommand() {
         assertThat(execute("--help")).isZero();
         String help = out.toString(StandardCharsets.UTF_8);
-        assertThat(Main.COMMANDS).hasSize(17);
+        assertThat(Main.COMMANDS).hasSize(18);
         for (String command : Main.COMMANDS.keySet()) {
             assertThat(help).as(command).containsPattern("(?m)^  " + command + " ");
         }

@@ -1,0 +1,226 @@
+package dev.runcible.benchmarks;
+
+import dev.runcible.api.ImageStore;
+import dev.runcible.core.Runcible;
+import dev.runcible.core.config.Settings;
+import dev.runcible.core.image.ImageChanges;
+import dev.runcible.core.image.RootfsImporter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+
+/**
+ * A 1 GB worker image (Debian with a JRE, {@link JvmImageBenchmark#image}, plus files no one reads) started cold
+ * from HDFS ({@code run --rm … java -version} through the node agent): with a full copy of its layer first, with
+ * lazy layers, and with lazy layers and a prefetch list, against the same start with the layer already on the node.
+ * Each at loopback speed and through the benchmark-only fetch limit at 1 Gbit/s and 100 Mbit/s
+ * ({@code runcible.benchmark-only.fetch-bytes-per-second}, applied to the full copy and to lazy fetches alike). Goals:
+ * lazy cold at most 2x warm at 1 Gbit/s (1.3x with a prefetch list); at 100 Mbit/s, at least 3x faster than the
+ * full copy. Needs root and debootstrap. Usage: {@code sudo bin/benchmark lazy [--runs 3] [--pad-mb 850]}
+ */
+public final class LazyStartBenchmark {
+    private static final String IMAGE = "bench/lazy:1";
+    private static final long GIGABIT = 125_000_000L;
+    private static final long HUNDRED_MEGABIT = 12_500_000L;
+
+    private record Link(String name, long bytesPerSecond) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int runs = 3;
+        int padMb = 850;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--pad-mb" -> padMb = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("Unknown option " + args[i]);
+            }
+        }
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        Path home = Path.of(System.getProperty("runcible.home", ".")).toAbsolutePath().normalize();
+        Path work = Files.createTempDirectory(Files.createDirectories(Path.of("/var/tmp")), "runcible-bench-lazy-");
+        Path log = work.resolve("bench.log");
+        Path rootfs = work.resolve("rootfs");
+        Measure.run(List.of("cp", "-a", JvmImageBenchmark.image(log).toString(), rootfs.toString()), log);
+        pad(rootfs.resolve("opt/padding"), (long) padMb << 20);
+        Configuration conf = new Configuration();
+        conf.set("dfs.namenode.safemode.extension", "0");
+        conf.set("dfs.replication", "1");
+        MiniDFSCluster cluster = new MiniDFSCluster.Builder(conf, work.resolve("dfs").toFile()).numDataNodes(1)
+                .build();
+        try {
+            cluster.waitActive();
+            String root = "hdfs://127.0.0.1:" + cluster.getNameNodePort() + "/runc-root";
+            Map<String, String> base = new LinkedHashMap<>(Map.of(
+                    "runcible.image.tag-to-manifest", "hdfs", "runcible.image.manifest-to-resources", "hdfs",
+                    "hdfs.root", root, "hadoop.conf.dfs.replication", "1",
+                    "runcible.run.dir", work.resolve("run").toString(),
+                    "squashfs.cache.dir", work.resolve("cache").toString(),
+                    "runcible.allow-root", "true", "runcible.layer-mounts.keep", "0"));
+            System.out.println("Importing a " + JvmImageBenchmark.megabytes(rootfs) + " MiB image into " + root);
+            try (Runcible runcible = Runcible.open(Settings.of(base, Map.of()),
+                    LazyStartBenchmark.class.getClassLoader());
+                    ImageStore store = runcible.openStore(java.net.URI.create(root))) {
+                new RootfsImporter(runcible.localizer()).importDirectory(rootfs, List.of(IMAGE),
+                        ImageChanges.parse(List.of()), store);
+            }
+            long layerBytes = cluster.getFileSystem().getContentSummary(
+                    new org.apache.hadoop.fs.Path(root + "/layers")).getLength();
+            List<Link> links = List.of(new Link("loopback", 0), new Link("1 Gbit/s", GIGABIT),
+                    new Link("100 Mbit/s", HUNDRED_MEGABIT));
+            Map<String, Measure.Summary> results = new LinkedHashMap<>();
+            Bench bench = new Bench(home, work, base, log);
+            results.put("warm", bench.warm(runs));
+            for (Link link : links) {
+                // A full copy over the slowest link takes a minute and a half: one run is enough to see it.
+                results.put("full " + link.name(), bench.cold(false, link.bytesPerSecond(),
+                        link.bytesPerSecond() == HUNDRED_MEGABIT ? 1 : runs));
+                results.put("lazy " + link.name(), bench.cold(true, link.bytesPerSecond(), runs));
+            }
+            bench.publishPrefetch(root);
+            for (Link link : links) {
+                results.put("prefetch " + link.name(), bench.cold(true, link.bytesPerSecond(), runs));
+            }
+            report(home, runs, layerBytes, links, results);
+        } finally {
+            cluster.shutdown();
+            RegistryPullBenchmark.delete(work);
+        }
+    }
+
+    /** Starts of the image through a node agent of one configuration at a time. */
+    private record Bench(Path home, Path work, Map<String, String> base, Path log) {
+        private Path config(boolean lazy, long bytesPerSecond) throws IOException {
+            Map<String, String> settings = new LinkedHashMap<>(base);
+            settings.put("squashfs.lazy", Boolean.toString(lazy));
+            if (bytesPerSecond > 0) {
+                settings.put("runcible.benchmark-only.fetch-bytes-per-second", Long.toString(bytesPerSecond));
+            }
+            StringBuilder text = new StringBuilder();
+            settings.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
+            return Files.writeString(work.resolve("lazy-" + lazy + "-" + bytesPerSecond + ".properties"),
+                    text.toString());
+        }
+
+        private List<String> launch(Path config) {
+            return List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(), "run", "--rm",
+                    IMAGE, "--", "java", "-version");
+        }
+
+        private NodeAgent agent(Path config) throws IOException, InterruptedException {
+            NodeAgent agent = NodeAgent.start(home, config, work.resolve("agent.sock"), log);
+            agent.warmUp(List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(), "ps"), 20,
+                    log);
+            return agent;
+        }
+
+        /** The layer in the node cache (fetched by a first run), not mounted: keep is 0. */
+        Measure.Summary warm(int runs) throws IOException, InterruptedException {
+            Path config = config(false, 0);
+            RegistryPullBenchmark.delete(work.resolve("cache"));
+            List<Double> samples = new ArrayList<>();
+            try (NodeAgent agent = agent(config)) {
+                Measure.seconds(launch(config), agent.environment(), log);
+                for (int run = 0; run < runs; run++) {
+                    samples.add(Measure.seconds(launch(config), agent.environment(), log));
+                }
+            }
+            return Measure.summarize(samples);
+        }
+
+        /** Each run on a cache emptied first, as on a node that never had the image. */
+        Measure.Summary cold(boolean lazy, long bytesPerSecond, int runs) throws IOException, InterruptedException {
+            Path config = config(lazy, bytesPerSecond);
+            List<Double> samples = new ArrayList<>();
+            try (NodeAgent agent = agent(config)) {
+                for (int run = 0; run < runs; run++) {
+                    RegistryPullBenchmark.delete(work.resolve("cache"));
+                    samples.add(Measure.seconds(launch(config), agent.environment(), log));
+                }
+            }
+            return Measure.summarize(samples);
+        }
+
+        /** Publishes what this node's first lazy start read as the layer's prefetch list. */
+        void publishPrefetch(String root) throws IOException, InterruptedException {
+            Measure.run(List.of(home.resolve("bin/runcible").toString(), "--config", config(true, 0).toString(),
+                    "store", "prefetch", "--store", root), log);
+        }
+    }
+
+    /** Files of random bytes, which squashfs cannot compress and no worker reads. */
+    private static void pad(Path dir, long bytes) throws IOException {
+        Files.createDirectories(dir);
+        SplittableRandom random = new SplittableRandom(11);
+        byte[] block = new byte[1 << 20];
+        long written = 0;
+        for (int file = 0; written < bytes; file++) {
+            try (OutputStream out = Files.newOutputStream(dir.resolve("unread-" + file))) {
+                for (int mib = 0; mib < 64 && written < bytes; mib++) {
+                    for (int i = 0; i < block.length; i += 8) {
+                        long value = random.nextLong();
+                        for (int b = 0; b < 8; b++) {
+                            block[i + b] = (byte) (value >>> (8 * b));
+                        }
+                    }
+                    out.write(block);
+                    written += block.length;
+                }
+            }
+        }
+    }
+
+    private static void report(Path home, int runs, long layerBytes, List<Link> links,
+            Map<String, Measure.Summary> results) throws IOException {
+        double warm = results.get("warm").median();
+        StringBuilder table = new StringBuilder();
+        for (Link link : links) {
+            Measure.Summary full = results.get("full " + link.name());
+            Measure.Summary lazy = results.get("lazy " + link.name());
+            Measure.Summary prefetch = results.get("prefetch " + link.name());
+            table.append(String.format(Locale.ROOT, "| %s | %s | %s (**%.2f** of warm) | %s (**%.2f** of warm) | "
+                    + "%.1fx |%n", link.name(), full.format(), lazy.format(), lazy.median() / warm, prefetch.format(),
+                    prefetch.median() / warm, full.median() / lazy.median()));
+        }
+        String report = """
+                # Lazy layers: a 1 GB worker image started cold from HDFS
+
+                %s, %d cores, %d runs each (one for the full copy at 100 Mbit/s). `run --rm … java -version` through
+                the node agent (client JVM included), the layer (%d MiB: Debian, a JRE and files no one reads) in a
+                MiniDFSCluster on 127.0.0.1. "Cold": the node cache is emptied before each run. The link speeds are
+                the benchmark-only fetch limit, on the full copy and on lazy fetches alike. Warm (the layer in the
+                node cache): %s.
+
+                | link | full copy, then start | lazy | lazy with a prefetch list | full / lazy |
+                |---|---|---|---|---|
+                %s
+                Goals: lazy at 1 Gbit/s at most 2x warm (1.3x with a prefetch list); at 100 Mbit/s the full copy at
+                least 3x the lazy start.
+                """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, layerBytes >> 20,
+                results.get("warm").format(), table);
+        System.out.println(report);
+        Files.createDirectories(home.resolve("benchmarks/results"));
+        Files.writeString(home.resolve("benchmarks/results/lazy-start.md"), report);
+        Results.write(home, "lazy-start", List.of(
+                new Results.Figure("Lazy layers, 1 GB image cold from HDFS at 1 Gbit/s / warm",
+                        results.get("lazy 1 Gbit/s").median() / warm, 2.0, true, "x"),
+                new Results.Figure("Lazy layers with a prefetch list, at 1 Gbit/s / warm",
+                        results.get("prefetch 1 Gbit/s").median() / warm, 1.3, true, "x"),
+                new Results.Figure("Full copy / lazy start at 100 Mbit/s",
+                        results.get("full 100 Mbit/s").median() / results.get("lazy 100 Mbit/s").median(), 3.0,
+                        false, "x")));
+    }
+
+    private LazyStartBenchmark() {
+    }
+}
