@@ -94,6 +94,10 @@ public final class LazyStartBenchmark {
             report(home, runs, layerBytes, links, results);
         } finally {
             cluster.shutdown();
+            if (Files.exists(log)) {
+                Files.copy(log, Path.of("/var/tmp/runcible-bench-lazy.log"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
             RegistryPullBenchmark.delete(work);
         }
     }
@@ -118,7 +122,9 @@ public final class LazyStartBenchmark {
         }
 
         private NodeAgent agent(Path config) throws IOException, InterruptedException {
-            NodeAgent agent = NodeAgent.start(home, config, work.resolve("agent.sock"), log);
+            // A socket of its own: the one before may still be on its way out.
+            NodeAgent agent = NodeAgent.start(home, config, work.resolve("agent-" + config.getFileName() + "-"
+                    + System.nanoTime() + ".sock"), log);
             agent.warmUp(List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(), "ps"), 20,
                     log);
             return agent;

@@ -135,7 +135,8 @@ public final class HdfsPlugin implements RunciblePlugin {
             HdfsSettings base = connection(context).settings();
             HdfsConnection connection = new HdfsConnection(new HdfsSettings(Optional.of(root), base.confDir(),
                     base.overrides(), base.localTagFile(), base.refreshSeconds(), base.principal(), base.keytab()));
-            return new StoreWriter(new HdfsStoreFileSystem(connection, true));
+            return new StoreWriter(new HdfsStoreFileSystem(connection, true),
+                    dev.runcible.store.ChunkList.configuredSize(context.config()));
         }));
     }
 }

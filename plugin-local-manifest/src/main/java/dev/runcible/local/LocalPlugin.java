@@ -55,7 +55,8 @@ public final class LocalPlugin implements RunciblePlugin {
     public List<ImageStoreProvider> stores() {
         return List.of(ImageStoreProvider.of("file", (root, context) -> {
             try {
-                return new StoreWriter(new LocalStoreFileSystem(Path.of(root), "the store location"));
+                return new StoreWriter(new LocalStoreFileSystem(Path.of(root), "the store location"),
+                        dev.runcible.store.ChunkList.configuredSize(context.config()));
             } catch (IllegalArgumentException e) {
                 throw new ResourceUnavailableException("Invalid store location '" + root
                         + "': use file:///absolute/path", e);

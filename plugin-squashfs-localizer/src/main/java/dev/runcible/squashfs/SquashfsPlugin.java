@@ -21,7 +21,10 @@ public final class SquashfsPlugin implements RunciblePlugin {
 
     @Override
     public List<String> settings() {
-        return List.of(CACHE_DIR_KEY, TAR2SQFS_KEY, MAX_BYTES_KEY, COMPRESSION_KEY, SOURCE_CHECK_KEY);
+        // The chunk size is read by the store plugins when they write layers; it is declared here, with the rest
+        // of what a squashfs layer is made with.
+        return List.of(CACHE_DIR_KEY, TAR2SQFS_KEY, MAX_BYTES_KEY, COMPRESSION_KEY, SOURCE_CHECK_KEY,
+                dev.runcible.store.ChunkList.CHUNK_SIZE_KEY);
     }
 
     @Override

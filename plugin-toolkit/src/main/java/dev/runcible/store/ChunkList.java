@@ -24,6 +24,8 @@ import java.util.HexFormat;
  */
 public final class ChunkList {
     public static final int DEFAULT_CHUNK_SIZE = 1 << 20;
+    /** The chunk size of the lists {@code import} writes: a power of two from 64k to 64m. */
+    public static final String CHUNK_SIZE_KEY = "squashfs.chunk-size";
     public static final int MIN_CHUNK_SIZE = 64 << 10;
     public static final int MAX_CHUNK_SIZE = 64 << 20;
     private static final String MAGIC = "runcible-chunks 1";
@@ -93,6 +95,17 @@ public final class ChunkList {
             throw new InvalidImageException("Chunk list " + where + " is malformed: " + e.getMessage()
                     + "; write it again with 'runcible store index'");
         }
+    }
+
+    /** The configured chunk size ({@value #CHUNK_SIZE_KEY}); a bad value is reported as a configuration problem. */
+    public static int configuredSize(dev.runcible.api.PluginConfig config) {
+        long size = config.bytes(CHUNK_SIZE_KEY, DEFAULT_CHUNK_SIZE);
+        if (size < MIN_CHUNK_SIZE || size > MAX_CHUNK_SIZE || Long.bitCount(size) != 1) {
+            config.problem(CHUNK_SIZE_KEY, "must be a power of two from 64k to 64m, such as 1m; got " + size
+                    + " bytes");
+            return DEFAULT_CHUNK_SIZE;
+        }
+        return (int) size;
     }
 
     private static String field(String line, String name) {

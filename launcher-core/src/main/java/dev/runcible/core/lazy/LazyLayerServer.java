@@ -103,6 +103,9 @@ public final class LazyLayerServer {
             deleteQuietly(mountPoint);
         }));
         adoptOrphans(dir, mountPoint);
+        LOG.info("Serving {} at {}, {} ms after the JVM started", layer.digest().shortHex(), mountPoint,
+                java.time.Duration.between(ProcessHandle.current().info().startInstant().orElse(
+                        java.time.Instant.now()), java.time.Instant.now()).toMillis());
         ready.println(READY + mountPoint);
         ready.flush();
         ready.close();

@@ -46,9 +46,11 @@ public final class Plugins implements PluginContext {
     private final Map<String, ResourceFetcher> fetchers = new ConcurrentHashMap<>();
     private final java.util.Set<String> declaredKeys = new java.util.TreeSet<>();
     private volatile TransferListener listener;
+    private final long fetchBytesPerSecond;
 
     public Plugins(ClassLoader loader, Settings settings) {
         this.settings = settings;
+        this.fetchBytesPerSecond = settings.bytes(ThrottledFetcher.KEY, 0);
         List<RunciblePlugin> plugins = discover(loader);
         plugins.forEach(plugin -> declaredKeys.addAll(plugin.settings()));
         this.tagToManifest = index(plugins, RunciblePlugin::tagToManifest, ImageTagToManifestProvider::name,
@@ -141,8 +143,7 @@ public final class Plugins implements PluginContext {
     }
 
     private ResourceFetcher throttled(ResourceFetcher fetcher) {
-        long limit = settings.bytes(ThrottledFetcher.KEY, 0);
-        return limit > 0 ? new ThrottledFetcher(fetcher, limit) : fetcher;
+        return fetchBytesPerSecond > 0 ? new ThrottledFetcher(fetcher, fetchBytesPerSecond) : fetcher;
     }
 
     /** Reports the progress of every transfer from now on (progress bars); null to stop. */

@@ -1,0 +1,60 @@
+package dev.runcible.core.plugin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.runcible.api.ResourceFetcher;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The benchmark-only rate limit: streams and positional reads together stay under the configured rate. */
+class ThrottledFetcherTest {
+    private static final int BYTES = 1 << 20;
+
+    /** A source of zeros, with positional reads. */
+    private static final class Zeros implements ResourceFetcher {
+        @Override
+        public InputStream open(URI location) {
+            return new ByteArrayInputStream(new byte[BYTES]);
+        }
+
+        @Override
+        public Optional<RandomAccess> openRandomAccess(URI location) {
+            return Optional.of(new RandomAccess() {
+                @Override
+                public long size() {
+                    return BYTES;
+                }
+
+                @Override
+                public void readFully(long position, byte[] buffer, int offset, int length) {
+                }
+
+                @Override
+                public void close() {
+                }
+            });
+        }
+    }
+
+    @Test
+    void aMebibyteStreamedAndOneReadAtPositionsTakeAsLongAsTheRateSays() throws Exception {
+        ThrottledFetcher fetcher = new ThrottledFetcher(new Zeros(), 8L << 20); // 8 MiB/s: 125 ms a MiB
+        long started = System.nanoTime();
+        try (InputStream in = fetcher.open(URI.create("file:///x"))) {
+            assertThat(in.readAllBytes()).hasSize(BYTES);
+        }
+        try (ResourceFetcher.RandomAccess random = fetcher.openRandomAccess(URI.create("file:///x")).orElseThrow()) {
+            for (int i = 0; i < 4; i++) {
+                random.readFully(i * (BYTES / 4L), new byte[BYTES / 4], 0, BYTES / 4);
+            }
+            random.readAll(List.of(new ResourceFetcher.Range(0, new byte[BYTES / 2]),
+                    new ResourceFetcher.Range(BYTES / 2, new byte[BYTES / 2])));
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        assertThat(seconds).as("3 MiB at 8 MiB/s").isGreaterThanOrEqualTo(0.36).isLessThan(2.0);
+    }
+}
