@@ -89,6 +89,16 @@ public final class Runcible implements AutoCloseable {
         return config;
     }
 
+    /**
+     * For a launcher that stays (the node agent, a scheduler embedding Runcible): with lazy layers on, keeps a spare
+     * layer server ready, so that a lazy layer's server need not start from nothing ({@link LazyLocalizer}).
+     */
+    public void keepLazySpare() {
+        if (localizer instanceof LazyLocalizer lazyLocalizer) {
+            lazyLocalizer.keepSpare();
+        }
+    }
+
     /** The settings of lazy layers ({@code squashfs.lazy*}). */
     public LazyConfig lazyConfig() {
         return lazy;

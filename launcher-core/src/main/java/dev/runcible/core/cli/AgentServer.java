@@ -249,6 +249,7 @@ final class AgentServer implements AutoCloseable {
             Runcible open = launchers.get(key);
             if (open == null) {
                 open = Invocation.openFresh(settings, pluginPath);
+                open.keepLazySpare();
                 launchers.put(key, open);
                 if (launchers.size() > OPEN_LAUNCHERS) {
                     Iterator<Runcible> oldest = launchers.values().iterator();

@@ -40,6 +40,7 @@ public final class LazyLayerServer {
     static final int FUSE_THREADS = 8;
     static final int PREFETCH_PARALLEL = 4;
     static final String READY = "ready ";
+    static final String SPARE = "--spare";
 
     private LazyLayerServer() {
     }
@@ -47,30 +48,102 @@ public final class LazyLayerServer {
     public static void main(String[] args) throws Exception {
         PrintStream ready = System.out;
         System.setOut(System.err);
+        if (args[0].equals(SPARE)) {
+            spare(Path.of(args[1]), Long.parseLong(args[2]));
+            return;
+        }
         Path dir = Path.of(args[0]);
+        Loaded loaded;
         try {
-            serve(dir, ready);
-            System.exit(0);
+            loaded = Loaded.of(LazyRequest.read(dir.resolve(LazyLayers.REQUEST)));
         } catch (RuncibleException | IOException | RuntimeException e) {
-            LOG.error("Serving {} failed: {}", dir, e.getMessage(), e);
+            LOG.error("Cannot load what serving {} needs: {}", dir, e.getMessage(), e);
             ready.println("failed " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        run(dir, loaded, line -> {
+            ready.println(line);
             ready.flush();
+            ready.close();
+        });
+    }
+
+    private static void run(Path dir, Loaded loaded, java.util.function.Consumer<String> ready) {
+        try {
+            serve(dir, loaded, ready);
+            System.exit(0);
+        } catch (Exception e) {
+            LOG.error("Serving {} failed: {}", dir, e.getMessage(), e);
+            ready.accept("failed " + e.getMessage());
             System.exit(1);
         }
     }
 
-    private static void serve(Path dir, PrintStream ready) throws Exception {
-        LazyRequest request = LazyRequest.read(dir.resolve(LazyLayers.REQUEST));
-        Settings settings = request.toSettings();
-        LazyConfig lazy = LazyConfig.from(settings);
-        CoreConfig core = CoreConfig.from(settings);
-        String home = System.getProperty("runcible.home");
-        Plugins plugins = new Plugins(PluginLoader.create(home == null ? null : Path.of(home, "plugins"),
-                System.getenv(PluginLoader.PLUGIN_PATH_ENV)), settings);
-        OciResource layer = request.layer();
-        ResourceFetcher fetcher = plugins.fetcher(layer.location().getScheme());
-        ResourcesLocalizer localizer = plugins.localizer(CoreConfig.LOCALIZER, core.localizer());
-        // No check of unknown keys: the launcher checked these settings; the server reads only some of them.
+    /** The server's plugins, loaded from the launcher's settings: its store's fetcher and the localizer. */
+    private record Loaded(LazyRequest request, Settings settings, LazyConfig lazy, CoreConfig core, Plugins plugins,
+            ResourcesLocalizer localizer) {
+        static Loaded of(LazyRequest request) throws RuncibleException {
+            Settings settings = request.toSettings();
+            CoreConfig core = CoreConfig.from(settings);
+            String home = System.getProperty("runcible.home");
+            Plugins plugins = new Plugins(PluginLoader.create(home == null ? null : Path.of(home, "plugins"),
+                    System.getenv(PluginLoader.PLUGIN_PATH_ENV)), settings);
+            // No check of unknown keys: the launcher checked these settings; the server reads only some of them.
+            return new Loaded(request, settings, LazyConfig.from(settings), core, plugins,
+                    plugins.localizer(CoreConfig.LOCALIZER, core.localizer()));
+        }
+
+        Loaded with(LazyRequest next) {
+            return new Loaded(next, settings, lazy, core, plugins, localizer);
+        }
+    }
+
+    /**
+     * A spare server, kept by a resident launcher (the node agent) so that the next lazy layer is served by a JVM
+     * that has loaded its plugins and reached the store already: it waits in {@code RUN/lazy/spare-*} until a
+     * launcher writes {@code assign} there (the directory of the layer to serve, its request in it), then serves
+     * that layer as any server does, telling its launcher through {@code ready} in the layer's directory. It goes
+     * when its launcher's process does, or when its directory does.
+     */
+    private static void spare(Path spareDir, long launcherPid) throws Exception {
+        LazyRequest warmUp = LazyRequest.read(spareDir.resolve(LazyLayers.REQUEST));
+        Loaded loaded = Loaded.of(warmUp);
+        OciResource sample = warmUp.layer();
+        try {
+            // Reaching the store once: the client's classes loaded, its connection made.
+            readSmall(loaded.plugins().fetcher(sample.location().getScheme()),
+                    URI.create(sample.location() + ".chunks.sha256"), 4096);
+        } catch (RuncibleException | IOException e) {
+            LOG.debug("warming up on {}: {}", sample.location(), e.getMessage());
+        }
+        RunDirectory.writeAtomically(spareDir.resolve(LazyLayers.READY), new byte[0]);
+        Path assign = spareDir.resolve(LazyLayers.ASSIGN);
+        for (long checks = 0; !Files.exists(assign); checks++) {
+            Thread.sleep(2);
+            if (checks % 500 == 0 && (ProcessHandle.of(launcherPid).isEmpty() || !Files.isDirectory(spareDir))) {
+                LazyLayers.remove(spareDir);
+                System.exit(0);
+            }
+        }
+        Path dir = Path.of(Files.readString(assign).strip());
+        LazyLayers.remove(spareDir);
+        Path readyFile = dir.resolve(LazyLayers.READY);
+        run(dir, loaded.with(LazyRequest.read(dir.resolve(LazyLayers.REQUEST))), line -> {
+            try {
+                RunDirectory.writeAtomically(readyFile, line.getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                LOG.error("Cannot tell the launcher through {}: {}", readyFile, e.getMessage());
+            }
+        });
+    }
+
+    private static void serve(Path dir, Loaded loaded, java.util.function.Consumer<String> ready) throws Exception {
+        LazyConfig lazy = loaded.lazy();
+        CoreConfig core = loaded.core();
+        OciResource layer = loaded.request().layer();
+        ResourceFetcher fetcher = loaded.plugins().fetcher(layer.location().getScheme());
+        ResourcesLocalizer localizer = loaded.localizer();
         ChunkList chunks = chunkList(fetcher, layer);
         ResourceFetcher.RandomAccess store = fetcher.openRandomAccess(layer.location()).orElseThrow(() ->
                 new InvalidImageException("The store of " + layer.location() + " cannot serve byte ranges"));
@@ -106,9 +179,7 @@ public final class LazyLayerServer {
         LOG.info("Serving {} at {}, {} ms after the JVM started", layer.digest().shortHex(), mountPoint,
                 java.time.Duration.between(ProcessHandle.current().info().startInstant().orElse(
                         java.time.Instant.now()), java.time.Instant.now()).toMillis());
-        ready.println(READY + mountPoint);
-        ready.flush();
-        ready.close();
+        ready.accept(READY + mountPoint);
         Thread status = new Thread(() -> reportStatus(dir, file, chunks), "status");
         status.setDaemon(true);
         status.start();

@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  *   RUN/lazy/HEX/mnt.PID     the FUSE file the layer's loop device reads
  *   RUN/lazy/HEX/status      fetched bytes, chunks present, chunks, size; rewritten every second
  *   RUN/lazy/HEX/server.log  what the server logs
+ *   RUN/lazy/HEX/ready       written by a spare server once it serves the layer (a new server says so on stdout)
+ *   RUN/lazy/spare-PID-N/    a spare server of launcher PID, waiting for {@code assign} to name a layer directory
  *   RUN/lazy/HEX.lock        held while a server is found or started
  *   RUN/lazy/HEX.reads       the chunks the first lazy start of the layer read, in order (a prefetch list)
  * </pre>
@@ -43,6 +45,9 @@ public final class LazyLayers {
     private static final Logger LOG = LoggerFactory.getLogger(LazyLayers.class);
     static final String REQUEST = "request";
     static final String STATUS = "status";
+    static final String READY = "ready";
+    static final String ASSIGN = "assign";
+    private static final String SPARE_PREFIX = "spare-";
     private static final String PID = "pid";
     private static final String LOG_FILE = "server.log";
     private static final String READS_MAGIC = "runcible-prefetch 1";
@@ -79,6 +84,14 @@ public final class LazyLayers {
      * server cannot start; the launcher then fetches the layer whole.
      */
     Path serve(LazyRequest request) throws ContainerRuntimeException {
+        return serve(request, null);
+    }
+
+    /**
+     * As {@link #serve(LazyRequest)}; a new server is the spare {@code spare} (ready, in {@code RUN/lazy/spare-*})
+     * when one is given, and a new process otherwise.
+     */
+    Path serve(LazyRequest request, Spare spare) throws ContainerRuntimeException {
         Digest layer = request.layer().digest();
         synchronized (THREADS.computeIfAbsent(layer.hex(), k -> new Object())) {
             try {
@@ -90,7 +103,7 @@ public final class LazyLayers {
                     if (running.isPresent()) {
                         return running.get();
                     }
-                    return start(request);
+                    return spare == null ? start(request) : assign(request, spare);
                 }
             } catch (IOException e) {
                 throw new ContainerRuntimeException("Cannot start the server of lazy layer " + layer.shortHex()
@@ -110,32 +123,47 @@ public final class LazyLayers {
         return mounted(mountPoint) ? Optional.of(mountPoint) : Optional.empty();
     }
 
-    /** The live server process of a layer directory, by its pid file and its command line. */
-    private static Optional<ProcessHandle> server(Path dir) {
+    /**
+     * The live server process of a layer directory, by its pid file and its command line: a server of this
+     * directory's, started for the layer or as a spare.
+     */
+    private Optional<ProcessHandle> server(Path dir) {
         try {
             long pid = Long.parseLong(Files.readString(dir.resolve(PID)).strip());
             // Read here, not through ProcessHandle.Info, which leaves out the arguments of a long command line.
             byte[] commandLine = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
             List<String> arguments = List.of(new String(commandLine, StandardCharsets.UTF_8).split("\0"));
-            return arguments.contains(dir.toString()) ? ProcessHandle.of(pid).filter(LazyLayers::running)
-                    : Optional.empty();
+            boolean ours = arguments.contains(LazyLayerServer.class.getName())
+                    && arguments.stream().anyMatch(a -> a.startsWith(directory + "/"));
+            return ours ? ProcessHandle.of(pid).filter(LazyLayers::running) : Optional.empty();
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
     }
 
-    private Path start(LazyRequest request) throws IOException, ContainerRuntimeException {
-        Path dir = RunDirectory.createPrivateDirectory(directory.resolve(request.layer().digest().hex()));
-        request.write(dir.resolve(REQUEST));
-        Files.setPosixFilePermissions(dir.resolve(REQUEST), RunDirectory.PRIVATE_FILE);
+    /** {@code setsid java ... LazyLayerServer ARGS}: a session of its own, the launcher's class path. */
+    private static List<String> command(String... arguments) {
         List<String> command = new ArrayList<>();
         Executables.find("setsid").ifPresent(setsid -> command.add(setsid.toString()));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of("-XX:+UseSerialGC", "-Xshare:auto", "-Xmx256m", "-Xss512k", "-XX:-UsePerfData"));
         Optional.ofNullable(System.getProperty("runcible.home")).ifPresent(h -> command.add("-Druncible.home=" + h));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LazyLayerServer.class.getName(),
-                dir.toString()));
-        Process process = new ProcessBuilder(command)
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LazyLayerServer.class.getName()));
+        command.addAll(List.of(arguments));
+        return command;
+    }
+
+    private Path layerDirectory(LazyRequest request) throws IOException {
+        Path dir = RunDirectory.createPrivateDirectory(directory.resolve(request.layer().digest().hex()));
+        Files.deleteIfExists(dir.resolve(READY));
+        request.write(dir.resolve(REQUEST));
+        Files.setPosixFilePermissions(dir.resolve(REQUEST), RunDirectory.PRIVATE_FILE);
+        return dir;
+    }
+
+    private Path start(LazyRequest request) throws IOException, ContainerRuntimeException {
+        Path dir = layerDirectory(request);
+        Process process = new ProcessBuilder(command(dir.toString()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(LOG_FILE).toFile()))
                 .start();
@@ -160,6 +188,68 @@ public final class LazyLayers {
         process.destroyForcibly();
         throw new ContainerRuntimeException("The server of lazy layer " + request.layer().digest().shortHex()
                 + " did not start" + (answer == null ? "" : ": " + answer) + " (see " + dir.resolve(LOG_FILE) + ")");
+    }
+
+    /** A spare server: its directory and process. */
+    record Spare(Path directory, ProcessHandle process) {
+        boolean ready() {
+            return Files.exists(directory.resolve(READY)) && running(process);
+        }
+    }
+
+    /**
+     * Starts a spare server for launcher process {@code launcherPid}, loading the plugins of {@code warmUp}'s
+     * settings and reaching the store of its layer; it is ready once it has written {@code ready}.
+     */
+    Spare startSpare(LazyRequest warmUp, long launcherPid, int serial) throws IOException {
+        RunDirectory.createPrivateDirectory(directory);
+        Path dir = RunDirectory.createPrivateDirectory(directory.resolve(SPARE_PREFIX + launcherPid + "-" + serial));
+        warmUp.write(dir.resolve(REQUEST));
+        Files.setPosixFilePermissions(dir.resolve(REQUEST), RunDirectory.PRIVATE_FILE);
+        Process process = new ProcessBuilder(command(LazyLayerServer.SPARE, dir.toString(),
+                Long.toString(launcherPid)))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(LOG_FILE).toFile()))
+                .start();
+        Files.writeString(dir.resolve(PID), process.pid() + "\n");
+        return new Spare(dir, process.toHandle());
+    }
+
+    /** Hands the layer to a ready spare and waits until it serves it. */
+    private Path assign(LazyRequest request, Spare spare) throws IOException, ContainerRuntimeException {
+        Path dir = layerDirectory(request);
+        Files.writeString(dir.resolve(PID), spare.process().pid() + "\n");
+        RunDirectory.writeAtomically(spare.directory().resolve(ASSIGN), dir.toString().getBytes(
+                StandardCharsets.UTF_8));
+        Path ready = dir.resolve(READY);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
+        while (!Files.exists(ready)) {
+            if (!running(spare.process()) || System.nanoTime() > deadline) {
+                spare.process().destroyForcibly();
+                throw new ContainerRuntimeException("The spare server given lazy layer "
+                        + request.layer().digest().shortHex() + " did not serve it (see " + spare.directory()
+                        .resolve(LOG_FILE) + ")");
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ContainerRuntimeException("Interrupted while a spare server took a layer", e);
+            }
+        }
+        String answer = Files.readString(ready).strip();
+        if (!answer.startsWith(LazyLayerServer.READY)) {
+            throw new ContainerRuntimeException("The server of lazy layer " + request.layer().digest().shortHex()
+                    + " did not start: " + answer + " (see " + dir.resolve(LOG_FILE) + ")");
+        }
+        return Path.of(answer.substring(LazyLayerServer.READY.length()));
+    }
+
+    /** Ends a spare server and removes its directory. */
+    static void stopSpare(Spare spare) {
+        spare.process().destroy();
+        remove(spare.directory());
     }
 
     /**
@@ -272,6 +362,17 @@ public final class LazyLayers {
     public Collected collect(Set<Digest> inUse, java.util.function.Consumer<Digest> releaseMount) {
         int stopped = 0;
         int restarted = 0;
+        if (Files.isDirectory(directory)) {
+            try (Stream<Path> entries = Files.list(directory)) {
+                for (Path spare : entries.filter(p -> p.getFileName().toString().startsWith(SPARE_PREFIX)).toList()) {
+                    if (server(spare).isEmpty()) {
+                        remove(spare); // its launcher and the spare are gone
+                    }
+                }
+            } catch (IOException e) {
+                LOG.warn("Cannot list {}: {}", directory, e.getMessage());
+            }
+        }
         for (Path dir : layerDirectories()) {
             Digest layer = new Digest(Digest.SHA256, dir.getFileName().toString());
             boolean alive = server(dir).isPresent();

@@ -32,6 +32,9 @@ public final class LazyLocalizer implements ResourcesLocalizer {
     private final LazyLayers layers;
     private final PluginContext plugins;
     private final Supplier<Map<String, String>> settings;
+    private volatile boolean keepSpare;
+    private LazyLayers.Spare spare;
+    private int spares;
 
     /** {@code settings}: every setting of the launcher, handed to each server it starts. */
     public LazyLocalizer(ResourcesLocalizer delegate, LazyLayers layers, PluginContext plugins,
@@ -49,12 +52,73 @@ public final class LazyLocalizer implements ResourcesLocalizer {
                 || delegate.holds(resource) || !indexed(resource)) {
             return delegate.localize(resource);
         }
+        LazyRequest request = new LazyRequest(resource, settings.get());
+        LazyLayers.Spare taken = takeSpare();
         try {
-            Path file = layers.serve(new LazyRequest(resource, settings.get()));
+            Path file = layers.serve(request, taken);
             return new LocalizedResource(resource, file, resource.contentDigest(), true);
         } catch (RuncibleException e) {
             LOG.warn("Fetching layer {} whole: {}", resource.digest().shortHex(), e.getMessage());
             return delegate.localize(resource);
+        } finally {
+            if (taken != null && java.nio.file.Files.isDirectory(taken.directory())) {
+                giveBack(taken); // the layer had a server already
+            }
+            replenish(request);
+        }
+    }
+
+    /**
+     * Keeps a spare server ready from now on, for a launcher that stays (the node agent, a scheduler embedding
+     * Runcible): the next lazy layer is then served by a JVM that has loaded its plugins and reached the store, not
+     * by one that starts. The first spare starts after the first lazy layer, whose store it warms up on.
+     */
+    public void keepSpare() {
+        keepSpare = true;
+    }
+
+    /** The spare, once it is ready (waiting for one still starting: it is ahead of a new process). */
+    private LazyLayers.Spare takeSpare() {
+        LazyLayers.Spare candidate;
+        synchronized (this) {
+            candidate = spare;
+            spare = null;
+        }
+        if (candidate == null) {
+            return null;
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (!candidate.ready()) {
+            if (!candidate.process().isAlive() || System.nanoTime() > deadline) {
+                LazyLayers.stopSpare(candidate);
+                return null;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                LazyLayers.stopSpare(candidate);
+                return null;
+            }
+        }
+        return candidate;
+    }
+
+    private synchronized void giveBack(LazyLayers.Spare unused) {
+        if (spare == null) {
+            spare = unused;
+        } else {
+            LazyLayers.stopSpare(unused);
+        }
+    }
+
+    private synchronized void replenish(LazyRequest warmUp) {
+        if (keepSpare && spare == null) {
+            try {
+                spare = layers.startSpare(warmUp, ProcessHandle.current().pid(), ++spares);
+            } catch (java.io.IOException e) {
+                LOG.warn("Cannot start a spare lazy layer server: {}", e.getMessage());
+            }
         }
     }
 
@@ -100,6 +164,12 @@ public final class LazyLocalizer implements ResourcesLocalizer {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (spare != null) {
+                LazyLayers.stopSpare(spare);
+                spare = null;
+            }
+        }
         delegate.close();
     }
 }

@@ -82,6 +82,8 @@ class LazyLayerIT {
     }
 
     private static long serverPid() throws Exception {
+        Path pid = lazy().directory().resolve(layer.hex()).resolve("pid");
+        await("the layer's server recorded", () -> Files.exists(pid), Duration.ofSeconds(10));
         return Long.parseLong(Files.readString(lazy().directory().resolve(layer.hex()).resolve("pid")).strip());
     }
 
@@ -100,7 +102,7 @@ class LazyLayerIT {
                 } catch (java.io.IOException e) {
                     return "";
                 }
-            }).filter(line -> line.contains("LazyLayerServer\0" + node.runDir)).toList();
+            }).filter(line -> line.contains("LazyLayerServer\0") && line.contains(node.runDir.toString())).toList();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -179,8 +181,13 @@ class LazyLayerIT {
     @Test
     void gcReplacesAKilledServerAndTheContainerReadsOn() throws Exception {
         Path config = config("killed", Map.of("squashfs.lazy.fill-pause-millis", "60000"));
-        Cli run = Cli.run(config, "run", "--detach", "--name", "lazy-killed", IMAGE, "--", "sleep", "60");
+        Cli run = Cli.run(config, "run", "--detach", "--name", "lazy-killed", IMAGE, "--", "sh", "-c",
+                "cat /data/small; sleep 60");
         assertThat(run.exitCode()).as(run.err()).isZero();
+        // Killed once the container has read what it runs on: a page it faults in while no server answers is a
+        // bus error (exit 135), as a process whose disk fails gets.
+        await("the container's output", () -> Cli.run(config, "logs", "lazy-killed").out().equals("a small file\n"),
+                Duration.ofSeconds(30));
         long pid = serverPid();
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         await("the server to die", () -> ProcessHandle.of(pid).isEmpty(), Duration.ofSeconds(10));
@@ -256,5 +263,36 @@ class LazyLayerIT {
         Cli gc = Cli.run(config, "gc");
         assertThat(gc.out()).as(gc.err()).startsWith("Removed 1 half-made container(s)");
         assertNoServerLeft();
+    }
+
+    @Test
+    void aResidentLauncherKeepsASpareServerThatTakesTheNextLazyLayer() throws Exception {
+        Map<String, String> settings = node.settingsFor(Map.of("squashfs.lazy", "true",
+                "squashfs.lazy.fill-pause-millis", "60000",
+                "squashfs.cache.dir", node.base.resolve("cache-spare").toString()));
+        try (dev.runcible.core.Runcible runcible = dev.runcible.core.Runcible.open(
+                dev.runcible.core.config.Settings.of(settings, Map.of()), LazyLayerIT.class.getClassLoader())) {
+            runcible.keepLazySpare();
+            dev.runcible.api.ImageReference image = dev.runcible.api.ImageReference.parse(IMAGE);
+            runcible.pull(image); // a new server; the spare starts after it, warming up on its store
+            await("a spare beside the server", () -> servers().size() == 2, Duration.ofSeconds(30));
+            runcible.collect(); // no loop device reads the first server's file: it is stopped
+            await("the first server gone", () -> servers().stream().noneMatch(line -> !line.contains("--spare")),
+                    Duration.ofSeconds(15));
+            assertThat(servers()).singleElement().asString().contains("--spare");
+            Path spareDir;
+            try (Stream<Path> dirs = Files.list(lazy().directory())) {
+                spareDir = dirs.filter(p -> p.getFileName().toString().startsWith("spare-")).findFirst().orElseThrow();
+            }
+            await("the spare ready", () -> Files.exists(spareDir.resolve("ready")), Duration.ofSeconds(30));
+            long spare = Long.parseLong(Files.readString(spareDir.resolve("pid")).strip());
+            runcible.pull(image);
+            assertThat(serverPid()).as("the spare serves the layer").isEqualTo(spare);
+            await("a new spare", () -> servers().size() == 2, Duration.ofSeconds(30));
+        }
+        await("the spare gone with its launcher", () -> servers().size() == 1, Duration.ofSeconds(10));
+        try (dev.runcible.core.Runcible runcible = node.open(Map.of("squashfs.lazy", "true"))) {
+            runcible.collect();
+        }
     }
 }
