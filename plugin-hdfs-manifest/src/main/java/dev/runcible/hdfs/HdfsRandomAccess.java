@@ -14,18 +14,53 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Positional reads of one HDFS file: {@code PositionedReadable.readFully}, which the DFS client serves from any
- * thread without moving the stream, and {@code readVectored} for a batch of ranges.
+ * Reads of one HDFS file at any position, from any thread. Each read takes a stream of a small pool, seeks and
+ * reads: a stream keeps its connection to the DataNode from one read to the next in the same block, where a
+ * positional read ({@code PositionedReadable.readFully}) opens a new one every time, which costs more than
+ * moving a mebibyte over loopback. Reads that continue where a stream stopped get that stream. A batch of ranges
+ * goes to {@code readVectored}.
  */
 final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
+    private static final int POOL = 8;
+
+    private final FileSystem fs;
     private final Path path;
     private final long size;
     private final FSDataInputStream in;
+    private final java.util.Deque<FSDataInputStream> idle = new java.util.ArrayDeque<>();
 
     HdfsRandomAccess(FileSystem fs, Path path) throws IOException {
+        this.fs = fs;
         this.path = path;
         this.size = fs.getFileStatus(path).getLen();
         this.in = fs.open(path);
+    }
+
+    /** An idle stream, the one that stopped at {@code position} if there is one, or a new stream. */
+    private FSDataInputStream take(long position) throws IOException {
+        synchronized (idle) {
+            for (java.util.Iterator<FSDataInputStream> it = idle.iterator(); it.hasNext(); ) {
+                FSDataInputStream stream = it.next();
+                if (stream.getPos() == position) {
+                    it.remove();
+                    return stream;
+                }
+            }
+            if (!idle.isEmpty()) {
+                return idle.pollFirst();
+            }
+        }
+        return fs.open(path);
+    }
+
+    private void giveBack(FSDataInputStream stream) throws IOException {
+        synchronized (idle) {
+            if (idle.size() < POOL) {
+                idle.addLast(stream);
+                return;
+            }
+        }
+        stream.close();
     }
 
     @Override
@@ -36,7 +71,17 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
     @Override
     public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
         checkWithin(position, length);
-        in.readFully(position, buffer, offset, length);
+        FSDataInputStream stream = take(position);
+        try {
+            if (stream.getPos() != position) {
+                stream.seek(position);
+            }
+            stream.readFully(buffer, offset, length);
+        } catch (IOException | RuntimeException e) {
+            stream.close(); // its state is unknown now
+            throw e;
+        }
+        giveBack(stream);
     }
 
     @Override
@@ -67,6 +112,12 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
 
     @Override
     public void close() throws IOException {
+        synchronized (idle) {
+            for (FSDataInputStream stream : idle) {
+                stream.close();
+            }
+            idle.clear();
+        }
         in.close();
     }
 }

@@ -46,6 +46,19 @@ final class Fuse {
         int ioctl(int fd, NativeLong request, NativeLong argument) throws LastErrorException;
     }
 
+    /**
+     * read(2) and write(2) directly mapped: they run once per FUSE request, where the proxy of {@link LibC} would
+     * add its reflection to every call.
+     */
+    static final class Direct {
+        static native NativeLong read(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
+
+        static native NativeLong write(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
+
+        private Direct() {
+        }
+    }
+
     private static final LibC LIBC;
     private static final String UNAVAILABLE;
 
@@ -54,6 +67,7 @@ final class Fuse {
         String why = null;
         try {
             libc = Native.load("c", LibC.class);
+            Native.register(Direct.class, com.sun.jna.NativeLibrary.getInstance("c"));
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             why = e.getMessage();
         }
@@ -78,12 +92,12 @@ final class Fuse {
 
     /** read(2) into a direct buffer from its start; the count read. */
     static int read(int fd, ByteBuffer direct) {
-        return libc().read(fd, Native.getDirectBufferPointer(direct), new NativeLong(direct.capacity())).intValue();
+        return Direct.read(fd, Native.getDirectBufferPointer(direct), new NativeLong(direct.capacity())).intValue();
     }
 
     /** One write(2) of a direct buffer's first {@code length} bytes: a FUSE reply must be one write. */
     static void write(int fd, ByteBuffer direct, int length) {
-        libc().write(fd, Native.getDirectBufferPointer(direct), new NativeLong(length));
+        Direct.write(fd, Native.getDirectBufferPointer(direct), new NativeLong(length));
     }
 
     /**
