@@ -5,6 +5,8 @@ import dev.runcible.api.ImageStore;
 import dev.runcible.core.Runcible;
 import dev.runcible.core.config.Sizes;
 import dev.runcible.core.lazy.LazyLayers;
+import dev.runcible.core.lazy.PrefetchLists;
+import java.nio.file.Path;
 import dev.runcible.store.ChunkList;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -66,9 +68,9 @@ final class StoreCommand {
             int published = 0;
             try (Runcible runcible = main.open();
                     ImageStore target = runcible.openStore(StoreOption.resolve(runcible, location, "--store"))) {
-                LazyLayers lazy = new LazyLayers(runcible.config().runDir());
-                for (Digest layer : lazy.recordedLayers()) {
-                    Optional<byte[]> reads = lazy.recordedReads(layer);
+                Path lazy = new LazyLayers(runcible.config().runDir()).directory();
+                for (Digest layer : PrefetchLists.recorded(lazy)) {
+                    Optional<byte[]> reads = PrefetchLists.recordedReads(lazy, layer);
                     if (reads.isPresent() && target.putPrefetch(layer, reads.get())) {
                         published++;
                     }

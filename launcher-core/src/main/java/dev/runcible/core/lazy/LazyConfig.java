@@ -10,7 +10,7 @@ import dev.runcible.core.config.Settings;
  * @param fetchTimeoutMillis {@code squashfs.lazy.fetch-timeout-seconds}: how long a read of a missing chunk keeps
  *     trying the store before it fails with EIO (default 30 s)
  * @param fillPauseMillis {@code squashfs.lazy.fill-pause-millis}: how long containers' reads must have paused before
- *     the background fill fetches its next chunk (default 100 ms)
+ *     the background fill fetches its next chunk (default 1 s: a starting JVM pauses between its bursts of reads)
  */
 public record LazyConfig(boolean enabled, long fetchTimeoutMillis, long fillPauseMillis) {
     public static final String ENABLED = "squashfs.lazy";
@@ -20,6 +20,6 @@ public record LazyConfig(boolean enabled, long fetchTimeoutMillis, long fillPaus
     public static LazyConfig from(Settings settings) {
         return new LazyConfig(settings.bool(ENABLED, false),
                 settings.integer(FETCH_TIMEOUT, 30, 1, 3600) * 1000L,
-                settings.integer(FILL_PAUSE, 100, 0, 60_000));
+                settings.integer(FILL_PAUSE, 1000, 0, 60_000));
     }
 }

@@ -13,7 +13,6 @@ import dev.runcible.core.plugin.PluginLoader;
 import dev.runcible.core.plugin.Plugins;
 import dev.runcible.store.ChunkList;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.net.URI;
@@ -113,7 +112,7 @@ public final class LazyLayerServer {
         try {
             // Reaching the store: the client's classes loaded, its connection made, its read path compiled.
             ResourceFetcher fetcher = loaded.plugins().fetcher(sample.location().getScheme());
-            readSmall(fetcher, URI.create(sample.location() + ".chunks.sha256"), 4096);
+            LayerIndex.readSmall(fetcher, URI.create(sample.location() + ".chunks.sha256"), 4096);
             try (ResourceFetcher.RandomAccess store = fetcher.openRandomAccess(sample.location()).orElseThrow()) {
                 byte[] chunk = new byte[(int) Math.min(store.size(), ChunkList.DEFAULT_CHUNK_SIZE)];
                 for (int i = 0; i < 8; i++) {
@@ -157,7 +156,7 @@ public final class LazyLayerServer {
         OciResource layer = loaded.request().layer();
         ResourceFetcher fetcher = loaded.plugins().fetcher(layer.location().getScheme());
         ResourcesLocalizer localizer = loaded.localizer();
-        ChunkList chunks = chunkList(fetcher, layer);
+        ChunkList chunks = LayerIndex.chunkList(fetcher, layer);
         ResourceFetcher.RandomAccess store = fetcher.openRandomAccess(layer.location()).orElseThrow(() ->
                 new InvalidImageException("The store of " + layer.location() + " cannot serve byte ranges"));
         if (store.size() != chunks.size()) {
@@ -177,8 +176,8 @@ public final class LazyLayerServer {
         Files.createFile(mountPoint);
         FuseFile fuse = FuseFile.mount(mountPoint, file, FUSE_THREADS);
         boolean[] published = {false};
-        Path recorded = LazyLayers.readsRecord(dir.getParent(), layer.digest());
-        List<Integer> prefetch = prefetchList(fetcher, layer, chunks);
+        Path recorded = PrefetchLists.record(dir.getParent(), layer.digest());
+        List<Integer> prefetch = LayerIndex.prefetchList(fetcher, layer, chunks);
         Runnable record = recorder(prefetch.isEmpty() && !Files.exists(recorded), recorded, file, chunks);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             fuse.close();
@@ -188,7 +187,7 @@ public final class LazyLayerServer {
             }
             deleteQuietly(mountPoint);
         }));
-        adoptOrphans(dir, mountPoint);
+        Loops.adoptOrphans(dir, mountPoint);
         LOG.info("Serving {} at {}, {} ms after the JVM started", layer.digest().shortHex(), mountPoint,
                 java.time.Duration.between(ProcessHandle.current().info().startInstant().orElse(
                         java.time.Instant.now()), java.time.Instant.now()).toMillis());
@@ -242,77 +241,12 @@ public final class LazyLayerServer {
         return () -> {
             if (done.compareAndSet(false, true) && !file.demandOrder().isEmpty()) {
                 try {
-                    LazyLayers.writeReads(recorded, chunks.chunkSize(), file.demandOrder());
+                    PrefetchLists.write(recorded, chunks.chunkSize(), file.demandOrder());
                 } catch (IOException e) {
                     LOG.warn("Cannot record the reads of the layer's start in {}: {}", recorded, e.getMessage());
                 }
             }
         };
-    }
-
-    /**
-     * The layer's chunk list, read from the store and checked against its record, its layer's digest record and
-     * the store file's size. Without a sound list nothing is served: no byte would be checked.
-     */
-    static ChunkList chunkList(ResourceFetcher fetcher, OciResource layer) throws RuncibleException, IOException {
-        URI listUri = URI.create(layer.location() + ".chunks");
-        byte[] list = readSmall(fetcher, listUri, 64 << 20);
-        byte[] record = readSmall(fetcher, URI.create(listUri + ".sha256"), 4096);
-        String expected = new String(record, StandardCharsets.US_ASCII).strip().split("\\s+", 2)[0];
-        if (!Digest.of(list).hex().equals(expected)) {
-            throw new InvalidImageException("Chunk list " + listUri + " does not match its record " + listUri
-                    + ".sha256; write it again with 'runcible store index'");
-        }
-        ChunkList chunks = ChunkList.parse(list, listUri.toString());
-        if (!chunks.fileDigest().equals(layer.contentDigest().orElseThrow())) {
-            throw new InvalidImageException("Chunk list " + listUri + " describes " + chunks.fileDigest()
-                    + ", the layer's record says " + layer.contentDigest().get());
-        }
-        return chunks;
-    }
-
-    private static byte[] readSmall(ResourceFetcher fetcher, URI location, int limit)
-            throws RuncibleException, IOException {
-        try (InputStream in = fetcher.open(location)) {
-            byte[] bytes = in.readNBytes(limit + 1);
-            if (bytes.length > limit) {
-                throw new InvalidImageException(location + " is larger than " + limit + " bytes");
-            }
-            return bytes;
-        }
-    }
-
-    /** The store's prefetch list for the layer, or none; a list for other chunk sizes is ignored. */
-    private static List<Integer> prefetchList(ResourceFetcher fetcher, OciResource layer, ChunkList chunks) {
-        URI location = URI.create(layer.location() + ".prefetch");
-        try {
-            return LazyLayers.parseReads(readSmall(fetcher, location, 16 << 20), chunks.chunkSize());
-        } catch (RuncibleException | IOException | RuntimeException e) {
-            LOG.debug("no prefetch list at {}: {}", location, e.getMessage());
-            return List.of();
-        }
-    }
-
-    /**
-     * Moves the loop devices of a server that died (its FUSE file answers nothing now) to this one's file, and
-     * detaches the dead mount: containers on the layer read on.
-     */
-    private static void adoptOrphans(Path dir, Path mine) throws IOException {
-        try (var entries = Files.list(dir)) {
-            for (Path other : entries.filter(p -> p.getFileName().toString().startsWith("mnt."))
-                    .filter(p -> !p.equals(mine)).toList()) {
-                for (String device : Loops.backedBy(other)) {
-                    LOG.info("Adopting {} from a server that is gone", device);
-                    Fuse.changeLoopBacking(device, mine.toString());
-                }
-                try {
-                    Fuse.detach(other.toString());
-                } catch (com.sun.jna.LastErrorException e) {
-                    // not mounted any more
-                }
-                deleteQuietly(other);
-            }
-        }
     }
 
     private static void reportStatus(Path dir, LazyFile file, ChunkList chunks) {

@@ -47,11 +47,10 @@ public final class LazyLayers {
     static final String STATUS = "status";
     static final String READY = "ready";
     static final String ASSIGN = "assign";
-    private static final String SPARE_PREFIX = "spare-";
-    private static final String PID = "pid";
-    private static final String LOG_FILE = "server.log";
-    private static final String READS_MAGIC = "runcible-prefetch 1";
-    private static final long START_SECONDS = 60;
+    static final String SPARE_PREFIX = "spare-";
+    static final String PID = "pid";
+    static final String LOG_FILE = "server.log";
+    static final long START_SECONDS = 60;
     private static final long STOP_SECONDS = 10;
     private static final ConcurrentHashMap<String, Object> THREADS = new ConcurrentHashMap<>();
 
@@ -91,7 +90,7 @@ public final class LazyLayers {
      * As {@link #serve(LazyRequest)}; a new server is the spare {@code spare} (ready, in {@code RUN/lazy/spare-*})
      * when one is given, and a new process otherwise.
      */
-    Path serve(LazyRequest request, Spare spare) throws ContainerRuntimeException {
+    Path serve(LazyRequest request, Spares.Spare spare) throws ContainerRuntimeException {
         Digest layer = request.layer().digest();
         synchronized (THREADS.computeIfAbsent(layer.hex(), k -> new Object())) {
             try {
@@ -103,7 +102,7 @@ public final class LazyLayers {
                     if (running.isPresent()) {
                         return running.get();
                     }
-                    return spare == null ? start(request) : assign(request, spare);
+                    return spare == null ? start(request) : Spares.assign(layerDirectory(request), request, spare);
                 }
             } catch (IOException e) {
                 throw new ContainerRuntimeException("Cannot start the server of lazy layer " + layer.shortHex()
@@ -127,7 +126,7 @@ public final class LazyLayers {
      * The live server process of a layer directory, by its pid file and its command line: a server of this
      * directory's, started for the layer or as a spare.
      */
-    private Optional<ProcessHandle> server(Path dir) {
+    Optional<ProcessHandle> server(Path dir) {
         try {
             long pid = Long.parseLong(Files.readString(dir.resolve(PID)).strip());
             // Read here, not through ProcessHandle.Info, which leaves out the arguments of a long command line.
@@ -142,7 +141,7 @@ public final class LazyLayers {
     }
 
     /** {@code setsid java ... LazyLayerServer ARGS}: a session of its own, the launcher's class path. */
-    private static List<String> command(String... arguments) {
+    static List<String> command(String... arguments) {
         List<String> command = new ArrayList<>();
         Executables.find("setsid").ifPresent(setsid -> command.add(setsid.toString()));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -153,7 +152,7 @@ public final class LazyLayers {
         return command;
     }
 
-    private Path layerDirectory(LazyRequest request) throws IOException {
+    Path layerDirectory(LazyRequest request) throws IOException {
         Path dir = RunDirectory.createPrivateDirectory(directory.resolve(request.layer().digest().hex()));
         Files.deleteIfExists(dir.resolve(READY));
         request.write(dir.resolve(REQUEST));
@@ -190,68 +189,6 @@ public final class LazyLayers {
                 + " did not start" + (answer == null ? "" : ": " + answer) + " (see " + dir.resolve(LOG_FILE) + ")");
     }
 
-    /** A spare server: its directory and process. */
-    record Spare(Path directory, ProcessHandle process) {
-        boolean ready() {
-            return Files.exists(directory.resolve(READY)) && running(process);
-        }
-    }
-
-    /**
-     * Starts a spare server for launcher process {@code launcherPid}, loading the plugins of {@code warmUp}'s
-     * settings and reaching the store of its layer; it is ready once it has written {@code ready}.
-     */
-    Spare startSpare(LazyRequest warmUp, long launcherPid, int serial) throws IOException {
-        RunDirectory.createPrivateDirectory(directory);
-        Path dir = RunDirectory.createPrivateDirectory(directory.resolve(SPARE_PREFIX + launcherPid + "-" + serial));
-        warmUp.write(dir.resolve(REQUEST));
-        Files.setPosixFilePermissions(dir.resolve(REQUEST), RunDirectory.PRIVATE_FILE);
-        Process process = new ProcessBuilder(command(LazyLayerServer.SPARE, dir.toString(),
-                Long.toString(launcherPid)))
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(LOG_FILE).toFile()))
-                .start();
-        Files.writeString(dir.resolve(PID), process.pid() + "\n");
-        return new Spare(dir, process.toHandle());
-    }
-
-    /** Hands the layer to a ready spare and waits until it serves it. */
-    private Path assign(LazyRequest request, Spare spare) throws IOException, ContainerRuntimeException {
-        Path dir = layerDirectory(request);
-        Files.writeString(dir.resolve(PID), spare.process().pid() + "\n");
-        RunDirectory.writeAtomically(spare.directory().resolve(ASSIGN), dir.toString().getBytes(
-                StandardCharsets.UTF_8));
-        Path ready = dir.resolve(READY);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
-        while (!Files.exists(ready)) {
-            if (!running(spare.process()) || System.nanoTime() > deadline) {
-                spare.process().destroyForcibly();
-                throw new ContainerRuntimeException("The spare server given lazy layer "
-                        + request.layer().digest().shortHex() + " did not serve it (see " + spare.directory()
-                        .resolve(LOG_FILE) + ")");
-            }
-            try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ContainerRuntimeException("Interrupted while a spare server took a layer", e);
-            }
-        }
-        String answer = Files.readString(ready).strip();
-        if (!answer.startsWith(LazyLayerServer.READY)) {
-            throw new ContainerRuntimeException("The server of lazy layer " + request.layer().digest().shortHex()
-                    + " did not start: " + answer + " (see " + dir.resolve(LOG_FILE) + ")");
-        }
-        return Path.of(answer.substring(LazyLayerServer.READY.length()));
-    }
-
-    /** Ends a spare server and removes its directory. */
-    static void stopSpare(Spare spare) {
-        spare.process().destroy();
-        remove(spare.directory());
-    }
-
     /**
      * Ends the layer's server, if one runs, once its mount is released: TERM, then KILL after a while; then
      * nothing of it stays (its FUSE file is detached, its directory removed).
@@ -285,7 +222,7 @@ public final class LazyLayers {
      * Whether a process still runs: an exited one that its parent (init, once its launcher is gone) has not reaped
      * yet is a zombie, which {@link ProcessHandle#isAlive} counts as alive.
      */
-    private static boolean running(ProcessHandle process) {
+    static boolean running(ProcessHandle process) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
             return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
@@ -338,7 +275,7 @@ public final class LazyLayers {
         return all;
     }
 
-    private List<Path> layerDirectories() {
+    List<Path> layerDirectories() {
         if (!Files.isDirectory(directory)) {
             return List.of();
         }
@@ -355,106 +292,10 @@ public final class LazyLayers {
     }
 
     /**
-     * For {@code gc}, under the run directory lock: a server whose FUSE file no loop device reads any more is
-     * stopped; a server that died while its layer is in use ({@code inUse}) is started again, and the new one takes
-     * over the loop device; one that died with its layer unused is cleaned away, its mount released first.
+     * For {@code gc}, under the run directory lock: see {@link LazyCollection}; {@code releaseMount} releases the
+     * layer mount of a dead server whose layer no container uses.
      */
     public Collected collect(Set<Digest> inUse, java.util.function.Consumer<Digest> releaseMount) {
-        int stopped = 0;
-        int restarted = 0;
-        if (Files.isDirectory(directory)) {
-            try (Stream<Path> entries = Files.list(directory)) {
-                for (Path spare : entries.filter(p -> p.getFileName().toString().startsWith(SPARE_PREFIX)).toList()) {
-                    if (server(spare).isEmpty()) {
-                        remove(spare); // its launcher and the spare are gone
-                    }
-                }
-            } catch (IOException e) {
-                LOG.warn("Cannot list {}: {}", directory, e.getMessage());
-            }
-        }
-        for (Path dir : layerDirectories()) {
-            Digest layer = new Digest(Digest.SHA256, dir.getFileName().toString());
-            boolean alive = server(dir).isPresent();
-            boolean read = loopUsers(dir);
-            if (alive && !read) {
-                stop(layer);
-                stopped++;
-            } else if (!alive && read && inUse.contains(layer)) {
-                try {
-                    serve(LazyRequest.read(dir.resolve(REQUEST)));
-                    restarted++;
-                } catch (IOException | dev.runcible.api.RuncibleException e) {
-                    LOG.warn("Cannot restart the server of lazy layer {}: {}", layer.shortHex(), e.getMessage());
-                }
-            } else if (!alive) {
-                if (read) {
-                    releaseMount.accept(layer); // a mount on a dead FUSE file serves no one
-                }
-                remove(dir);
-                stopped++;
-            }
-        }
-        return new Collected(stopped, restarted);
-    }
-
-    private static boolean loopUsers(Path dir) {
-        try (Stream<Path> entries = Files.list(dir)) {
-            for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith("mnt.")).toList()) {
-                if (!Loops.backedBy(entry).isEmpty()) {
-                    return true;
-                }
-            }
-        } catch (IOException e) {
-            return false;
-        }
-        return false;
-    }
-
-    /** Where the first lazy start of a layer on this node records the chunks it read. */
-    static Path readsRecord(Path lazyDirectory, Digest layer) {
-        return lazyDirectory.resolve(layer.hex() + ".reads");
-    }
-
-    /** The layers whose first lazy start on this node was recorded. */
-    public List<Digest> recordedLayers() {
-        if (!Files.isDirectory(directory)) {
-            return List.of();
-        }
-        try (Stream<Path> entries = Files.list(directory)) {
-            return entries.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".reads"))
-                    .map(n -> n.substring(0, n.length() - ".reads".length())).filter(Digest::isHex)
-                    .map(hex -> new Digest(Digest.SHA256, hex)).toList();
-        } catch (IOException e) {
-            return List.of();
-        }
-    }
-
-    /** The recorded reads of a layer, as a prefetch list's bytes; empty when none were recorded. */
-    public Optional<byte[]> recordedReads(Digest layer) {
-        try {
-            return Optional.of(Files.readAllBytes(readsRecord(directory, layer)));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    static void writeReads(Path file, int chunkSize, List<Integer> order) throws IOException {
-        StringBuilder text = new StringBuilder(READS_MAGIC).append("\nchunk-size ").append(chunkSize).append('\n');
-        order.forEach(chunk -> text.append(chunk).append('\n'));
-        RunDirectory.writeAtomically(file, text.toString().getBytes(StandardCharsets.US_ASCII));
-    }
-
-    /** The chunks of a prefetch list, for chunks of {@code chunkSize}; empty for a list made for another size. */
-    static List<Integer> parseReads(byte[] bytes, int chunkSize) {
-        String[] lines = new String(bytes, StandardCharsets.US_ASCII).split("\n");
-        if (lines.length < 2 || !lines[0].equals(READS_MAGIC) || !lines[1].equals("chunk-size " + chunkSize)) {
-            return List.of();
-        }
-        List<Integer> chunks = new ArrayList<>();
-        for (int i = 2; i < lines.length; i++) {
-            chunks.add(Integer.parseInt(lines[i].strip()));
-        }
-        return chunks;
+        return LazyCollection.collect(this, inUse, releaseMount);
     }
 }

@@ -33,7 +33,7 @@ public final class LazyLocalizer implements ResourcesLocalizer {
     private final PluginContext plugins;
     private final Supplier<Map<String, String>> settings;
     private volatile boolean keepSpare;
-    private LazyLayers.Spare spare;
+    private Spares.Spare spare;
     private int spares;
 
     /** {@code settings}: every setting of the launcher, handed to each server it starts. */
@@ -53,7 +53,7 @@ public final class LazyLocalizer implements ResourcesLocalizer {
             return delegate.localize(resource);
         }
         LazyRequest request = new LazyRequest(resource, settings.get());
-        LazyLayers.Spare taken = takeSpare();
+        Spares.Spare taken = takeSpare();
         try {
             Path file = layers.serve(request, taken);
             return new LocalizedResource(resource, file, resource.contentDigest(), true);
@@ -78,8 +78,8 @@ public final class LazyLocalizer implements ResourcesLocalizer {
     }
 
     /** The spare, once it is ready (waiting for one still starting: it is ahead of a new process). */
-    private LazyLayers.Spare takeSpare() {
-        LazyLayers.Spare candidate;
+    private Spares.Spare takeSpare() {
+        Spares.Spare candidate;
         synchronized (this) {
             candidate = spare;
             spare = null;
@@ -90,32 +90,32 @@ public final class LazyLocalizer implements ResourcesLocalizer {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
         while (!candidate.ready()) {
             if (!candidate.process().isAlive() || System.nanoTime() > deadline) {
-                LazyLayers.stopSpare(candidate);
+                Spares.stop(candidate);
                 return null;
             }
             try {
                 Thread.sleep(2);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                LazyLayers.stopSpare(candidate);
+                Spares.stop(candidate);
                 return null;
             }
         }
         return candidate;
     }
 
-    private synchronized void giveBack(LazyLayers.Spare unused) {
+    private synchronized void giveBack(Spares.Spare unused) {
         if (spare == null) {
             spare = unused;
         } else {
-            LazyLayers.stopSpare(unused);
+            Spares.stop(unused);
         }
     }
 
     private synchronized void replenish(LazyRequest warmUp) {
         if (keepSpare && spare == null) {
             try {
-                spare = layers.startSpare(warmUp, ProcessHandle.current().pid(), ++spares);
+                spare = Spares.start(layers, warmUp, ProcessHandle.current().pid(), ++spares);
             } catch (java.io.IOException e) {
                 LOG.warn("Cannot start a spare lazy layer server: {}", e.getMessage());
             }
@@ -166,7 +166,7 @@ public final class LazyLocalizer implements ResourcesLocalizer {
     public void close() {
         synchronized (this) {
             if (spare != null) {
-                LazyLayers.stopSpare(spare);
+                Spares.stop(spare);
                 spare = null;
             }
         }

@@ -6,9 +6,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The loop devices of this node and their backing files, by the kernel's account in {@code /sys/block}. */
 final class Loops {
+    private static final Logger LOG = LoggerFactory.getLogger(Loops.class);
     private Loops() {
     }
 
@@ -28,5 +31,27 @@ final class Loops {
             }
         }
         return devices;
+    }
+
+    /**
+     * Moves the loop devices of a server that died (its FUSE file answers nothing now) to this one's file, and
+     * detaches the dead mount: containers on the layer read on.
+     */
+    static void adoptOrphans(Path dir, Path mine) throws IOException {
+        try (var entries = Files.list(dir)) {
+            for (Path other : entries.filter(p -> p.getFileName().toString().startsWith("mnt."))
+                    .filter(p -> !p.equals(mine)).toList()) {
+                for (String device : Loops.backedBy(other)) {
+                    LOG.info("Adopting {} from a server that is gone", device);
+                    Fuse.changeLoopBacking(device, mine.toString());
+                }
+                try {
+                    Fuse.detach(other.toString());
+                } catch (com.sun.jna.LastErrorException e) {
+                    // not mounted any more
+                }
+                Files.deleteIfExists(other);
+            }
+        }
     }
 }

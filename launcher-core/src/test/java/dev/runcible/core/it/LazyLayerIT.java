@@ -219,7 +219,7 @@ class LazyLayerIT {
                 "squashfs.lazy.fill-pause-millis", "60000"));
         Cli run = Cli.run(first, "run", "--rm", IMAGE, "--", "cat", "/data/small");
         assertThat(run.out()).as(run.err()).isEqualTo("a small file\n");
-        byte[] recorded = lazy().recordedReads(layer).orElseThrow();
+        byte[] recorded = dev.runcible.core.lazy.PrefetchLists.recordedReads(lazy().directory(), layer).orElseThrow();
         List<String> lines = List.of(new String(recorded, StandardCharsets.US_ASCII).split("\n"));
         assertThat(lines.get(0)).isEqualTo("runcible-prefetch 1");
         int listed = lines.size() - 2;

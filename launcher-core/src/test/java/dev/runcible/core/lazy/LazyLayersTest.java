@@ -19,14 +19,14 @@ class LazyLayersTest {
         LazyLayers layers = new LazyLayers(run);
         Digest layer = new Digest(Digest.SHA256, "a".repeat(64));
         Files.createDirectories(layers.directory());
-        LazyLayers.writeReads(LazyLayers.readsRecord(layers.directory(), layer), 1 << 20, List.of(5, 0, 17));
-        byte[] recorded = layers.recordedReads(layer).orElseThrow();
+        PrefetchLists.write(PrefetchLists.record(layers.directory(), layer), 1 << 20, List.of(5, 0, 17));
+        byte[] recorded = PrefetchLists.recordedReads(layers.directory(), layer).orElseThrow();
         assertThat(new String(recorded, StandardCharsets.US_ASCII))
                 .isEqualTo("runcible-prefetch 1\nchunk-size 1048576\n5\n0\n17\n");
-        assertThat(LazyLayers.parseReads(recorded, 1 << 20)).containsExactly(5, 0, 17);
-        assertThat(LazyLayers.parseReads(recorded, 1 << 18)).as("made for other chunks").isEmpty();
-        assertThat(LazyLayers.parseReads("junk".getBytes(StandardCharsets.US_ASCII), 1 << 20)).isEmpty();
-        assertThat(layers.recordedLayers()).containsExactly(layer);
+        assertThat(PrefetchLists.parse(recorded, 1 << 20)).containsExactly(5, 0, 17);
+        assertThat(PrefetchLists.parse(recorded, 1 << 18)).as("made for other chunks").isEmpty();
+        assertThat(PrefetchLists.parse("junk".getBytes(StandardCharsets.US_ASCII), 1 << 20)).isEmpty();
+        assertThat(PrefetchLists.recorded(layers.directory())).containsExactly(layer);
         assertThat(layers.progress()).as("no layer is being served").isEmpty();
     }
 

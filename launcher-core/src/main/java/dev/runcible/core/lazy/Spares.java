@@ -1,0 +1,81 @@
+package dev.runcible.core.lazy;
+
+import dev.runcible.core.ContainerRuntimeException;
+import dev.runcible.core.container.RunDirectory;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Spare layer servers ({@code RUN/lazy/spare-PID-N}), which a resident launcher keeps so that a lazy layer is
+ * served by a JVM that has loaded its plugins and reached its store already ({@link LazyLocalizer#keepSpare}).
+ */
+final class Spares {
+    private Spares() {
+    }
+
+    /** A spare server: its directory and process. */
+    record Spare(Path directory, ProcessHandle process) {
+        boolean ready() {
+            return Files.exists(directory.resolve(LazyLayers.READY)) && LazyLayers.running(process);
+        }
+    }
+
+    /**
+     * Starts a spare server for launcher process {@code launcherPid}, loading the plugins of {@code warmUp}'s
+     * settings and reaching the store of its layer; it is ready once it has written {@code ready}.
+     */
+    static Spare start(LazyLayers layers, LazyRequest warmUp, long launcherPid, int serial) throws IOException {
+        RunDirectory.createPrivateDirectory(layers.directory());
+        Path dir = RunDirectory.createPrivateDirectory(layers.directory().resolve(LazyLayers.SPARE_PREFIX
+                + launcherPid + "-" + serial));
+        warmUp.write(dir.resolve(LazyLayers.REQUEST));
+        Files.setPosixFilePermissions(dir.resolve(LazyLayers.REQUEST), RunDirectory.PRIVATE_FILE);
+        Process process = new ProcessBuilder(LazyLayers.command(LazyLayerServer.SPARE, dir.toString(),
+                Long.toString(launcherPid)))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(LazyLayers.LOG_FILE).toFile()))
+                .start();
+        Files.writeString(dir.resolve(LazyLayers.PID), process.pid() + "\n");
+        return new Spare(dir, process.toHandle());
+    }
+
+    /** Hands the layer (its directory made, its request in it) to a ready spare and waits until it serves it. */
+    static Path assign(Path dir, LazyRequest request, Spare spare) throws IOException, ContainerRuntimeException {
+        Files.writeString(dir.resolve(LazyLayers.PID), spare.process().pid() + "\n");
+        RunDirectory.writeAtomically(spare.directory().resolve(LazyLayers.ASSIGN), dir.toString().getBytes(
+                StandardCharsets.UTF_8));
+        Path ready = dir.resolve(LazyLayers.READY);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LazyLayers.START_SECONDS);
+        while (!Files.exists(ready)) {
+            if (!LazyLayers.running(spare.process()) || System.nanoTime() > deadline) {
+                spare.process().destroyForcibly();
+                throw new ContainerRuntimeException("The spare server given lazy layer "
+                        + request.layer().digest().shortHex() + " did not serve it (see " + spare.directory()
+                        .resolve(LazyLayers.LOG_FILE) + ")");
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ContainerRuntimeException("Interrupted while a spare server took a layer", e);
+            }
+        }
+        String answer = Files.readString(ready).strip();
+        if (!answer.startsWith(LazyLayerServer.READY)) {
+            throw new ContainerRuntimeException("The server of lazy layer " + request.layer().digest().shortHex()
+                    + " did not start: " + answer + " (see " + dir.resolve(LazyLayers.LOG_FILE) + ")");
+        }
+        return Path.of(answer.substring(LazyLayerServer.READY.length()));
+    }
+
+    /** Ends a spare server and removes its directory. */
+    static void stop(Spare spare) {
+        spare.process().destroy();
+        LazyLayers.remove(spare.directory());
+    }
+}
