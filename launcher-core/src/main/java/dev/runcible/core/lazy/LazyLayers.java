@@ -5,6 +5,7 @@ import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.container.RunDirectory;
 import dev.runcible.core.host.Executables;
 import dev.runcible.core.host.MountTable;
+import dev.runcible.core.host.ProcessIdentity;
 import dev.runcible.toolkit.FileLocks;
 import java.io.BufferedReader;
 import java.io.File;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * The layers of this node being served lazily, one server process each, under {@code RUN/lazy}:
  * <pre>
  *   RUN/lazy/HEX/request     what the server serves ({@link LazyRequest})
- *   RUN/lazy/HEX/pid         the server's pid
+ *   RUN/lazy/HEX/pid         the server's pid and start time ({@link ProcessIdentity})
  *   RUN/lazy/HEX/mnt.PID     the FUSE file the layer's loop device reads
  *   RUN/lazy/HEX/status      fetched bytes, chunks present, chunks, size; rewritten every second
  *   RUN/lazy/HEX/server.log  what the server logs
@@ -114,7 +115,7 @@ public final class LazyLayers {
     /** The mounted FUSE file of a live server of the layer. */
     private Optional<Path> running(Digest layer) {
         Path dir = directory.resolve(layer.hex());
-        Optional<ProcessHandle> server = server(dir);
+        Optional<ProcessIdentity> server = server(dir);
         if (server.isEmpty()) {
             return Optional.empty();
         }
@@ -123,21 +124,27 @@ public final class LazyLayers {
     }
 
     /**
-     * The live server process of a layer directory, by its pid file and its command line: a server of this
-     * directory's, started for the layer or as a spare.
+     * The live server process of a layer directory (or a spare's), by the pid and start time in its pid file: a
+     * recycled pid is not taken for it, and an exited server its parent has not reaped yet is not alive.
      */
-    Optional<ProcessHandle> server(Path dir) {
+    Optional<ProcessIdentity> server(Path dir) {
         try {
-            long pid = Long.parseLong(Files.readString(dir.resolve(PID)).strip());
-            // Read here, not through ProcessHandle.Info, which leaves out the arguments of a long command line.
-            byte[] commandLine = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            List<String> arguments = List.of(new String(commandLine, StandardCharsets.UTF_8).split("\0"));
-            boolean ours = arguments.contains(LazyLayerServer.class.getName())
-                    && arguments.stream().anyMatch(a -> a.startsWith(directory + "/"));
-            return ours ? ProcessHandle.of(pid).filter(LazyLayers::running) : Optional.empty();
-        } catch (IOException | NumberFormatException e) {
+            ProcessIdentity server = ProcessIdentity.parse(Files.readString(dir.resolve(PID)));
+            return server.isAlive() ? Optional.of(server) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
+    }
+
+    /** Sends a signal (TERM, or KILL when {@code force}) to a server process. */
+    static void signal(ProcessIdentity server, boolean force) {
+        ProcessHandle.of(server.pid()).ifPresent(process -> {
+            if (force) {
+                process.destroyForcibly();
+            } else {
+                process.destroy();
+            }
+        });
     }
 
     /** {@code setsid java ... LazyLayerServer ARGS}: a session of its own, the launcher's class path. */
@@ -166,7 +173,7 @@ public final class LazyLayers {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(LOG_FILE).toFile()))
                 .start();
-        Files.writeString(dir.resolve(PID), process.pid() + "\n");
+        Files.writeString(dir.resolve(PID), ProcessIdentity.of(process.pid()).format());
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8))) {
@@ -198,11 +205,10 @@ public final class LazyLayers {
         if (!Files.isDirectory(dir)) {
             return;
         }
-        server(dir).ifPresent(process -> {
-            process.destroy();
-            // Polled: onExit() of a process that is not a child polls far more slowly.
+        server(dir).ifPresent(server -> {
+            signal(server, false);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_SECONDS);
-            while (running(process) && System.nanoTime() < deadline) {
+            while (server.isAlive() && System.nanoTime() < deadline) {
                 try {
                     Thread.sleep(5);
                 } catch (InterruptedException e) {
@@ -210,25 +216,12 @@ public final class LazyLayers {
                     break;
                 }
             }
-            if (running(process)) {
+            if (server.isAlive()) {
                 LOG.warn("The server of lazy layer {} did not end on TERM; killing it", layer.shortHex());
-                process.destroyForcibly();
+                signal(server, true);
             }
         });
         remove(dir);
-    }
-
-    /**
-     * Whether a process still runs: an exited one that its parent (init, once its launcher is gone) has not reaped
-     * yet is a zombie, which {@link ProcessHandle#isAlive} counts as alive.
-     */
-    static boolean running(ProcessHandle process) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
     }
 
     /** Detaches whatever FUSE files are left in a server's directory and deletes it. */

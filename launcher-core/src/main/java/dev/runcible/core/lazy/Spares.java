@@ -2,6 +2,7 @@ package dev.runcible.core.lazy;
 
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.container.RunDirectory;
+import dev.runcible.core.host.ProcessIdentity;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,9 +19,9 @@ final class Spares {
     }
 
     /** A spare server: its directory and process. */
-    record Spare(Path directory, ProcessHandle process) {
+    record Spare(Path directory, ProcessIdentity process) {
         boolean ready() {
-            return Files.exists(directory.resolve(LazyLayers.READY)) && LazyLayers.running(process);
+            return Files.exists(directory.resolve(LazyLayers.READY)) && process.isAlive();
         }
     }
 
@@ -40,20 +41,21 @@ final class Spares {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(LazyLayers.LOG_FILE).toFile()))
                 .start();
-        Files.writeString(dir.resolve(LazyLayers.PID), process.pid() + "\n");
-        return new Spare(dir, process.toHandle());
+        ProcessIdentity identity = ProcessIdentity.of(process.pid());
+        Files.writeString(dir.resolve(LazyLayers.PID), identity.format());
+        return new Spare(dir, identity);
     }
 
     /** Hands the layer (its directory made, its request in it) to a ready spare and waits until it serves it. */
     static Path assign(Path dir, LazyRequest request, Spare spare) throws IOException, ContainerRuntimeException {
-        Files.writeString(dir.resolve(LazyLayers.PID), spare.process().pid() + "\n");
+        Files.writeString(dir.resolve(LazyLayers.PID), spare.process().format());
         RunDirectory.writeAtomically(spare.directory().resolve(LazyLayers.ASSIGN), dir.toString().getBytes(
                 StandardCharsets.UTF_8));
         Path ready = dir.resolve(LazyLayers.READY);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LazyLayers.START_SECONDS);
         while (!Files.exists(ready)) {
-            if (!LazyLayers.running(spare.process()) || System.nanoTime() > deadline) {
-                spare.process().destroyForcibly();
+            if (!spare.process().isAlive() || System.nanoTime() > deadline) {
+                LazyLayers.signal(spare.process(), true);
                 throw new ContainerRuntimeException("The spare server given lazy layer "
                         + request.layer().digest().shortHex() + " did not serve it (see " + spare.directory()
                         .resolve(LazyLayers.LOG_FILE) + ")");
@@ -75,7 +77,7 @@ final class Spares {
 
     /** Ends a spare server and removes its directory. */
     static void stop(Spare spare) {
-        spare.process().destroy();
+        LazyLayers.signal(spare.process(), false);
         LazyLayers.remove(spare.directory());
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runcible.api.Digest;
 import dev.runcible.core.host.MountTable;
+import dev.runcible.core.host.ProcessIdentity;
 import dev.runcible.core.lazy.LazyLayers;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -84,7 +85,7 @@ class LazyLayerIT {
     private static long serverPid() throws Exception {
         Path pid = lazy().directory().resolve(layer.hex()).resolve("pid");
         await("the layer's server recorded", () -> Files.exists(pid), Duration.ofSeconds(10));
-        return Long.parseLong(Files.readString(lazy().directory().resolve(layer.hex()).resolve("pid")).strip());
+        return ProcessIdentity.parse(Files.readString(pid)).pid();
     }
 
     private static void assertNoServerLeft() throws Exception {
@@ -285,7 +286,7 @@ class LazyLayerIT {
                 spareDir = dirs.filter(p -> p.getFileName().toString().startsWith("spare-")).findFirst().orElseThrow();
             }
             await("the spare ready", () -> Files.exists(spareDir.resolve("ready")), Duration.ofSeconds(30));
-            long spare = Long.parseLong(Files.readString(spareDir.resolve("pid")).strip());
+            long spare = ProcessIdentity.parse(Files.readString(spareDir.resolve("pid"))).pid();
             runcible.pull(image);
             assertThat(serverPid()).as("the spare serves the layer").isEqualTo(spare);
             await("a new spare", () -> servers().size() == 2, Duration.ofSeconds(30));
