@@ -1,6 +1,5 @@
 package dev.runcible.core.lazy;
 
-import dev.runcible.api.Digest;
 import dev.runcible.api.ResourceFetcher;
 import dev.runcible.store.ChunkList;
 import java.io.IOException;
@@ -8,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -248,22 +246,6 @@ final class LazyFile implements FuseFile.Source {
 
     boolean complete() {
         return present.get() == chunks.chunks();
-    }
-
-    /** Hashes the whole local file: it must be the file the chunk list describes. */
-    Digest digest() throws IOException {
-        MessageDigest sha = Digest.newSha256();
-        ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-        for (long at = 0; at < chunks.size(); ) {
-            buffer.clear();
-            int n = file.read(buffer, at);
-            if (n < 0) {
-                throw new IOException("the local copy of " + layer + " ends at " + at);
-            }
-            sha.update(buffer.array(), 0, n);
-            at += n;
-        }
-        return new Digest(Digest.SHA256, java.util.HexFormat.of().formatHex(sha.digest()));
     }
 
     long fetchedBytes() {

@@ -123,7 +123,7 @@ public final class LazyLayerServer {
             LOG.debug("warming up on {}: {}", sample.location(), e.getMessage());
         }
         // Every chunk is hashed before it is served: SHA-256 runs at its intrinsic speed only once compiled.
-        java.security.MessageDigest sha = dev.runcible.api.Digest.newSha256();
+        java.security.MessageDigest sha = Digest.newSha256();
         byte[] block = new byte[1 << 20];
         for (int i = 0; i < 48; i++) {
             sha.update(block);
@@ -188,9 +188,7 @@ public final class LazyLayerServer {
             deleteQuietly(mountPoint);
         }));
         Loops.adoptOrphans(dir, mountPoint);
-        LOG.info("Serving {} at {}, {} ms after the JVM started", layer.digest().shortHex(), mountPoint,
-                java.time.Duration.between(ProcessHandle.current().info().startInstant().orElse(
-                        java.time.Instant.now()), java.time.Instant.now()).toMillis());
+        LOG.info("Serving {} at {}", layer.digest().shortHex(), mountPoint);
         ready.accept(READY + mountPoint);
         Thread status = new Thread(() -> reportStatus(dir, file, chunks), "status");
         status.setDaemon(true);
@@ -203,7 +201,7 @@ public final class LazyLayerServer {
             fuse.awaitUnmounted();
             return;
         }
-        Digest whole = file.digest();
+        Digest whole = Digest.of(partial.file());
         if (!whole.equals(chunks.fileDigest())) {
             throw new InvalidImageException("The completed " + layer.digest().shortHex() + " hashes to " + whole
                     + ", not " + chunks.fileDigest());
