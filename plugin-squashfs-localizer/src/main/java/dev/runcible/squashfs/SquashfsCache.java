@@ -115,7 +115,7 @@ final class SquashfsCache implements ResourcesLocalizer {
 
     private LocalizedResource find(OciResource resource) throws RuncibleException {
         Path target = pathOf(resource);
-        if (Files.exists(target) && !sources.changed(resource, target)) {
+        if (current(resource, target)) {
             touch(target);
             return cached(resource, target);
         }
@@ -155,7 +155,7 @@ final class SquashfsCache implements ResourcesLocalizer {
             Files.createDirectories(lockFile.getParent());
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock ignored = FileLocks.exclusive(channel)) {
-                if (Files.exists(target) && !sources.changed(resource, target)) {
+                if (current(resource, target)) {
                     return cached(resource, target); // another process fetched it meanwhile
                 }
                 return fetch(resource, target);
@@ -282,7 +282,11 @@ final class SquashfsCache implements ResourcesLocalizer {
 
     @Override
     public boolean holds(OciResource resource) throws RuncibleException {
-        Path target = pathOf(resource);
+        return current(resource, pathOf(resource));
+    }
+
+    /** Whether the cache has the resource at {@code target}, and its store file has not changed since. */
+    private boolean current(OciResource resource, Path target) throws RuncibleException {
         return Files.exists(target) && !sources.changed(resource, target);
     }
 

@@ -100,7 +100,7 @@ public final class ChunkList {
     /** The configured chunk size ({@value #CHUNK_SIZE_KEY}); a bad value is reported as a configuration problem. */
     public static int configuredSize(dev.runcible.api.PluginConfig config) {
         long size = config.bytes(CHUNK_SIZE_KEY, DEFAULT_CHUNK_SIZE);
-        if (size < MIN_CHUNK_SIZE || size > MAX_CHUNK_SIZE || Long.bitCount(size) != 1) {
+        if (!isValidSize(size)) {
             config.problem(CHUNK_SIZE_KEY, "must be a power of two from 64k to 64m, such as 1m; got " + size
                     + " bytes");
             return DEFAULT_CHUNK_SIZE;
@@ -115,8 +115,13 @@ public final class ChunkList {
         return line.substring(name.length() + 1);
     }
 
+    /** Whether chunks may be {@code size} bytes: a power of two from 64k to 64m. */
+    public static boolean isValidSize(long size) {
+        return size >= MIN_CHUNK_SIZE && size <= MAX_CHUNK_SIZE && Long.bitCount(size) == 1;
+    }
+
     private static void checkChunkSize(int chunkSize) {
-        if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE || Integer.bitCount(chunkSize) != 1) {
+        if (!isValidSize(chunkSize)) {
             throw new IllegalArgumentException("chunk size " + chunkSize + " is not a power of two from "
                     + MIN_CHUNK_SIZE + " to " + MAX_CHUNK_SIZE);
         }
@@ -177,6 +182,6 @@ public final class ChunkList {
 
     /** The record that checks a chunk list's own bytes, in sha256sum format. */
     public static String record(byte[] chunkList, String fileName) {
-        return Digest.of(chunkList).hex() + "  " + fileName + "\n";
+        return StoreLayout.digestRecord(Digest.of(chunkList), fileName);
     }
 }

@@ -39,6 +39,11 @@ public final class StoreLayout {
         return layer(digest) + SQUASHFS_DIGEST_SUFFIX;
     }
 
+    /** A line of a sha256sum-format record: {@code sha256sum -c} checks {@code fileName} against it. */
+    public static String digestRecord(Digest digest, String fileName) {
+        return digest.hex() + "  " + fileName + "\n";
+    }
+
     /** The sha256 of each chunk of a layer's squashfs file ({@link ChunkList}), for fetching parts of it. */
     public static String layerChunks(Digest digest) {
         return layer(digest) + ".chunks";

@@ -69,7 +69,7 @@ public final class StoreWriter implements ImageStore {
             throw store.failure(e, "write layer " + store.describe(target));
         }
         if (wrote) {
-            String record = squashfsDigest.hex() + "  " + StoreLayout.fileName(target) + "\n";
+            String record = StoreLayout.digestRecord(squashfsDigest, StoreLayout.fileName(target));
             publish(StoreLayout.layerDigest(layer), record.getBytes(StandardCharsets.US_ASCII));
             try (InputStream in = Files.newInputStream(squashfs)) {
                 publishChunks(layer, ChunkList.compute(in, Files.size(squashfs), chunkSize));
@@ -121,7 +121,7 @@ public final class StoreWriter implements ImageStore {
                     continue;
                 }
                 if (recorded.isEmpty()) {
-                    publish(StoreLayout.layerDigest(layer), (chunks.fileDigest().hex() + "  " + name + "\n")
+                    publish(StoreLayout.layerDigest(layer), StoreLayout.digestRecord(chunks.fileDigest(), name)
                             .getBytes(StandardCharsets.US_ASCII));
                 }
                 publishChunks(layer, chunks);

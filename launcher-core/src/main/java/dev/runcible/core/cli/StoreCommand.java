@@ -38,7 +38,7 @@ final class StoreCommand {
         public Integer call() throws Exception {
             Main main = store.main;
             long size = Sizes.parse(chunkSize);
-            if (size < ChunkList.MIN_CHUNK_SIZE || size > ChunkList.MAX_CHUNK_SIZE || Long.bitCount(size) != 1) {
+            if (!ChunkList.isValidSize(size)) {
                 throw new dev.runcible.core.InvalidRequestException("Invalid --chunk-size '" + chunkSize
                         + "': give a power of two from 64k to 64m, such as 1m");
             }
