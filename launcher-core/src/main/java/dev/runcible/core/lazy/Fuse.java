@@ -28,6 +28,7 @@ final class Fuse {
     static final int MNT_DETACH = 2;
     /** linux/loop.h: replace the backing file of a read-only loop device with one of the same size. */
     static final long LOOP_CHANGE_FD = 0x4C06;
+    private static final int PRIO_PROCESS = 0;
 
     /** The calls used here; each throws {@link LastErrorException} with errno on failure. */
     interface LibC extends Library {
@@ -44,6 +45,8 @@ final class Fuse {
         int umount2(String target, int flags) throws LastErrorException;
 
         int ioctl(int fd, NativeLong request, NativeLong argument) throws LastErrorException;
+
+        int setpriority(int which, int who, int priority) throws LastErrorException;
     }
 
     /**
@@ -113,6 +116,34 @@ final class Fuse {
     /** Detaches a mount now; the kernel finishes it once nothing uses it. */
     static void detach(String target) {
         libc().umount2(target, MNT_DETACH);
+    }
+
+    /**
+     * Gives every thread of this process the nice value {@code nice}: on Linux a nice value is a thread's, and
+     * setpriority(2) for a process id changes only that one thread. A thread started later inherits its starter's.
+     * Lowering it (to 0 from 19) needs CAP_SYS_NICE, which a server (root) has.
+     */
+    static void renice(int nice) {
+        for (int pass = 0; pass < 2; pass++) { // again for a thread started by one not reniced yet
+            java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+            for (java.io.File task : tasks == null ? new java.io.File[0] : tasks) {
+                try {
+                    libc().setpriority(PRIO_PROCESS, Integer.parseInt(task.getName()), nice);
+                } catch (LastErrorException | NumberFormatException e) {
+                    // a thread that ended meanwhile
+                }
+            }
+        }
+    }
+
+    /** Gives the calling thread the nice value {@code nice}; a thread it starts inherits it. */
+    static void reniceThisThread(int nice) {
+        try {
+            String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).toString();
+            libc().setpriority(PRIO_PROCESS, Integer.parseInt(self.substring(self.lastIndexOf('/') + 1)), nice);
+        } catch (java.io.IOException | RuntimeException e) {
+            // stays at its priority
+        }
     }
 
     /** Points the read-only loop device {@code device} at {@code file}, which has its backing file's size. */

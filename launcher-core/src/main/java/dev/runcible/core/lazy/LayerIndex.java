@@ -11,24 +11,88 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** What a store keeps beside a layer for lazy starts, read through the layer's fetcher: chunk and prefetch lists. */
 final class LayerIndex {
     private static final Logger LOG = LoggerFactory.getLogger(LayerIndex.class);
+    private static final int MAX_LIST = 64 << 20;
+    private static final int MAX_RECORD = 4096;
+    private static final int MAX_PREFETCH = 16 << 20;
 
     private LayerIndex() {
     }
 
+    /** What a server needs from the store before it serves a layer; the prefetch list may still be on its way. */
+    record Opened(ChunkList chunks, ResourceFetcher.RandomAccess store, CompletableFuture<List<Integer>> prefetch) {
+    }
+
     /**
-     * The layer's chunk list, read from the store and checked against its record, its layer's digest record and
-     * the store file's size. Without a sound list nothing is served: no byte would be checked.
+     * Reads the chunk list, its record and the prefetch list and opens the layer for reads at positions, all at
+     * once: each is a round trip to the store (two to a NameNode for the open), and the container's start waits
+     * for the first three.
      */
-    static ChunkList chunkList(ResourceFetcher fetcher, OciResource layer) throws RuncibleException, IOException {
+    static Opened open(ResourceFetcher fetcher, OciResource layer, Executor executor)
+            throws RuncibleException, IOException {
         URI listUri = URI.create(layer.location() + ".chunks");
-        byte[] list = readSmall(fetcher, listUri, 64 << 20);
-        byte[] record = readSmall(fetcher, URI.create(listUri + ".sha256"), 4096);
+        CompletableFuture<byte[]> list = async(() -> readSmall(fetcher, listUri, MAX_LIST), executor);
+        CompletableFuture<byte[]> record = async(() -> readSmall(fetcher, URI.create(listUri + ".sha256"),
+                MAX_RECORD), executor);
+        URI prefetchUri = URI.create(layer.location() + ".prefetch");
+        CompletableFuture<byte[]> prefetch = async(() -> readSmall(fetcher, prefetchUri, MAX_PREFETCH), executor);
+        ResourceFetcher.RandomAccess store = fetcher.openRandomAccess(layer.location()).orElseThrow(() ->
+                new InvalidImageException("The store of " + layer.location() + " cannot serve byte ranges"));
+        try {
+            ChunkList chunks = checked(layer, listUri, join(list), join(record));
+            if (store.size() != chunks.size()) {
+                throw new InvalidImageException(layer.location() + " has " + store.size() + " bytes, its chunk "
+                        + "list " + chunks.size() + ": the layer changed after it was indexed; run 'runcible store "
+                        + "index' again");
+            }
+            return new Opened(chunks, store, prefetch.handle((bytes, failure) -> {
+                if (failure != null) {
+                    LOG.debug("no prefetch list at {}: {}", prefetchUri, failure.getMessage());
+                    return List.of();
+                }
+                return PrefetchLists.parse(bytes, chunks.chunkSize());
+            }));
+        } catch (RuncibleException | IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private interface Read {
+        byte[] read() throws RuncibleException, IOException;
+    }
+
+    private static CompletableFuture<byte[]> async(Read read, Executor executor) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return read.read();
+            } catch (RuncibleException | IOException e) {
+                throw new CompletionException(e);
+            }
+        }, executor);
+    }
+
+    private static byte[] join(CompletableFuture<byte[]> read) throws RuncibleException, IOException {
+        try {
+            return read.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuncibleException r) {
+                throw r;
+            }
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+    }
+
+    private static ChunkList checked(OciResource layer, URI listUri, byte[] list, byte[] record)
+            throws RuncibleException {
         String expected = new String(record, StandardCharsets.US_ASCII).strip().split("\\s+", 2)[0];
         if (!Digest.of(list).hex().equals(expected)) {
             throw new InvalidImageException("Chunk list " + listUri + " does not match its record " + listUri
@@ -50,17 +114,6 @@ final class LayerIndex {
                 throw new InvalidImageException(location + " is larger than " + limit + " bytes");
             }
             return bytes;
-        }
-    }
-
-    /** The store's prefetch list for the layer, or none; a list for other chunk sizes is ignored. */
-    static List<Integer> prefetchList(ResourceFetcher fetcher, OciResource layer, ChunkList chunks) {
-        URI location = URI.create(layer.location() + ".prefetch");
-        try {
-            return PrefetchLists.parse(readSmall(fetcher, location, 16 << 20), chunks.chunkSize());
-        } catch (RuncibleException | IOException | RuntimeException e) {
-            LOG.debug("no prefetch list at {}: {}", location, e.getMessage());
-            return List.of();
         }
     }
 }

@@ -10,14 +10,16 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,12 +35,14 @@ final class LazyFile implements FuseFile.Source {
     private static final int MISSING = 0;
     private static final int PRESENT = 1;
     private static final int DAMAGED = 2;
+    /** How many read ends are remembered; a read that continues none of them is not part of a sequence. */
+    private static final int RECENT_ENDS = 64;
 
     private final String layer;
     private final ChunkList chunks;
-    private final ResourceFetcher.RandomAccess store;
+    private final VerifiedFetch verified;
     private final FileChannel file;
-    private final ExecutorService fetchers;
+    private final Executor fetchers;
     private final long timeoutMillis;
     private final AtomicIntegerArray states;
     private final ConcurrentHashMap<Integer, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
@@ -46,17 +50,25 @@ final class LazyFile implements FuseFile.Source {
     private final AtomicLong fetchedBytes = new AtomicLong();
     private final AtomicInteger demandReads = new AtomicInteger();
     private volatile long lastDemandNanos = System.nanoTime();
-    private final List<Integer> demandOrder = new ArrayList<>();
+    private final AtomicIntegerArray wasRead;
+    private final List<Integer> readOrder = new ArrayList<>();
+    /** Where the last reads ended, a ring: a read that starts at one of them continues it. */
+    private final AtomicLongArray recentEnds = new AtomicLongArray(RECENT_ENDS);
+    private final AtomicInteger nextEnd = new AtomicInteger();
 
     LazyFile(String layer, ChunkList chunks, ResourceFetcher.RandomAccess store, Path partial,
-            ExecutorService fetchers, long timeoutMillis) throws IOException {
+            Executor fetchers, long timeoutMillis) throws IOException {
         this.layer = layer;
         this.chunks = chunks;
-        this.store = store;
         this.fetchers = fetchers;
         this.timeoutMillis = timeoutMillis;
         this.states = new AtomicIntegerArray(chunks.chunks());
+        this.wasRead = new AtomicIntegerArray(chunks.chunks());
+        for (int i = 0; i < RECENT_ENDS; i++) {
+            recentEnds.set(i, -1);
+        }
         this.file = FileChannel.open(partial, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        this.verified = new VerifiedFetch(layer, chunks, store, timeoutMillis);
     }
 
     @Override
@@ -64,7 +76,10 @@ final class LazyFile implements FuseFile.Source {
         return chunks.size();
     }
 
-    /** Serves a read: fetches the chunks it spans that are missing, then reads them from the local file. */
+    /**
+     * Serves a read: fetches the chunks it spans that are missing, on this thread, then reads them from the local
+     * file. A read that continues a run of present chunks has the next chunk fetched in the background.
+     */
     @Override
     public void read(long position, ByteBuffer target) throws IOException {
         int length = target.remaining();
@@ -74,8 +89,16 @@ final class LazyFile implements FuseFile.Source {
         int first = (int) (position / chunks.chunkSize());
         int last = (int) ((position + length - 1) / chunks.chunkSize());
         for (int chunk = first; chunk <= last; chunk++) {
+            if (wasRead.compareAndSet(chunk, 0, 1)) {
+                synchronized (readOrder) {
+                    readOrder.add(chunk);
+                }
+            }
             demand(chunk);
         }
+        boolean sequential = continues(position);
+        recentEnds.set(Math.floorMod(nextEnd.getAndIncrement(), RECENT_ENDS), position + length);
+        readAhead(last, sequential && (position + length - 1) % chunks.chunkSize() >= chunks.chunkSize() / 2);
         long at = position;
         while (target.hasRemaining()) {
             int n = file.read(target, at);
@@ -86,18 +109,52 @@ final class LazyFile implements FuseFile.Source {
         }
     }
 
+    private boolean continues(long position) {
+        for (int i = 0; i < RECENT_ENDS; i++) {
+            if (recentEnds.get(i) == position) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Fetches the chunk after {@code chunk} in the background when a file is being read front to back (a shared
+     * library, a jar): when the chunk before it is present too, or when this read continues the one before it and
+     * has reached the second half of its chunk. The next chunk is then fetched or on its way when the reader gets
+     * there. A lone read starts nothing, so a container reading here and there costs no more than its reads.
+     */
+    private void readAhead(int chunk, boolean streaming) {
+        int next = chunk + 1;
+        if (next < chunks.chunks() && states.get(next) == MISSING && states.get(chunk) == PRESENT
+                && (streaming || chunk > 0 && states.get(chunk - 1) == PRESENT)) {
+            fetch(next);
+        }
+    }
+
+    /**
+     * Fetches a missing chunk on the calling thread, the one a container's read waits on: no hand-over to another
+     * thread and back, which on a node busy starting the container cost milliseconds each way. A chunk already on
+     * its way (read ahead, prefetched, another read's) is waited for, within the fetch timeout.
+     */
     private void demand(int chunk) throws IOException {
         if (states.get(chunk) == PRESENT) {
             return;
         }
         demandReads.incrementAndGet();
         try {
-            CompletableFuture<Void> fetch = fetch(chunk, true);
-            fetch.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            CompletableFuture<Void> running = inFlight.putIfAbsent(chunk, mine);
+            if (running == null) {
+                run(chunk, mine);
+                mine.join();
+                return;
+            }
+            running.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             throw new IOException("chunk " + chunk + " of " + layer + " was not fetched within " + timeoutMillis
                     + " ms");
-        } catch (ExecutionException e) {
+        } catch (CompletionException | ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -108,8 +165,8 @@ final class LazyFile implements FuseFile.Source {
         }
     }
 
-    /** The running or a new fetch of a chunk; one at a time per chunk. */
-    CompletableFuture<Void> fetch(int chunk, boolean demanded) {
+    /** The running or a new background fetch of a chunk; one at a time per chunk. */
+    CompletableFuture<Void> fetch(int chunk) {
         if (states.get(chunk) == PRESENT) {
             return CompletableFuture.completedFuture(null);
         }
@@ -118,22 +175,20 @@ final class LazyFile implements FuseFile.Source {
         if (running != null) {
             return running;
         }
-        if (demanded) {
-            synchronized (demandOrder) {
-                demandOrder.add(chunk);
-            }
-        }
-        fetchers.execute(() -> {
-            try {
-                fetchNow(chunk);
-                mine.complete(null);
-            } catch (IOException | RuntimeException e) {
-                mine.completeExceptionally(e);
-            } finally {
-                inFlight.remove(chunk, mine);
-            }
-        });
+        fetchers.execute(() -> run(chunk, mine));
         return mine;
+    }
+
+    /** Fetches a chunk whose in-flight entry is {@code mine}, and completes it. */
+    private void run(int chunk, CompletableFuture<Void> mine) {
+        try {
+            fetchNow(chunk);
+            mine.complete(null);
+        } catch (IOException | RuntimeException e) {
+            mine.completeExceptionally(e);
+        } finally {
+            inFlight.remove(chunk, mine);
+        }
     }
 
     private void fetchNow(int chunk) throws IOException {
@@ -141,57 +196,26 @@ final class LazyFile implements FuseFile.Source {
             return;
         }
         if (states.get(chunk) == DAMAGED) {
-            throw damaged(chunk);
+            throw VerifiedFetch.damaged(chunk, layer);
         }
-        int length = chunks.length(chunk);
-        long offset = chunks.offset(chunk);
-        byte[] buffer = new byte[length];
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        long backoff = 50;
-        for (int mismatches = 0; ; ) {
+        byte[] buffer = VerifiedFetch.takeBuffer(chunks.chunkSize());
+        try {
             try {
-                store.readFully(offset, buffer, 0, length);
-            } catch (IOException e) {
-                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) > deadline) {
-                    throw new IOException("cannot fetch chunk " + chunk + " of " + layer + ": " + e.getMessage(), e);
-                }
-                LOG.debug("fetch of chunk {} failed, trying again: {}", chunk, e.toString());
-                sleep(backoff);
-                backoff = Math.min(backoff * 2, 1000);
-                continue;
-            }
-            if (chunks.matches(chunk, buffer, 0)) {
-                break;
-            }
-            if (++mismatches == 2) {
+                verified.fetch(chunk, buffer);
+            } catch (VerifiedFetch.DamagedChunkException e) {
                 states.set(chunk, DAMAGED);
-                LOG.error("Chunk {} of layer {} (bytes {} to {}) does not match its chunk list after two fetches: "
-                        + "the store's copy is damaged. Reads of it fail with EIO; import the image again",
-                        chunk, layer, offset, offset + length - 1);
-                throw damaged(chunk);
+                throw e;
             }
-            LOG.warn("Chunk {} of layer {} does not match its chunk list; fetching it once more", chunk, layer);
+            ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, chunks.length(chunk));
+            while (bytes.hasRemaining()) {
+                file.write(bytes, chunks.offset(chunk) + bytes.position());
+            }
+        } finally {
+            VerifiedFetch.giveBack(buffer);
         }
-        ByteBuffer bytes = ByteBuffer.wrap(buffer);
-        while (bytes.hasRemaining()) {
-            file.write(bytes, offset + bytes.position());
-        }
-        fetchedBytes.addAndGet(length);
+        fetchedBytes.addAndGet(chunks.length(chunk));
         if (states.compareAndSet(chunk, MISSING, PRESENT)) {
             present.incrementAndGet();
-        }
-    }
-
-    private IOException damaged(int chunk) {
-        return new IOException("chunk " + chunk + " of " + layer + " is damaged in the store");
-    }
-
-    private static void sleep(long millis) throws IOException {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
         }
     }
 
@@ -206,7 +230,7 @@ final class LazyFile implements FuseFile.Source {
                 continue;
             }
             slots.acquireUninterruptibly();
-            fetch(chunk, false).whenComplete((ok, failure) -> slots.release());
+            fetch(chunk).whenComplete((ok, failure) -> slots.release());
         }
         slots.acquireUninterruptibly(parallel);
     }
@@ -231,7 +255,7 @@ final class LazyFile implements FuseFile.Source {
                 first = false;
             }
             try {
-                fetch(chunk, false).get();
+                fetch(chunk).get();
             } catch (ExecutionException e) {
                 LOG.warn("Background fetch of chunk {} of {} failed: {}", chunk, layer, e.getCause().getMessage());
                 if (states.get(chunk) == DAMAGED) {
@@ -256,10 +280,10 @@ final class LazyFile implements FuseFile.Source {
         return present.get();
     }
 
-    /** The chunks containers asked for before they were fetched, in the order they asked. */
-    List<Integer> demandOrder() {
-        synchronized (demandOrder) {
-            return List.copyOf(demandOrder);
+    /** The chunks containers have read, in the order they first read them. */
+    List<Integer> readOrder() {
+        synchronized (readOrder) {
+            return List.copyOf(readOrder);
         }
     }
 

@@ -15,7 +15,6 @@ import dev.runcible.store.ChunkList;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +38,7 @@ public final class LazyLayerServer {
     private static final Logger LOG = LoggerFactory.getLogger(LazyLayerServer.class);
     static final int FUSE_THREADS = 8;
     static final int PREFETCH_PARALLEL = 4;
+    static final int BACKGROUND_NICE = 10;
     static final String READY = "ready ";
     static final String SPARE = "--spare";
 
@@ -110,25 +111,10 @@ public final class LazyLayerServer {
         Loaded loaded = Loaded.of(warmUp);
         OciResource sample = warmUp.layer();
         try {
-            // Reaching the store: the client's classes loaded, its connection made, its read path compiled.
-            ResourceFetcher fetcher = loaded.plugins().fetcher(sample.location().getScheme());
-            LayerIndex.readSmall(fetcher, URI.create(sample.location() + ".chunks.sha256"), 4096);
-            try (ResourceFetcher.RandomAccess store = fetcher.openRandomAccess(sample.location()).orElseThrow()) {
-                byte[] chunk = new byte[(int) Math.min(store.size(), ChunkList.DEFAULT_CHUNK_SIZE)];
-                for (int i = 0; i < 8; i++) {
-                    store.readFully(0, chunk, 0, chunk.length);
-                }
-            }
-        } catch (RuncibleException | IOException | RuntimeException e) {
-            LOG.debug("warming up on {}: {}", sample.location(), e.getMessage());
+            SpareWarmUp.run(loaded.plugins().fetcher(sample.location().getScheme()), sample, spareDir);
+        } catch (RuncibleException e) {
+            LOG.debug("no fetcher for {}: {}", sample.location(), e.getMessage());
         }
-        // Every chunk is hashed before it is served: SHA-256 runs at its intrinsic speed only once compiled.
-        java.security.MessageDigest sha = Digest.newSha256();
-        byte[] block = new byte[1 << 20];
-        for (int i = 0; i < 48; i++) {
-            sha.update(block);
-        }
-        sha.digest();
         RunDirectory.writeAtomically(spareDir.resolve(LazyLayers.READY), new byte[0]);
         Path assign = spareDir.resolve(LazyLayers.ASSIGN);
         for (long checks = 0; !Files.exists(assign); checks++) {
@@ -139,6 +125,7 @@ public final class LazyLayerServer {
             }
         }
         Path dir = Path.of(Files.readString(assign).strip());
+        Fuse.renice(0); // a container waits on it now
         LazyLayers.remove(spareDir);
         Path readyFile = dir.resolve(LazyLayers.READY);
         run(dir, loaded.with(LazyRequest.read(dir.resolve(LazyLayers.REQUEST))), line -> {
@@ -156,32 +143,29 @@ public final class LazyLayerServer {
         OciResource layer = loaded.request().layer();
         ResourceFetcher fetcher = loaded.plugins().fetcher(layer.location().getScheme());
         ResourcesLocalizer localizer = loaded.localizer();
-        ChunkList chunks = LayerIndex.chunkList(fetcher, layer);
-        ResourceFetcher.RandomAccess store = fetcher.openRandomAccess(layer.location()).orElseThrow(() ->
-                new InvalidImageException("The store of " + layer.location() + " cannot serve byte ranges"));
-        if (store.size() != chunks.size()) {
-            throw new InvalidImageException(layer.location() + " has " + store.size() + " bytes, its chunk list "
-                    + chunks.size() + ": the layer changed after it was indexed; run 'runcible store index' again");
-        }
+        ExecutorService fetchers = Executors.newCachedThreadPool(background("fetch"));
+        LayerIndex.Opened opened = LayerIndex.open(fetcher, layer, fetchers);
+        ChunkList chunks = opened.chunks();
+        ResourceFetcher.RandomAccess store = opened.store();
         ResourcesLocalizer.PartialLayer partial = localizer.partial(layer).orElseThrow(() ->
                 new InvalidImageException("The localizer '" + core.localizer() + "' keeps no partial layers"));
         try (RandomAccessFile sparse = new RandomAccessFile(partial.file().toFile(), "rw")) {
             sparse.setLength(chunks.size());
         }
-        ExecutorService fetchers = Executors.newCachedThreadPool(daemon("fetch"));
         LazyFile file = new LazyFile(layer.digest().shortHex(), chunks, store, partial.file(), fetchers,
                 lazy.fetchTimeoutMillis());
+        // What the launcher's mount reads first: the superblock, and the tables at the end of the image.
+        file.fetch(0);
+        file.fetch(chunks.chunks() - 1);
         Path mountPoint = dir.resolve("mnt." + ProcessHandle.current().pid());
         Files.deleteIfExists(mountPoint);
         Files.createFile(mountPoint);
         FuseFile fuse = FuseFile.mount(mountPoint, file, FUSE_THREADS);
         boolean[] published = {false};
-        Path recorded = PrefetchLists.record(dir.getParent(), layer.digest());
-        List<Integer> prefetch = LayerIndex.prefetchList(fetcher, layer, chunks);
-        Runnable record = recorder(prefetch.isEmpty() && !Files.exists(recorded), recorded, file, chunks);
+        AtomicReference<Runnable> record = new AtomicReference<>(() -> { });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             fuse.close();
-            record.run();
+            record.get().run();
             if (!published[0]) {
                 partial.discard();
             }
@@ -194,8 +178,20 @@ public final class LazyLayerServer {
         status.setDaemon(true);
         status.start();
 
+        Path recorded = PrefetchLists.record(dir.getParent(), layer.digest());
+        List<Integer> prefetch = opened.prefetch().join();
+        record.set(recorder(prefetch.isEmpty() && !Files.exists(recorded), recorded, file, chunks));
+        file.prefetch(tables(file, chunks), SquashfsTables.MAX_CHUNKS); // all at once, ahead of the list
         file.prefetch(prefetch, PREFETCH_PARALLEL);
-        if (!file.fill(lazy.fillPauseMillis(), record)) {
+        Runnable filling = () -> {
+            record.get().run();
+            try {
+                RunDirectory.writeAtomically(dir.resolve(LazyLayers.FILLING), new byte[0]);
+            } catch (IOException e) {
+                LOG.debug("cannot mark the fill's start: {}", e.getMessage());
+            }
+        };
+        if (!file.fill(lazy.fillPauseMillis(), filling)) {
             LOG.error("Layer {} cannot be completed; serving what it has until its mount is released",
                     layer.digest());
             fuse.awaitUnmounted();
@@ -230,6 +226,21 @@ public final class LazyLayerServer {
     }
 
     /**
+     * The chunks of the squashfs tables, which the mount and every path lookup read (found from the superblock,
+     * read first); none when the layer is not squashfs 4 after all.
+     */
+    private static List<Integer> tables(LazyFile file, ChunkList chunks) {
+        java.nio.ByteBuffer superblock = java.nio.ByteBuffer.allocate(SquashfsTables.SUPERBLOCK);
+        try {
+            file.read(0, superblock);
+        } catch (IOException e) {
+            LOG.debug("cannot read the superblock: {}", e.getMessage()); // the container's reads will say more
+            return List.of();
+        }
+        return SquashfsTables.chunks(superblock.flip(), chunks.chunkSize(), chunks.chunks());
+    }
+
+    /**
      * Writes, once, the chunks containers read before the background fill began (their start-up), in order: the
      * first lazy start of a layer on a node records them, unless the store has a prefetch list already. Called
      * when the fill begins, and at exit if it never did.
@@ -237,9 +248,9 @@ public final class LazyLayerServer {
     private static Runnable recorder(boolean recording, Path recorded, LazyFile file, ChunkList chunks) {
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean(!recording);
         return () -> {
-            if (done.compareAndSet(false, true) && !file.demandOrder().isEmpty()) {
+            if (done.compareAndSet(false, true) && !file.readOrder().isEmpty()) {
                 try {
-                    PrefetchLists.write(recorded, chunks.chunkSize(), file.demandOrder());
+                    PrefetchLists.write(recorded, chunks.chunkSize(), file.readOrder());
                 } catch (IOException e) {
                     LOG.warn("Cannot record the reads of the layer's start in {}: {}", recorded, e.getMessage());
                 }
@@ -262,9 +273,17 @@ public final class LazyLayerServer {
         }
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
+    /**
+     * Threads for the fetches no read waits on yet (the prefetch list, chunks read ahead, the fill): below normal
+     * priority, so that on a busy node the container they are fetched for, and its launcher, run first. A read that
+     * needs a chunk fetches it on its own thread, at normal priority.
+     */
+    private static java.util.concurrent.ThreadFactory background(String name) {
         return task -> {
-            Thread thread = new Thread(task, name);
+            Thread thread = new Thread(() -> {
+                Fuse.reniceThisThread(BACKGROUND_NICE);
+                task.run();
+            }, name);
             thread.setDaemon(true);
             return thread;
         };

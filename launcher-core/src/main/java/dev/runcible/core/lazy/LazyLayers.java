@@ -3,7 +3,6 @@ package dev.runcible.core.lazy;
 import dev.runcible.api.Digest;
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.container.RunDirectory;
-import dev.runcible.core.host.Executables;
 import dev.runcible.core.host.MountTable;
 import dev.runcible.core.host.ProcessIdentity;
 import dev.runcible.toolkit.FileLocks;
@@ -35,6 +34,7 @@ import org.slf4j.LoggerFactory;
  *   RUN/lazy/HEX/pid         the server's pid and start time ({@link ProcessIdentity})
  *   RUN/lazy/HEX/mnt.PID     the FUSE file the layer's loop device reads
  *   RUN/lazy/HEX/status      fetched bytes, chunks present, chunks, size; rewritten every second
+ *   RUN/lazy/HEX/filling     written when the background fill begins: the containers' start-up reads are over
  *   RUN/lazy/HEX/server.log  what the server logs
  *   RUN/lazy/HEX/ready       written by a spare server once it serves the layer (a new server says so on stdout)
  *   RUN/lazy/spare-PID-N/    a spare server of launcher PID, waiting for {@code assign} to name a layer directory
@@ -46,6 +46,7 @@ public final class LazyLayers {
     private static final Logger LOG = LoggerFactory.getLogger(LazyLayers.class);
     static final String REQUEST = "request";
     static final String STATUS = "status";
+    static final String FILLING = "filling";
     static final String READY = "ready";
     static final String ASSIGN = "assign";
     static final String SPARE_PREFIX = "spare-";
@@ -136,29 +137,6 @@ public final class LazyLayers {
         }
     }
 
-    /** Sends a signal (TERM, or KILL when {@code force}) to a server process. */
-    static void signal(ProcessIdentity server, boolean force) {
-        ProcessHandle.of(server.pid()).ifPresent(process -> {
-            if (force) {
-                process.destroyForcibly();
-            } else {
-                process.destroy();
-            }
-        });
-    }
-
-    /** {@code setsid java ... LazyLayerServer ARGS}: a session of its own, the launcher's class path. */
-    static List<String> command(String... arguments) {
-        List<String> command = new ArrayList<>();
-        Executables.find("setsid").ifPresent(setsid -> command.add(setsid.toString()));
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("-XX:+UseSerialGC", "-Xshare:auto", "-Xmx256m", "-Xss512k", "-XX:-UsePerfData"));
-        Optional.ofNullable(System.getProperty("runcible.home")).ifPresent(h -> command.add("-Druncible.home=" + h));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LazyLayerServer.class.getName()));
-        command.addAll(List.of(arguments));
-        return command;
-    }
-
     Path layerDirectory(LazyRequest request) throws IOException {
         Path dir = RunDirectory.createPrivateDirectory(directory.resolve(request.layer().digest().hex()));
         Files.deleteIfExists(dir.resolve(READY));
@@ -169,7 +147,7 @@ public final class LazyLayers {
 
     private Path start(LazyRequest request) throws IOException, ContainerRuntimeException {
         Path dir = layerDirectory(request);
-        Process process = new ProcessBuilder(command(dir.toString()))
+        Process process = new ProcessBuilder(ServerProcesses.command(dir.toString()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(LOG_FILE).toFile()))
                 .start();
@@ -197,6 +175,18 @@ public final class LazyLayers {
     }
 
     /**
+     * Asks the layer's server, if one runs, to end (TERM) without waiting: for a mount being released, so that the
+     * server detaches its FUSE file (an unmount, tens of milliseconds) while the layer's own mounts go.
+     * {@link #stop} waits for it.
+     */
+    public void beginStop(Digest layer) {
+        Path dir = directory.resolve(layer.hex());
+        if (Files.isDirectory(dir)) {
+            server(dir).ifPresent(server -> ServerProcesses.signal(server, false));
+        }
+    }
+
+    /**
      * Ends the layer's server, if one runs, once its mount is released: TERM, then KILL after a while; then
      * nothing of it stays (its FUSE file is detached, its directory removed).
      */
@@ -206,7 +196,7 @@ public final class LazyLayers {
             return;
         }
         server(dir).ifPresent(server -> {
-            signal(server, false);
+            ServerProcesses.signal(server, false);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_SECONDS);
             while (server.isAlive() && System.nanoTime() < deadline) {
                 try {
@@ -218,7 +208,7 @@ public final class LazyLayers {
             }
             if (server.isAlive()) {
                 LOG.warn("The server of lazy layer {} did not end on TERM; killing it", layer.shortHex());
-                signal(server, true);
+                ServerProcesses.signal(server, true);
             }
         });
         remove(dir);

@@ -28,11 +28,15 @@ import org.slf4j.LoggerFactory;
 public final class LazyLocalizer implements ResourcesLocalizer {
     private static final Logger LOG = LoggerFactory.getLogger(LazyLocalizer.class);
 
+    /** The longest a new spare waits for the start of the container whose layer the last one took. */
+    public static final long SPARE_AFTER_SECONDS = 10;
+
     private final ResourcesLocalizer delegate;
     private final LazyLayers layers;
     private final PluginContext plugins;
     private final Supplier<Map<String, String>> settings;
     private volatile boolean keepSpare;
+    private boolean closed;
     private Spares.Spare spare;
     private int spares;
 
@@ -54,24 +58,54 @@ public final class LazyLocalizer implements ResourcesLocalizer {
         }
         LazyRequest request = new LazyRequest(resource, settings.get());
         Spares.Spare taken = takeSpare();
+        Path file;
         try {
-            Path file = layers.serve(request, taken);
-            return new LocalizedResource(resource, file, resource.contentDigest(), true);
+            file = layers.serve(request, taken);
         } catch (RuncibleException e) {
             LOG.warn("Fetching layer {} whole: {}", resource.digest().shortHex(), e.getMessage());
+            replenish(request);
             return delegate.localize(resource);
         } finally {
             if (taken != null && java.nio.file.Files.isDirectory(taken.directory())) {
                 giveBack(taken); // the layer had a server already
             }
-            replenish(request);
         }
+        replenishAfterStart(request, file.getParent());
+        return new LocalizedResource(resource, file, resource.contentDigest(), true);
+    }
+
+    /**
+     * Starts the next spare once the container this layer is for has started: when the layer's server says its
+     * containers' start-up reads are over ({@code filling}), or is gone, or after {@link #SPARE_AFTER_SECONDS}. A
+     * spare started at once, beside the container, slowed that container's start by a third, although it warms up
+     * at the lowest priority (its JVM's start, mostly).
+     */
+    private void replenishAfterStart(LazyRequest warmUp, Path layerDir) {
+        if (!keepSpare) {
+            return;
+        }
+        Thread waiter = new Thread(() -> {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(SPARE_AFTER_SECONDS);
+            while (java.nio.file.Files.isDirectory(layerDir)
+                    && !java.nio.file.Files.exists(layerDir.resolve(LazyLayers.FILLING))
+                    && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            replenish(warmUp);
+        }, "lazy-spare-after-start");
+        waiter.setDaemon(true);
+        waiter.start();
     }
 
     /**
      * Keeps a spare server ready from now on, for a launcher that stays (the node agent, a scheduler embedding
      * Runcible): the next lazy layer is then served by a JVM that has loaded its plugins and reached the store, not
-     * by one that starts. The first spare starts after the first lazy layer, whose store it warms up on.
+     * by one that starts. The first spare starts after the first lazy layer's container has started; it warms up on
+     * that layer's store.
      */
     public void keepSpare() {
         keepSpare = true;
@@ -113,7 +147,7 @@ public final class LazyLocalizer implements ResourcesLocalizer {
     }
 
     private synchronized void replenish(LazyRequest warmUp) {
-        if (keepSpare && spare == null) {
+        if (keepSpare && spare == null && !closed) {
             try {
                 spare = Spares.start(layers, warmUp, ProcessHandle.current().pid(), ++spares);
             } catch (java.io.IOException e) {
@@ -165,6 +199,7 @@ public final class LazyLocalizer implements ResourcesLocalizer {
     @Override
     public void close() {
         synchronized (this) {
+            closed = true; // a spare still to start after a container's start never does
             if (spare != null) {
                 Spares.stop(spare);
                 spare = null;

@@ -2,12 +2,15 @@ package dev.runcible.core.lazy;
 
 import dev.runcible.core.ContainerRuntimeException;
 import dev.runcible.core.container.RunDirectory;
+import dev.runcible.core.host.Executables;
 import dev.runcible.core.host.ProcessIdentity;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -15,6 +18,7 @@ import java.util.concurrent.TimeUnit;
  * served by a JVM that has loaded its plugins and reached its store already ({@link LazyLocalizer#keepSpare}).
  */
 final class Spares {
+    static final int WARM_UP_NICE = 19;
     private Spares() {
     }
 
@@ -35,8 +39,13 @@ final class Spares {
                 + launcherPid + "-" + serial));
         warmUp.write(dir.resolve(LazyLayers.REQUEST));
         Files.setPosixFilePermissions(dir.resolve(LazyLayers.REQUEST), RunDirectory.PRIVATE_FILE);
-        Process process = new ProcessBuilder(LazyLayers.command(LazyLayerServer.SPARE, dir.toString(),
-                Long.toString(launcherPid)))
+        List<String> command = new ArrayList<>();
+        // It starts while the launch that asked for it is starting its container, on the same cores: it warms up
+        // at the lowest priority, and takes normal priority again once it is given a layer.
+        Executables.find("nice").ifPresent(nice -> command.addAll(List.of(nice.toString(), "-n",
+                Integer.toString(WARM_UP_NICE))));
+        command.addAll(ServerProcesses.command(LazyLayerServer.SPARE, dir.toString(), Long.toString(launcherPid)));
+        Process process = new ProcessBuilder(command)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(LazyLayers.LOG_FILE).toFile()))
@@ -55,7 +64,7 @@ final class Spares {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LazyLayers.START_SECONDS);
         while (!Files.exists(ready)) {
             if (!spare.process().isAlive() || System.nanoTime() > deadline) {
-                LazyLayers.signal(spare.process(), true);
+                ServerProcesses.signal(spare.process(), true);
                 throw new ContainerRuntimeException("The spare server given lazy layer "
                         + request.layer().digest().shortHex() + " did not serve it (see " + spare.directory()
                         .resolve(LazyLayers.LOG_FILE) + ")");
@@ -77,7 +86,7 @@ final class Spares {
 
     /** Ends a spare server and removes its directory. */
     static void stop(Spare spare) {
-        LazyLayers.signal(spare.process(), false);
+        ServerProcesses.signal(spare.process(), false);
         LazyLayers.remove(spare.directory());
     }
 }

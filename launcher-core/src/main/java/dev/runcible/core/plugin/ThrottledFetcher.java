@@ -15,7 +15,9 @@ import java.util.Optional;
 /**
  * A fetcher slowed to a fixed number of bytes a second, shared by all its transfers, for benchmarks that compare
  * a full copy with lazy layers over a slow link on one machine ({@value #KEY}). Nothing is linked: every byte
- * passes the limit.
+ * passes the limit. A transfer is on the emulated link from the moment it is asked for: it ends when the bytes
+ * before it and its own have crossed at that speed, or when the real read ends if that is later. The real read's
+ * own time overlaps the link's, as a client's work overlaps the arrival of packets on a network.
  */
 final class ThrottledFetcher implements ResourceFetcher {
     /** Named for what it is: a benchmark's emulation of a slow store, never a production setting. */
@@ -30,13 +32,19 @@ final class ThrottledFetcher implements ResourceFetcher {
         this.bytesPerSecond = bytesPerSecond;
     }
 
-    /** Waits until {@code bytes} more fit under the limit, counting from the end of the transfers before. */
-    private void pace(long bytes) throws InterruptedIOException {
+    /**
+     * Waits until {@code bytes}, asked for at {@code startNanos}, have crossed the emulated link after the
+     * transfers before them.
+     */
+    private void pace(long bytes, long startNanos) throws InterruptedIOException {
         long wait;
         synchronized (this) {
             long now = System.nanoTime();
-            nextFreeNanos = Math.max(nextFreeNanos, now) + bytes * 1_000_000_000L / bytesPerSecond;
+            nextFreeNanos = Math.max(nextFreeNanos, startNanos) + bytes * 1_000_000_000L / bytesPerSecond;
             wait = nextFreeNanos - now;
+        }
+        if (wait <= 0) {
+            return;
         }
         try {
             Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
@@ -51,15 +59,18 @@ final class ThrottledFetcher implements ResourceFetcher {
         return new FilterInputStream(delegate.open(location)) {
             @Override
             public int read() throws IOException {
-                pace(1);
-                return super.read();
+                long start = System.nanoTime();
+                int b = super.read();
+                pace(1, start);
+                return b;
             }
 
             @Override
             public int read(byte[] buffer, int offset, int length) throws IOException {
+                long start = System.nanoTime();
                 int n = super.read(buffer, offset, length);
                 if (n > 0) {
-                    pace(n);
+                    pace(n, start);
                 }
                 return n;
             }
@@ -76,14 +87,16 @@ final class ThrottledFetcher implements ResourceFetcher {
 
             @Override
             public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
+                long start = System.nanoTime();
                 source.readFully(position, buffer, offset, length);
-                pace(length);
+                pace(length, start);
             }
 
             @Override
             public void readAll(List<Range> ranges) throws IOException {
+                long start = System.nanoTime();
                 source.readAll(ranges);
-                pace(ranges.stream().mapToLong(r -> r.buffer().length).sum());
+                pace(ranges.stream().mapToLong(r -> r.buffer().length).sum(), start);
             }
 
             @Override

@@ -6,6 +6,7 @@ import dev.runcible.api.Digest;
 import dev.runcible.core.host.MountTable;
 import dev.runcible.core.host.ProcessIdentity;
 import dev.runcible.core.lazy.LazyLayers;
+import dev.runcible.core.lazy.LazyLocalizer;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -92,6 +93,20 @@ class LazyLayerIT {
         assertThat(MountTable.under(node.runDir)).as("mounts under the run directory").isEmpty();
         assertThat(lazy().progress()).as("lazy layer servers").isEmpty();
         assertThat(servers()).as("server processes").isEmpty();
+    }
+
+    /** The nice values of a process's threads: field 19 of each {@code /proc/PID/task/TID/stat}. */
+    private static List<Integer> niceValues(long pid) throws java.io.IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            return tasks.map(task -> {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+                } catch (java.io.IOException e) {
+                    return 0; // a thread that ended meanwhile
+                }
+            }).toList();
+        }
     }
 
     /** The command lines of this node's layer servers that run now. */
@@ -275,8 +290,12 @@ class LazyLayerIT {
                 dev.runcible.core.config.Settings.of(settings, Map.of()), LazyLayerIT.class.getClassLoader())) {
             runcible.keepLazySpare();
             dev.runcible.api.ImageReference image = dev.runcible.api.ImageReference.parse(IMAGE);
-            runcible.pull(image); // a new server; the spare starts after it, warming up on its store
-            await("a spare beside the server", () -> servers().size() == 2, Duration.ofSeconds(30));
+            // A new server; the spare starts once the layer's start-up reads are over (here, with no container
+            // and no fill for a minute, after LazyLocalizer.SPARE_AFTER_SECONDS), warming up on its store.
+            runcible.pull(image);
+            assertThat(servers()).as("no spare yet").hasSize(1);
+            await("a spare beside the server", () -> servers().size() == 2,
+                    Duration.ofSeconds(LazyLocalizer.SPARE_AFTER_SECONDS + 30));
             runcible.collect(); // no loop device reads the first server's file: it is stopped
             await("the first server gone", () -> servers().stream().noneMatch(line -> !line.contains("--spare")),
                     Duration.ofSeconds(15));
@@ -287,9 +306,14 @@ class LazyLayerIT {
             }
             await("the spare ready", () -> Files.exists(spareDir.resolve("ready")), Duration.ofSeconds(30));
             long spare = ProcessIdentity.parse(Files.readString(spareDir.resolve("pid"))).pid();
+            assertThat(niceValues(spare)).as("a spare warms up at the lowest priority").containsOnly(19);
+            assertThat(MountTable.under(node.runDir)).as("the spare's warm-up mount is gone").isEmpty();
             runcible.pull(image);
             assertThat(serverPid()).as("the spare serves the layer").isEqualTo(spare);
-            await("a new spare", () -> servers().size() == 2, Duration.ofSeconds(30));
+            // Normal priority, but for the threads of background fetches (nice 10).
+            assertThat(niceValues(spare)).as("the threads of a serving spare").contains(0).doesNotContain(19);
+            await("a new spare", () -> servers().size() == 2,
+                    Duration.ofSeconds(LazyLocalizer.SPARE_AFTER_SECONDS + 30));
         }
         await("the spare gone with its launcher", () -> servers().size() == 1, Duration.ofSeconds(10));
         try (dev.runcible.core.Runcible runcible = node.open(Map.of("squashfs.lazy", "true"))) {

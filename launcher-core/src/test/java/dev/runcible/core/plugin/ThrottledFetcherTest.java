@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runcible.api.ResourceFetcher;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.util.List;
@@ -15,7 +16,7 @@ class ThrottledFetcherTest {
     private static final int BYTES = 1 << 20;
 
     /** A source of zeros, with positional reads. */
-    private static final class Zeros implements ResourceFetcher {
+    private static class Zeros implements ResourceFetcher {
         @Override
         public InputStream open(URI location) {
             return new ByteArrayInputStream(new byte[BYTES]);
@@ -56,5 +57,41 @@ class ThrottledFetcherTest {
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         assertThat(seconds).as("3 MiB at 8 MiB/s").isGreaterThanOrEqualTo(0.36).isLessThan(2.0);
+    }
+
+    @Test
+    void aReadSlowerThanTheLinkIsNotSlowedFurther() throws Exception {
+        ResourceFetcher slow = new Zeros() {
+            @Override
+            public Optional<RandomAccess> openRandomAccess(URI location) {
+                RandomAccess zeros = super.openRandomAccess(location).orElseThrow();
+                return Optional.of(new RandomAccess() {
+                    @Override
+                    public long size() {
+                        return zeros.size();
+                    }
+
+                    @Override
+                    public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
+                        try {
+                            Thread.sleep(1000); // as long as the link takes for the mebibyte
+                        } catch (InterruptedException e) {
+                            throw new java.io.InterruptedIOException();
+                        }
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                });
+            }
+        };
+        ThrottledFetcher fetcher = new ThrottledFetcher(slow, 1L << 20); // 1 MiB/s
+        long started = System.nanoTime();
+        try (ResourceFetcher.RandomAccess random = fetcher.openRandomAccess(URI.create("file:///x")).orElseThrow()) {
+            random.readFully(0, new byte[BYTES], 0, BYTES);
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        assertThat(seconds).as("the link's second overlaps the read's, not added to it").isLessThan(1.6);
     }
 }

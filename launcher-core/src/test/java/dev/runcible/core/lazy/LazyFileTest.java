@@ -1,0 +1,142 @@
+package dev.runcible.core.lazy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.runcible.api.ResourceFetcher;
+import dev.runcible.store.ChunkList;
+import java.io.ByteArrayInputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A lazy file's reads, without FUSE: what a read fetches, on which thread, and what it fetches ahead. The store is
+ * an array in memory that counts its reads.
+ */
+class LazyFileTest {
+    private static final int CHUNK = ChunkList.MIN_CHUNK_SIZE;
+    private static final int CHUNKS = 8;
+
+    @TempDir
+    Path dir;
+
+    private final byte[] layer = new byte[CHUNK * CHUNKS];
+    private final AtomicInteger storeReads = new AtomicInteger();
+    private final AtomicInteger handedOff = new AtomicInteger();
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+    private LazyFile file;
+
+    @BeforeEach
+    void open() throws Exception {
+        new SplittableRandom(3).nextBytes(layer);
+        ChunkList chunks = ChunkList.compute(new ByteArrayInputStream(layer), layer.length, CHUNK);
+        ResourceFetcher.RandomAccess store = new ResourceFetcher.RandomAccess() {
+            @Override
+            public long size() {
+                return layer.length;
+            }
+
+            @Override
+            public void readFully(long position, byte[] buffer, int offset, int length) {
+                storeReads.incrementAndGet();
+                System.arraycopy(layer, (int) position, buffer, offset, length);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Path partial = dir.resolve("layer.partial");
+        try (RandomAccessFile sparse = new RandomAccessFile(partial.toFile(), "rw")) {
+            sparse.setLength(layer.length);
+        }
+        java.util.concurrent.Executor counting = task -> {
+            handedOff.incrementAndGet();
+            threads.execute(task);
+        };
+        file = new LazyFile("test", chunks, store, partial, counting, 5_000);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        file.close();
+        threads.shutdownNow();
+        threads.awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    private byte[] read(long position, int length) throws Exception {
+        ByteBuffer target = ByteBuffer.allocate(length);
+        file.read(position, target);
+        return target.array();
+    }
+
+    @Test
+    void aReadFetchesTheChunksItSpansOnItsOwnThread() throws Exception {
+        byte[] bytes = read(5L * CHUNK - 10, 20); // the end of chunk 4, the start of chunk 5
+        assertThat(bytes).isEqualTo(Arrays.copyOfRange(layer, 5 * CHUNK - 10, 5 * CHUNK + 10));
+        assertThat(handedOff).as("fetches handed to another thread: only chunk 6, read ahead of 4 and 5")
+                .hasValue(1);
+        awaitPresent(3);
+        assertThat(storeReads).as("chunks fetched").hasValue(3);
+        assertThat(read(5L * CHUNK, 100)).isEqualTo(Arrays.copyOfRange(layer, 5 * CHUNK, 5 * CHUNK + 100));
+        assertThat(storeReads).as("a present chunk is not fetched again").hasValue(3);
+        assertThat(read(2L * CHUNK + 7, 100)).isEqualTo(Arrays.copyOfRange(layer, 2 * CHUNK + 7, 2 * CHUNK + 107));
+        assertThat(storeReads).hasValue(4);
+        assertThat(handedOff).as("a lone read fetches nothing ahead").hasValue(1);
+    }
+
+    private void awaitPresent(int chunks) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (file.presentChunks() < chunks && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(file.presentChunks()).isEqualTo(chunks);
+    }
+
+    @Test
+    void aReadThatContinuesPresentChunksHasTheNextOneFetchedAhead() throws Exception {
+        read(0, 100);
+        assertThat(handedOff).as("a first read fetches nothing ahead").hasValue(0);
+        read(CHUNK, 100);
+        assertThat(handedOff).as("the second chunk in a row has the third fetched ahead").hasValue(1);
+        awaitPresent(3);
+        assertThat(storeReads).hasValue(3);
+        assertThat(read(2L * CHUNK, CHUNK)).isEqualTo(Arrays.copyOfRange(layer, 2 * CHUNK, 3 * CHUNK));
+        awaitPresent(4); // and so on: chunk 3 goes ahead of this read of chunk 2
+        assertThat(storeReads).as("the chunk fetched ahead is not fetched again").hasValue(4);
+        assertThat(file.readOrder()).as("what containers read, in order").containsExactly(0, 1, 2);
+    }
+
+    @Test
+    void aChunkFetchedAheadButNeverReadIsNotAmongTheRecordedReads() throws Exception {
+        read(6L * CHUNK, 10);
+        read(5L * CHUNK, 10); // chunk 4 is missing: nothing goes ahead of 5
+        assertThat(handedOff).hasValue(0);
+        read(7L * CHUNK - 1, 1); // chunk 6 again, after 5: chunk 7 goes ahead
+        assertThat(handedOff).hasValue(1);
+        awaitPresent(3);
+        assertThat(file.readOrder()).containsExactly(6, 5);
+    }
+
+    @Test
+    void aReadThatContinuesTheLastOneIntoTheSecondHalfOfItsChunkHasTheNextOneFetchedAhead() throws Exception {
+        read(3L * CHUNK, CHUNK / 4);
+        read(3L * CHUNK + CHUNK / 4, CHUNK / 4);
+        assertThat(handedOff).as("the first half of a chunk read front to back").hasValue(0);
+        read(3L * CHUNK + CHUNK / 2, CHUNK / 4);
+        assertThat(handedOff).as("into its second half").hasValue(1);
+        awaitPresent(2);
+        read(6L * CHUNK + CHUNK / 2, CHUNK / 4);
+        assertThat(handedOff).as("a lone read in the second half of a chunk").hasValue(1);
+    }
+}
