@@ -77,7 +77,7 @@ public final class LazyLocalizer implements ResourcesLocalizer {
     /**
      * Starts the next spare once the container this layer is for has started: when the layer's server says its
      * containers' start-up reads are over ({@code filling}), or is gone, or after {@link #SPARE_AFTER_SECONDS}. A
-     * spare started at once, beside the container, slowed that container's start by a third, although it warms up
+     * spare started at once, beside the container, slowed that container's start by a quarter, although it warms up
      * at the lowest priority (its JVM's start, mostly).
      */
     private void replenishAfterStart(LazyRequest warmUp, Path layerDir) {
