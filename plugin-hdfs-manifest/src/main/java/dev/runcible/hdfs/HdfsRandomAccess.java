@@ -36,8 +36,19 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
     HdfsRandomAccess(FileSystem fs, Path path) throws IOException {
         this.fs = fs;
         this.path = path;
-        this.size = fs.getFileStatus(path).getLen();
         this.in = fs.open(path);
+        // An HDFS stream knows the length from opening (its block locations): a NameNode round trip fewer.
+        this.size = in instanceof org.apache.hadoop.hdfs.client.HdfsDataInputStream hdfs ? hdfs.getVisibleLength()
+                : lengthOf(fs, path, in);
+    }
+
+    private static long lengthOf(FileSystem fs, Path path, FSDataInputStream opened) throws IOException {
+        try {
+            return fs.getFileStatus(path).getLen();
+        } catch (IOException e) {
+            opened.close();
+            throw e;
+        }
     }
 
     /** The idle stream that stopped at {@code position}, or a new one when a read ended there; else none. */

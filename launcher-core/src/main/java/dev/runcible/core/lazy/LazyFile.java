@@ -287,6 +287,11 @@ final class LazyFile implements FuseFile.Source {
         }
     }
 
+    /** Writes what has landed in the local file to disk (fdatasync). */
+    void writeBack() throws IOException {
+        file.force(false);
+    }
+
     void close() throws IOException {
         file.close();
     }

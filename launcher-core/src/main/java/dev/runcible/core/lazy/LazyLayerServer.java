@@ -157,6 +157,7 @@ public final class LazyLayerServer {
         // What the launcher's mount reads first: the superblock, and the tables at the end of the image.
         file.fetch(0);
         file.fetch(chunks.chunks() - 1);
+        WriteBack.start(file);
         Path mountPoint = dir.resolve("mnt." + ProcessHandle.current().pid());
         Files.deleteIfExists(mountPoint);
         Files.createFile(mountPoint);
