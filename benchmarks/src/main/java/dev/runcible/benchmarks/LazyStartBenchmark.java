@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 
@@ -32,6 +33,7 @@ public final class LazyStartBenchmark {
     private static final String IMAGE = "bench/lazy:1";
     private static final long GIGABIT = 125_000_000L;
     private static final long HUNDRED_MEGABIT = 12_500_000L;
+    private static final AtomicInteger AGENTS = new AtomicInteger();
 
     private record Link(String name, long bytesPerSecond) {
     }
@@ -123,9 +125,10 @@ public final class LazyStartBenchmark {
         }
 
         private NodeAgent agent(Path config) throws IOException, InterruptedException {
-            // A socket of its own: the one before may still be on its way out.
-            NodeAgent agent = NodeAgent.start(home, config, work.resolve("agent-" + config.getFileName() + "-"
-                    + System.nanoTime() + ".sock"), log);
+            // A socket of its own: the one before may still be on its way out. A short name: a Unix socket's
+            // path has at most 107 bytes, and the work directory's name is long already.
+            NodeAgent agent = NodeAgent.start(home, config, work.resolve("agent-" + AGENTS.incrementAndGet()
+                    + ".sock"), log);
             agent.warmUp(List.of(home.resolve("bin/runcible").toString(), "--config", config.toString(), "ps"), 20,
                     log);
             return agent;
