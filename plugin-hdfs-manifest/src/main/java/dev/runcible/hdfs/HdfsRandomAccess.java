@@ -1,6 +1,7 @@
 package dev.runcible.hdfs;
 
 import dev.runcible.api.ResourceFetcher;
+import dev.runcible.toolkit.ReadEnds;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -30,8 +31,8 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
     private final long size;
     private final FSDataInputStream in;
     private final java.util.Deque<FSDataInputStream> idle = new java.util.ArrayDeque<>();
-    /** Where the last few positional reads ended, oldest first: a read starting at one of them goes on a stream. */
-    private final java.util.Set<Long> recentEnds = new java.util.LinkedHashSet<>();
+    /** Where the last few positional reads ended: a read starting at one of them goes on a stream. */
+    private final ReadEnds recentEnds = new ReadEnds(POOL);
 
     HdfsRandomAccess(FileSystem fs, Path path) throws IOException {
         this.fs = fs;
@@ -61,7 +62,7 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
                     return stream;
                 }
             }
-            if (!recentEnds.remove(position)) {
+            if (!recentEnds.continued(position)) {
                 return null;
             }
             if (idle.size() >= POOL) {
@@ -94,12 +95,7 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
         FSDataInputStream stream = take(position);
         if (stream == null) {
             in.readFully(position, buffer, offset, length);
-            synchronized (idle) {
-                if (recentEnds.size() >= POOL) {
-                    recentEnds.remove(recentEnds.iterator().next());
-                }
-                recentEnds.add(position + length);
-            }
+            recentEnds.ended(position + length);
             return;
         }
         try {

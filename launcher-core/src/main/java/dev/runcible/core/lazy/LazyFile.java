@@ -2,6 +2,7 @@ package dev.runcible.core.lazy;
 
 import dev.runcible.api.ResourceFetcher;
 import dev.runcible.store.ChunkList;
+import dev.runcible.toolkit.ReadEnds;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -19,7 +20,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,9 +52,8 @@ final class LazyFile implements FuseFile.Source {
     private volatile long lastDemandNanos = System.nanoTime();
     private final AtomicIntegerArray wasRead;
     private final List<Integer> readOrder = new ArrayList<>();
-    /** Where the last reads ended, a ring: a read that starts at one of them continues it. */
-    private final AtomicLongArray recentEnds = new AtomicLongArray(RECENT_ENDS);
-    private final AtomicInteger nextEnd = new AtomicInteger();
+    /** Where the last reads ended: a read that starts at one of them continues it. */
+    private final ReadEnds recentEnds = new ReadEnds(RECENT_ENDS);
 
     LazyFile(String layer, ChunkList chunks, ResourceFetcher.RandomAccess store, Path partial,
             Executor fetchers, long timeoutMillis) throws IOException {
@@ -64,9 +63,6 @@ final class LazyFile implements FuseFile.Source {
         this.timeoutMillis = timeoutMillis;
         this.states = new AtomicIntegerArray(chunks.chunks());
         this.wasRead = new AtomicIntegerArray(chunks.chunks());
-        for (int i = 0; i < RECENT_ENDS; i++) {
-            recentEnds.set(i, -1);
-        }
         this.file = FileChannel.open(partial, StandardOpenOption.READ, StandardOpenOption.WRITE);
         this.verified = new VerifiedFetch(layer, chunks, store, timeoutMillis);
     }
@@ -96,8 +92,8 @@ final class LazyFile implements FuseFile.Source {
             }
             demand(chunk);
         }
-        boolean sequential = continues(position);
-        recentEnds.set(Math.floorMod(nextEnd.getAndIncrement(), RECENT_ENDS), position + length);
+        boolean sequential = recentEnds.continued(position);
+        recentEnds.ended(position + length);
         readAhead(last, sequential && (position + length - 1) % chunks.chunkSize() >= chunks.chunkSize() / 2);
         long at = position;
         while (target.hasRemaining()) {
@@ -107,15 +103,6 @@ final class LazyFile implements FuseFile.Source {
             }
             at += n;
         }
-    }
-
-    private boolean continues(long position) {
-        for (int i = 0; i < RECENT_ENDS; i++) {
-            if (recentEnds.get(i) == position) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
