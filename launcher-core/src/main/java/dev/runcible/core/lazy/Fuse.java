@@ -127,11 +127,7 @@ final class Fuse {
         for (int pass = 0; pass < 2; pass++) { // again for a thread started by one not reniced yet
             java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
             for (java.io.File task : tasks == null ? new java.io.File[0] : tasks) {
-                try {
-                    libc().setpriority(PRIO_PROCESS, Integer.parseInt(task.getName()), nice);
-                } catch (LastErrorException | NumberFormatException e) {
-                    // a thread that ended meanwhile
-                }
+                setNice(task.getName(), nice);
             }
         }
     }
@@ -140,9 +136,18 @@ final class Fuse {
     static void reniceThisThread(int nice) {
         try {
             String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).toString();
-            libc().setpriority(PRIO_PROCESS, Integer.parseInt(self.substring(self.lastIndexOf('/') + 1)), nice);
-        } catch (java.io.IOException | RuntimeException e) {
+            setNice(self.substring(self.lastIndexOf('/') + 1), nice);
+        } catch (java.io.IOException e) {
             // stays at its priority
+        }
+    }
+
+    /** setpriority(2) for thread {@code tid}; a thread that has ended meanwhile is left alone. */
+    private static void setNice(String tid, int nice) {
+        try {
+            libc().setpriority(PRIO_PROCESS, Integer.parseInt(tid), nice);
+        } catch (LastErrorException | NumberFormatException | IllegalStateException e) {
+            // ended, or no libc: it stays at its priority
         }
     }
 

@@ -11,7 +11,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -130,18 +129,12 @@ final class LazyFile implements FuseFile.Source {
         }
         demandReads.incrementAndGet();
         try {
-            CompletableFuture<Void> mine = new CompletableFuture<>();
-            CompletableFuture<Void> running = inFlight.putIfAbsent(chunk, mine);
-            if (running == null) {
-                run(chunk, mine);
-                mine.join();
-                return;
-            }
-            running.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            // Run here, a new fetch is done when it returns; one already on its way is waited for.
+            fetch(chunk, Runnable::run).get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             throw new IOException("chunk " + chunk + " of " + layer + " was not fetched within " + timeoutMillis
                     + " ms");
-        } catch (CompletionException | ExecutionException e) {
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -154,6 +147,11 @@ final class LazyFile implements FuseFile.Source {
 
     /** The running or a new background fetch of a chunk; one at a time per chunk. */
     CompletableFuture<Void> fetch(int chunk) {
+        return fetch(chunk, fetchers);
+    }
+
+    /** The running fetch of a chunk, or a new one run by {@code runner}. */
+    private CompletableFuture<Void> fetch(int chunk, Executor runner) {
         if (states.get(chunk) == PRESENT) {
             return CompletableFuture.completedFuture(null);
         }
@@ -162,20 +160,17 @@ final class LazyFile implements FuseFile.Source {
         if (running != null) {
             return running;
         }
-        fetchers.execute(() -> run(chunk, mine));
+        runner.execute(() -> {
+            try {
+                fetchNow(chunk);
+                mine.complete(null);
+            } catch (IOException | RuntimeException e) {
+                mine.completeExceptionally(e);
+            } finally {
+                inFlight.remove(chunk, mine);
+            }
+        });
         return mine;
-    }
-
-    /** Fetches a chunk whose in-flight entry is {@code mine}, and completes it. */
-    private void run(int chunk, CompletableFuture<Void> mine) {
-        try {
-            fetchNow(chunk);
-            mine.complete(null);
-        } catch (IOException | RuntimeException e) {
-            mine.completeExceptionally(e);
-        } finally {
-            inFlight.remove(chunk, mine);
-        }
     }
 
     private void fetchNow(int chunk) throws IOException {
