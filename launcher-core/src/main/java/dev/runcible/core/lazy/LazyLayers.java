@@ -175,18 +175,6 @@ public final class LazyLayers {
     }
 
     /**
-     * Asks the layer's server, if one runs, to end (TERM) without waiting: for a mount being released, so that the
-     * server detaches its FUSE file (an unmount, tens of milliseconds) while the layer's own mounts go.
-     * {@link #stop} waits for it.
-     */
-    public void beginStop(Digest layer) {
-        Path dir = directory.resolve(layer.hex());
-        if (Files.isDirectory(dir)) {
-            server(dir).ifPresent(server -> ServerProcesses.signal(server, false));
-        }
-    }
-
-    /**
      * Ends the layer's server, if one runs, once its mount is released: TERM, then KILL after a while; then
      * nothing of it stays (its FUSE file is detached, its directory removed).
      */

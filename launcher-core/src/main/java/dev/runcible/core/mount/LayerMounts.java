@@ -261,9 +261,6 @@ public final class LayerMounts {
     private void unmountAll(Collection<Digest> layers) throws ContainerRuntimeException {
         ContainerRuntimeException failure = null;
         for (Digest layer : layers) {
-            lazy.beginStop(layer); // a server's FUSE file detaches while the mounts above it go
-        }
-        for (Digest layer : layers) {
             Path target = mountPoint(layer);
             try {
                 mounter.unmount(target);
