@@ -124,10 +124,21 @@ final class Fuse {
      * Lowering it (to 0 from 19) needs CAP_SYS_NICE, which a server (root) has.
      */
     static void renice(int nice) {
+        renice(nice, name -> true);
+    }
+
+    /** As {@link #renice(int)}, for the threads whose name (as the kernel knows it) passes {@code which}. */
+    static void renice(int nice, java.util.function.Predicate<String> which) {
         for (int pass = 0; pass < 2; pass++) { // again for a thread started by one not reniced yet
             java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
             for (java.io.File task : tasks == null ? new java.io.File[0] : tasks) {
-                setNice(task.getName(), nice);
+                try {
+                    if (which.test(java.nio.file.Files.readString(task.toPath().resolve("comm")).strip())) {
+                        setNice(task.getName(), nice);
+                    }
+                } catch (java.io.IOException e) {
+                    // ended meanwhile
+                }
             }
         }
     }

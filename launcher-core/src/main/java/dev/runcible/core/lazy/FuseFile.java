@@ -27,6 +27,42 @@ final class FuseFile implements AutoCloseable {
         void read(long position, ByteBuffer target) throws IOException;
     }
 
+    /**
+     * A source given once the file is mounted, so that the mount need not wait for what the source needs first:
+     * until then a request for its size or bytes waits. Nothing reads the file before its server says it is ready,
+     * and then the source is there; a source that could not be made is an empty file that fails its reads.
+     */
+    static final class Deferred implements Source {
+        private final java.util.concurrent.CompletableFuture<Source> source =
+                new java.util.concurrent.CompletableFuture<>();
+
+        void give(Source given) {
+            source.complete(given);
+        }
+
+        void fail(Throwable cause) {
+            source.completeExceptionally(cause);
+        }
+
+        @Override
+        public long size() {
+            try {
+                return source.join().size();
+            } catch (java.util.concurrent.CompletionException e) {
+                return 0;
+            }
+        }
+
+        @Override
+        public void read(long position, ByteBuffer target) throws IOException {
+            try {
+                source.join().read(position, target);
+            } catch (java.util.concurrent.CompletionException e) {
+                throw new IOException("the file has no source: " + e.getCause().getMessage(), e.getCause());
+            }
+        }
+    }
+
     private static final int FUSE_LOOKUP = 1;
     private static final int FUSE_FORGET = 2;
     private static final int FUSE_GETATTR = 3;

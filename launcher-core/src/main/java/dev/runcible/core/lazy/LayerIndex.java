@@ -66,21 +66,24 @@ final class LayerIndex {
         }
     }
 
-    private interface Read {
-        byte[] read() throws RuncibleException, IOException;
+    /** A step of a server's start that may fail as the store or the node does. */
+    interface Step<T> {
+        T run() throws RuncibleException, IOException;
     }
 
-    private static CompletableFuture<byte[]> async(Read read, Executor executor) {
+    /** Runs a step on {@code executor}, beside the others. */
+    static <T> CompletableFuture<T> async(Step<T> step, Executor executor) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return read.read();
+                return step.run();
             } catch (RuncibleException | IOException e) {
                 throw new CompletionException(e);
             }
         }, executor);
     }
 
-    private static byte[] join(CompletableFuture<byte[]> read) throws RuncibleException, IOException {
+    /** A step's result, or the failure it ended with. */
+    static <T> T join(CompletableFuture<T> read) throws RuncibleException, IOException {
         try {
             return read.join();
         } catch (CompletionException e) {

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +42,8 @@ public final class LazyLayerServer {
     static final int BACKGROUND_NICE = 10;
     static final String READY = "ready ";
     static final String SPARE = "--spare";
+    /** The status this process exits with: that of a TERM until it ends by itself. */
+    private static volatile int exitStatus = 128 + 15;
 
     private LazyLayerServer() {
     }
@@ -72,12 +75,13 @@ public final class LazyLayerServer {
     private static void run(Path dir, Loaded loaded, java.util.function.Consumer<String> ready) {
         try {
             serve(dir, loaded, ready);
-            System.exit(0);
+            exitStatus = 0;
         } catch (Exception e) {
             LOG.error("Serving {} failed: {}", dir, e.getMessage(), e);
             ready.accept("failed " + e.getMessage());
-            System.exit(1);
+            exitStatus = 1;
         }
+        System.exit(exitStatus);
     }
 
     /** The server's plugins, loaded from the launcher's settings: its store's fetcher and the localizer. */
@@ -125,7 +129,9 @@ public final class LazyLayerServer {
             }
         }
         Path dir = Path.of(Files.readString(assign).strip());
-        Fuse.renice(0); // a container waits on it now
+        // A container waits on it now. Not its JIT compilers: they took 160 to 290 ms of CPU while the container
+        // started on the same cores, and no read waits for them.
+        Fuse.renice(0, thread -> !thread.contains("CompilerThre"));
         LazyLayers.remove(spareDir);
         Path readyFile = dir.resolve(LazyLayers.READY);
         run(dir, loaded.with(LazyRequest.read(dir.resolve(LazyLayers.REQUEST))), line -> {
@@ -144,24 +150,48 @@ public final class LazyLayerServer {
         ResourceFetcher fetcher = loaded.plugins().fetcher(layer.location().getScheme());
         ResourcesLocalizer localizer = loaded.localizer();
         ExecutorService fetchers = Executors.newCachedThreadPool(background("fetch"));
-        LayerIndex.Opened opened = LayerIndex.open(fetcher, layer, fetchers);
-        ChunkList chunks = opened.chunks();
-        ResourceFetcher.RandomAccess store = opened.store();
-        ResourcesLocalizer.PartialLayer partial = localizer.partial(layer).orElseThrow(() ->
-                new InvalidImageException("The localizer '" + core.localizer() + "' keeps no partial layers"));
-        try (RandomAccessFile sparse = new RandomAccessFile(partial.file().toFile(), "rw")) {
-            sparse.setLength(chunks.size());
-        }
-        LazyFile file = new LazyFile(layer.digest().shortHex(), chunks, store, partial.file(), fetchers,
-                lazy.fetchTimeoutMillis());
-        // What the launcher's mount reads first: the superblock, and the tables at the end of the image.
-        file.fetch(0);
-        file.fetch(chunks.chunks() - 1);
-        WriteBack.start(file);
+        // The store's lists, the partial file and the FUSE mount, side by side: each waits on a system call or a
+        // round trip, and the launcher waits for all three.
+        CompletableFuture<ResourcesLocalizer.PartialLayer> partialFile = LayerIndex.async(() ->
+                localizer.partial(layer).orElseThrow(() -> new InvalidImageException("The localizer '"
+                        + core.localizer() + "' keeps no partial layers")), fetchers);
         Path mountPoint = dir.resolve("mnt." + ProcessHandle.current().pid());
         Files.deleteIfExists(mountPoint);
         Files.createFile(mountPoint);
-        FuseFile fuse = FuseFile.mount(mountPoint, file, FUSE_THREADS);
+        FuseFile.Deferred source = new FuseFile.Deferred();
+        // On a thread of normal priority: the FUSE threads it starts take its priority, and serve the container.
+        CompletableFuture<FuseFile> mounted = LayerIndex.async(() ->
+                FuseFile.mount(mountPoint, source, FUSE_THREADS), task -> new Thread(task, "mount").start());
+        LayerIndex.Opened opened;
+        ResourcesLocalizer.PartialLayer partial;
+        LazyFile file;
+        FuseFile fuse;
+        try {
+            opened = LayerIndex.open(fetcher, layer, fetchers);
+            partial = LayerIndex.join(partialFile);
+            try (RandomAccessFile sparse = new RandomAccessFile(partial.file().toFile(), "rw")) {
+                sparse.setLength(opened.chunks().size());
+            }
+            file = new LazyFile(layer.digest().shortHex(), opened.chunks(), opened.store(), partial.file(), fetchers,
+                    lazy.fetchTimeoutMillis());
+            source.give(file);
+            fuse = LayerIndex.join(mounted);
+        } catch (RuncibleException | IOException | RuntimeException e) {
+            source.fail(e);
+            // Nothing of the layer stays: the process exits next.
+            mounted.thenAccept(FuseFile::close).exceptionally(ignored -> null).join();
+            partialFile.thenAccept(ResourcesLocalizer.PartialLayer::discard).exceptionally(ignored -> null).join();
+            deleteQuietly(mountPoint);
+            throw e;
+        }
+        ChunkList chunks = opened.chunks();
+        ResourceFetcher.RandomAccess store = opened.store();
+        // What the launcher's mount reads first: the superblock and the end of the image at once, then the tables
+        // the superblock points to, all at once.
+        file.fetch(chunks.chunks() - 1);
+        CompletableFuture<Void> tables = CompletableFuture.runAsync(
+                () -> file.prefetch(tables(file, chunks), SquashfsTables.MAX_CHUNKS), fetchers);
+        WriteBack.start(file);
         boolean[] published = {false};
         AtomicReference<Runnable> record = new AtomicReference<>(() -> { });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -171,10 +201,12 @@ public final class LazyLayerServer {
                 partial.discard();
             }
             deleteQuietly(mountPoint);
+            // Nothing else is left to do: the store client holds no writes, and a launcher waits on this exit.
+            Runtime.getRuntime().halt(exitStatus);
         }));
-        Loops.adoptOrphans(dir, mountPoint);
         LOG.info("Serving {} at {}", layer.digest().shortHex(), mountPoint);
         ready.accept(READY + mountPoint);
+        Loops.adoptOrphans(dir, mountPoint); // loop devices of a server of this layer that died
         Thread status = new Thread(() -> reportStatus(dir, file, chunks), "status");
         status.setDaemon(true);
         status.start();
@@ -182,7 +214,7 @@ public final class LazyLayerServer {
         Path recorded = PrefetchLists.record(dir.getParent(), layer.digest());
         List<Integer> prefetch = opened.prefetch().join();
         record.set(recorder(prefetch.isEmpty() && !Files.exists(recorded), recorded, file, chunks));
-        file.prefetch(tables(file, chunks), SquashfsTables.MAX_CHUNKS); // all at once, ahead of the list
+        tables.exceptionally(ignored -> null).join(); // ahead of the list; the container's reads retry failures
         file.prefetch(prefetch, PREFETCH_PARALLEL);
         Runnable filling = () -> {
             record.get().run();

@@ -188,7 +188,7 @@ public final class LazyLayers {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_SECONDS);
             while (server.isAlive() && System.nanoTime() < deadline) {
                 try {
-                    Thread.sleep(5);
+                    Thread.sleep(1);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     break;
