@@ -97,15 +97,23 @@ class LazyLayerIT {
 
     /** The nice values of a process's threads: field 19 of each {@code /proc/PID/task/TID/stat}. */
     private static List<Integer> niceValues(long pid) throws java.io.IOException {
+        return niceValues(pid, name -> true);
+    }
+
+    /** As {@link #niceValues(long)}, of the threads whose name (the stat's second field) passes {@code which}. */
+    private static List<Integer> niceValues(long pid, java.util.function.Predicate<String> which)
+            throws java.io.IOException {
         try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             return tasks.map(task -> {
                 try {
                     String stat = Files.readString(task.resolve("stat"));
-                    return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    return which.test(name) ? Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2)
+                            .split(" ")[16]) : null;
                 } catch (java.io.IOException e) {
-                    return 0; // a thread that ended meanwhile
+                    return null; // a thread that ended meanwhile
                 }
-            }).toList();
+            }).filter(java.util.Objects::nonNull).toList();
         }
     }
 
@@ -311,7 +319,11 @@ class LazyLayerIT {
             runcible.pull(image);
             assertThat(serverPid()).as("the spare serves the layer").isEqualTo(spare);
             // Normal priority, but for the threads of background fetches (nice 10).
-            assertThat(niceValues(spare)).as("the threads of a serving spare").contains(0).doesNotContain(19);
+            // Its JIT compilers stay at the lowest priority: no read waits for them.
+            java.util.function.Predicate<String> compiler = name -> name.contains("CompilerThre");
+            assertThat(niceValues(spare, compiler.negate())).as("the threads of a serving spare").contains(0)
+                    .doesNotContain(19);
+            assertThat(niceValues(spare, compiler)).as("its JIT compiler threads").isNotEmpty().containsOnly(19);
             await("a new spare", () -> servers().size() == 2,
                     Duration.ofSeconds(LazyLocalizer.SPARE_AFTER_SECONDS + 30));
         }
