@@ -31,8 +31,8 @@ final class StoreCommand {
         String location;
 
         @Option(names = "--chunk-size", paramLabel = "SIZE", description = "Chunk size, a power of two from 64k to "
-                + "64m (default: 1m).")
-        String chunkSize = "1m";
+                + "64m (default: 256k).")
+        String chunkSize = "256k";
 
         @Override
         public Integer call() throws Exception {

@@ -11,15 +11,30 @@ import dev.runcible.core.config.Settings;
  *     trying the store before it fails with EIO (default 30 s)
  * @param fillPauseMillis {@code squashfs.lazy.fill-pause-millis}: how long containers' reads must have paused before
  *     the background fill fetches its next chunk (default 1 s: a starting JVM pauses between its bursts of reads)
+ * @param fetchBytes {@code squashfs.lazy.fetch-size}: the most one fetch from the store reads: a missing chunk comes
+ *     with the missing chunks after it up to this size, in one round trip (default 1m; chunks are checked, recorded
+ *     and prefetched one by one whatever their size)
  */
-public record LazyConfig(boolean enabled, long fetchTimeoutMillis, long fillPauseMillis) {
+public record LazyConfig(boolean enabled, long fetchTimeoutMillis, long fillPauseMillis, int fetchBytes) {
     public static final String ENABLED = "squashfs.lazy";
     public static final String FETCH_TIMEOUT = "squashfs.lazy.fetch-timeout-seconds";
     public static final String FILL_PAUSE = "squashfs.lazy.fill-pause-millis";
+    public static final String FETCH_SIZE = "squashfs.lazy.fetch-size";
+    public static final int DEFAULT_FETCH_BYTES = 1 << 20;
+    private static final long MAX_FETCH_BYTES = 64 << 20;
 
     public static LazyConfig from(Settings settings) {
         return new LazyConfig(settings.bool(ENABLED, false),
                 settings.integer(FETCH_TIMEOUT, 30, 1, 3600) * 1000L,
-                settings.integer(FILL_PAUSE, 1000, 0, 60_000));
+                settings.integer(FILL_PAUSE, 1000, 0, 60_000), fetchBytes(settings));
+    }
+
+    private static int fetchBytes(Settings settings) {
+        long bytes = settings.bytes(FETCH_SIZE, DEFAULT_FETCH_BYTES);
+        if (bytes < 1 || bytes > MAX_FETCH_BYTES) {
+            settings.problem(FETCH_SIZE, "must be a size from 1 to 64m, such as 1m; got " + bytes + " bytes");
+            return DEFAULT_FETCH_BYTES;
+        }
+        return (int) bytes;
     }
 }

@@ -43,6 +43,8 @@ final class LazyFile implements FuseFile.Source {
     private final FileChannel file;
     private final Executor fetchers;
     private final long timeoutMillis;
+    /** The most chunks one fetch reads. */
+    private final int perFetch;
     private final AtomicIntegerArray states;
     private final ConcurrentHashMap<Integer, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger present = new AtomicInteger();
@@ -54,16 +56,27 @@ final class LazyFile implements FuseFile.Source {
     /** Where the last reads ended: a read that starts at one of them continues it. */
     private final ReadEnds recentEnds = new ReadEnds(RECENT_ENDS);
 
+    /**
+     * {@code fetchBytes}: the most one fetch reads. A missing chunk is fetched with the missing chunks after it, up
+     * to that many bytes in one read (a round trip to the store each), while chunks stay the unit that is checked,
+     * recorded in prefetch lists and fetched from them.
+     */
     LazyFile(String layer, ChunkList chunks, ResourceFetcher.RandomAccess store, Path partial,
-            Executor fetchers, long timeoutMillis) throws IOException {
+            Executor fetchers, long timeoutMillis, int fetchBytes) throws IOException {
         this.layer = layer;
         this.chunks = chunks;
+        this.perFetch = bufferBytes(chunks.chunkSize(), fetchBytes) / chunks.chunkSize();
         this.fetchers = fetchers;
         this.timeoutMillis = timeoutMillis;
         this.states = new AtomicIntegerArray(chunks.chunks());
         this.wasRead = new AtomicIntegerArray(chunks.chunks());
         this.file = FileChannel.open(partial, StandardOpenOption.READ, StandardOpenOption.WRITE);
         this.verified = new VerifiedFetch(layer, chunks, store, timeoutMillis);
+    }
+
+    /** The bytes a fetch reads at most: whole chunks, at least one. */
+    static int bufferBytes(int chunkSize, int fetchBytes) {
+        return Math.max(1, fetchBytes / chunkSize) * chunkSize;
     }
 
     @Override
@@ -105,15 +118,16 @@ final class LazyFile implements FuseFile.Source {
     }
 
     /**
-     * Fetches the chunk after {@code chunk} in the background when a file is being read front to back (a shared
-     * library, a jar): when the chunk before it is present too, or when this read continues the one before it and
-     * has reached the second half of its chunk. The next chunk is then fetched or on its way when the reader gets
-     * there. A lone read starts nothing, so a container reading here and there costs no more than its reads.
+     * Fetches the chunks after {@code chunk} in the background when a file is being read front to back (a shared
+     * library, a jar): when the chunk before it was read too, or when this read continues the one before it and has
+     * reached the second half of its chunk. The next chunks are then fetched or on their way when the reader gets
+     * there. A lone read starts nothing, so a container reading here and there costs no more than its reads; nor
+     * does a chunk that is only here because it came with another (a present one is no sign of a reader).
      */
     private void readAhead(int chunk, boolean streaming) {
         int next = chunk + 1;
         if (next < chunks.chunks() && states.get(next) == MISSING && states.get(chunk) == PRESENT
-                && (streaming || chunk > 0 && states.get(chunk - 1) == PRESENT)) {
+                && (streaming || chunk > 0 && wasRead.get(chunk - 1) == 1)) {
             fetch(next);
         }
     }
@@ -131,6 +145,10 @@ final class LazyFile implements FuseFile.Source {
         try {
             // Run here, a new fetch is done when it returns; one already on its way is waited for.
             fetch(chunk, Runnable::run).get(timeoutMillis, TimeUnit.MILLISECONDS);
+            if (states.get(chunk) != PRESENT) { // fetched beside another, and did not match its list
+                throw states.get(chunk) == DAMAGED ? VerifiedFetch.damaged(chunk, layer)
+                        : new IOException("chunk " + chunk + " of " + layer + " was not fetched");
+            }
         } catch (TimeoutException e) {
             throw new IOException("chunk " + chunk + " of " + layer + " was not fetched within " + timeoutMillis
                     + " ms");
@@ -145,55 +163,93 @@ final class LazyFile implements FuseFile.Source {
         }
     }
 
-    /** The running or a new background fetch of a chunk; one at a time per chunk. */
+    /** The running or a new background fetch of a chunk (and of the missing ones after it); one per chunk. */
     CompletableFuture<Void> fetch(int chunk) {
         return fetch(chunk, fetchers);
     }
 
-    /** The running fetch of a chunk, or a new one run by {@code runner}. */
     private CompletableFuture<Void> fetch(int chunk, Executor runner) {
+        return fetchRun(chunk, chunk + perFetch - 1, runner).done();
+    }
+
+    /** A fetch of chunks {@code first} to {@code last}, or the one already on its way with {@code first}. */
+    private record Run(CompletableFuture<Void> done, int first, int last) {
+    }
+
+    /**
+     * The running fetch of {@code chunk}, or a new one run by {@code runner} of it and of the chunks after it, up to
+     * {@code lastWanted}, as long as they are missing and no other fetch has them.
+     */
+    private Run fetchRun(int chunk, int lastWanted, Executor runner) {
         if (states.get(chunk) == PRESENT) {
-            return CompletableFuture.completedFuture(null);
+            return new Run(CompletableFuture.completedFuture(null), chunk, chunk);
         }
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = inFlight.putIfAbsent(chunk, mine);
         if (running != null) {
-            return running;
+            return new Run(running, chunk, chunk);
         }
+        int end = Math.min(lastWanted, chunks.chunks() - 1);
+        int last = chunk;
+        while (last < end && states.get(last + 1) == MISSING && inFlight.putIfAbsent(last + 1, mine) == null) {
+            last++;
+        }
+        int claimed = last;
         runner.execute(() -> {
             try {
-                fetchNow(chunk);
+                fetchNow(chunk, claimed);
                 mine.complete(null);
             } catch (IOException | RuntimeException e) {
                 mine.completeExceptionally(e);
             } finally {
-                inFlight.remove(chunk, mine);
+                for (int each = chunk; each <= claimed; each++) {
+                    inFlight.remove(each, mine);
+                }
             }
         });
-        return mine;
+        return new Run(mine, chunk, claimed);
     }
 
-    private void fetchNow(int chunk) throws IOException {
-        if (states.get(chunk) == PRESENT) {
+    /**
+     * Reads chunks {@code first} to {@code last} in one read and keeps each that matches its chunk list; one that
+     * does not is fetched once more, and is damaged if it still does not match. Only {@code first}'s damage fails
+     * the fetch: a reader of another chunk finds it damaged when the fetch is done.
+     */
+    private void fetchNow(int first, int last) throws IOException {
+        if (first == last && states.get(first) == PRESENT) {
             return;
         }
-        if (states.get(chunk) == DAMAGED) {
-            throw VerifiedFetch.damaged(chunk, layer);
+        if (states.get(first) == DAMAGED) {
+            throw VerifiedFetch.damaged(first, layer);
         }
-        byte[] buffer = VerifiedFetch.takeBuffer(chunks.chunkSize());
+        byte[] buffer = VerifiedFetch.takeBuffer(perFetch * chunks.chunkSize());
         try {
-            try {
-                verified.fetch(chunk, buffer);
-            } catch (VerifiedFetch.DamagedChunkException e) {
-                states.set(chunk, DAMAGED);
-                throw e;
-            }
-            ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, chunks.length(chunk));
-            while (bytes.hasRemaining()) {
-                file.write(bytes, chunks.offset(chunk) + bytes.position());
+            verified.read(first, last, buffer);
+            long base = chunks.offset(first);
+            for (int chunk = first; chunk <= last; chunk++) {
+                int at = (int) (chunks.offset(chunk) - base);
+                if (!chunks.matches(chunk, buffer, at)) {
+                    try {
+                        verified.refetch(chunk, buffer, at);
+                    } catch (VerifiedFetch.DamagedChunkException e) {
+                        states.set(chunk, DAMAGED);
+                        if (chunk == first) {
+                            throw e;
+                        }
+                        continue;
+                    }
+                }
+                keep(chunk, buffer, at);
             }
         } finally {
             VerifiedFetch.giveBack(buffer);
+        }
+    }
+
+    private void keep(int chunk, byte[] buffer, int at) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(buffer, at, chunks.length(chunk));
+        while (bytes.hasRemaining()) {
+            file.write(bytes, chunks.offset(chunk) + bytes.position() - at);
         }
         fetchedBytes.addAndGet(chunks.length(chunk));
         if (states.compareAndSet(chunk, MISSING, PRESENT)) {
@@ -202,17 +258,26 @@ final class LazyFile implements FuseFile.Source {
     }
 
     /**
-     * Fetches the given chunks in that order, {@code parallel} at a time, without yielding: a prefetch list, run
-     * while the container starts. Failures are left for the container's own reads to retry.
+     * Fetches the given chunks in that order, {@code parallel} fetches at a time, without yielding: a prefetch list,
+     * run while the container starts. Chunks that follow one another in the list and in the file go in one fetch,
+     * up to its size. Failures are left for the container's own reads to retry.
      */
     void prefetch(List<Integer> order, int parallel) {
         java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(parallel);
-        for (int chunk : order) {
+        for (int i = 0; i < order.size(); i++) {
+            int chunk = order.get(i);
             if (chunk < 0 || chunk >= chunks.chunks() || states.get(chunk) != MISSING) {
                 continue;
             }
+            int wanted = chunk;
+            while (i + 1 + wanted - chunk < order.size() && order.get(i + 1 + wanted - chunk) == wanted + 1
+                    && wanted + 1 - chunk < perFetch) {
+                wanted++;
+            }
             slots.acquireUninterruptibly();
-            fetch(chunk).whenComplete((ok, failure) -> slots.release());
+            Run run = fetchRun(chunk, wanted, fetchers);
+            run.done().whenComplete((ok, failure) -> slots.release());
+            i += run.last() - chunk; // the chunks after it that this fetch has
         }
         slots.acquireUninterruptibly(parallel);
     }

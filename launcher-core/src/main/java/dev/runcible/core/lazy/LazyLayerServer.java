@@ -39,6 +39,8 @@ public final class LazyLayerServer {
     private static final Logger LOG = LoggerFactory.getLogger(LazyLayerServer.class);
     static final int FUSE_THREADS = 8;
     static final int PREFETCH_PARALLEL = 4;
+    /** The squashfs tables are fetched all at once (at most {@link SquashfsTables#MAX_BYTES}). */
+    private static final int TABLE_FETCHES = 32;
     static final int BACKGROUND_NICE = 10;
     static final String READY = "ready ";
     static final String SPARE = "--spare";
@@ -115,7 +117,8 @@ public final class LazyLayerServer {
         Loaded loaded = Loaded.of(warmUp);
         OciResource sample = warmUp.layer();
         try {
-            SpareWarmUp.run(loaded.plugins().fetcher(sample.location().getScheme()), sample, spareDir);
+            SpareWarmUp.run(loaded.plugins().fetcher(sample.location().getScheme()), sample, spareDir,
+                    loaded.lazy().fetchBytes());
         } catch (RuncibleException e) {
             LOG.debug("no fetcher for {}: {}", sample.location(), e.getMessage());
         }
@@ -173,7 +176,7 @@ public final class LazyLayerServer {
                 sparse.setLength(opened.chunks().size());
             }
             file = new LazyFile(layer.digest().shortHex(), opened.chunks(), opened.store(), partial.file(), fetchers,
-                    lazy.fetchTimeoutMillis());
+                    lazy.fetchTimeoutMillis(), lazy.fetchBytes());
             source.give(file);
             fuse = LayerIndex.join(mounted);
         } catch (RuncibleException | IOException | RuntimeException e) {
@@ -190,7 +193,7 @@ public final class LazyLayerServer {
         // the superblock points to, all at once.
         file.fetch(chunks.chunks() - 1);
         CompletableFuture<Void> tables = CompletableFuture.runAsync(
-                () -> file.prefetch(tables(file, chunks), SquashfsTables.MAX_CHUNKS), fetchers);
+                () -> file.prefetch(tables(file, chunks), TABLE_FETCHES), fetchers);
         WriteBack.start(file);
         boolean[] published = {false};
         AtomicReference<Runnable> record = new AtomicReference<>(() -> { });

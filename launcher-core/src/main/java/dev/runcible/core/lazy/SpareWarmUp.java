@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 final class SpareWarmUp {
     private static final Logger LOG = LoggerFactory.getLogger(SpareWarmUp.class);
-    /** Chunks read through the FUSE file; the scratch file holds at most these. */
-    private static final int CHUNKS = 4;
+    /** Bytes read through the FUSE file; the scratch file holds at most these. */
+    private static final int FUSE_BYTES = 4 << 20;
     /**
      * Chunks read from the store before: a store client's read path (the Hadoop client's above all) is compiled
      * only after some reads, and ran 5 times slower before that.
@@ -40,7 +40,7 @@ final class SpareWarmUp {
     }
 
     /** Never fails: a spare that could not warm up serves as well, only slower at first. */
-    static void run(ResourceFetcher fetcher, OciResource sample, Path spareDir) {
+    static void run(ResourceFetcher fetcher, OciResource sample, Path spareDir, int fetchBytes) {
         ExecutorService fetchers = Executors.newCachedThreadPool();
         try {
             LayerIndex.Opened opened = LayerIndex.open(fetcher, sample, fetchers);
@@ -53,9 +53,9 @@ final class SpareWarmUp {
                     store.readFully(chunks.offset(chunk), buffer, 0, chunks.length(chunk));
                     chunks.matches(chunk, buffer, 0);
                 }
-                throughFuse(chunks, store, spareDir, fetchers);
+                throughFuse(chunks, store, spareDir, fetchers, fetchBytes);
                 VerifiedFetch.reserveBuffers(LazyLayerServer.FUSE_THREADS + LazyLayerServer.PREFETCH_PARALLEL + 2,
-                        chunks.chunkSize());
+                        LazyFile.bufferBytes(chunks.chunkSize(), fetchBytes));
             }
         } catch (RuncibleException | IOException | RuntimeException e) {
             LOG.debug("warming up on {}: {}", sample.location(), e.getMessage());
@@ -72,7 +72,7 @@ final class SpareWarmUp {
     }
 
     private static void throughFuse(ChunkList chunks, ResourceFetcher.RandomAccess store, Path spareDir,
-            ExecutorService fetchers) throws IOException {
+            ExecutorService fetchers, int fetchBytes) throws IOException {
         Path scratch = spareDir.resolve("warm-up.partial");
         Path mountPoint = spareDir.resolve("mnt.warm-up");
         try {
@@ -81,11 +81,11 @@ final class SpareWarmUp {
             }
             Files.deleteIfExists(mountPoint);
             Files.createFile(mountPoint);
-            LazyFile file = new LazyFile("warm-up", chunks, store, scratch, fetchers, 10_000);
+            LazyFile file = new LazyFile("warm-up", chunks, store, scratch, fetchers, 10_000, fetchBytes);
             try (FuseFile fuse = FuseFile.mount(mountPoint, file, 2);
                     FileChannel reader = FileChannel.open(mountPoint, StandardOpenOption.READ)) {
                 ByteBuffer buffer = ByteBuffer.allocate(128 << 10);
-                long end = Math.min(chunks.size(), (long) CHUNKS * chunks.chunkSize());
+                long end = Math.min(chunks.size(), FUSE_BYTES);
                 for (long at = 0; at < end; at += buffer.capacity()) {
                     buffer.clear();
                     reader.read(buffer, at);

@@ -18,10 +18,10 @@ final class SquashfsTables {
     private static final int BYTES_USED = 40;
     private static final int INODE_TABLE_START = 64;
     /**
-     * The most chunks fetched this way; the last ones when the tables are larger (the directory table and the
+     * The most bytes fetched this way; the last ones when the tables are larger (the directory table and the
      * small tables are at the end): an image of millions of files should not fetch tens of mebibytes up front.
      */
-    static final int MAX_CHUNKS = 32;
+    static final int MAX_BYTES = 32 << 20;
 
     private SquashfsTables() {
     }
@@ -43,7 +43,7 @@ final class SquashfsTables {
             return List.of();
         }
         int last = (int) ((bytesUsed - 1) / chunkSize);
-        int first = Math.max((int) (tables / chunkSize), last - MAX_CHUNKS + 1);
+        int first = Math.max((int) (tables / chunkSize), last - MAX_BYTES / chunkSize + 1);
         List<Integer> chunks = new ArrayList<>();
         for (int chunk = first; chunk <= last; chunk++) {
             chunks.add(chunk);

@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One chunk of a layer from its store, checked against the layer's {@link ChunkList} before anyone sees it. A read
+ * Chunks of a layer from its store, each checked against the layer's {@link ChunkList} before anyone sees it. A read
  * that fails is tried again, backing off, until the fetch timeout has passed; a chunk that does not match is
  * fetched once more, and if it still does not match it is damaged in the store.
  */
@@ -67,34 +67,47 @@ final class VerifiedFetch {
         return new DamagedChunkException("chunk " + chunk + " of " + layer + " is damaged in the store");
     }
 
-    /** Reads the chunk into the start of {@code buffer} and checks it. */
-    void fetch(int chunk, byte[] buffer) throws IOException {
-        int length = chunks.length(chunk);
-        long offset = chunks.offset(chunk);
+    /**
+     * Reads chunks {@code first} to {@code last} into the start of {@code buffer} with one read, unchecked; a read
+     * that fails is tried again, backing off, until the fetch timeout has passed.
+     */
+    void read(int first, int last, byte[] buffer) throws IOException {
+        long offset = chunks.offset(first);
+        int length = (int) (chunks.offset(last) + chunks.length(last) - offset);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         long backoff = 50;
-        for (int mismatches = 0; ; ) {
+        while (true) {
             try {
                 store.readFully(offset, buffer, 0, length);
+                return;
             } catch (IOException e) {
                 if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) > deadline) {
-                    throw new IOException("cannot fetch chunk " + chunk + " of " + layer + ": " + e.getMessage(), e);
+                    throw new IOException("cannot fetch " + (first == last ? "chunk " + first : "chunks " + first
+                            + " to " + last) + " of " + layer + ": " + e.getMessage(), e);
                 }
-                LOG.debug("fetch of chunk {} failed, trying again: {}", chunk, e.toString());
+                LOG.debug("fetch of chunks {} to {} failed, trying again: {}", first, last, e.toString());
                 sleep(backoff);
                 backoff = Math.min(backoff * 2, 1000);
-                continue;
             }
-            if (chunks.matches(chunk, buffer, 0)) {
-                return;
-            }
-            if (++mismatches == 2) {
-                LOG.error("Chunk {} of layer {} (bytes {} to {}) does not match its chunk list after two fetches: "
-                        + "the store's copy is damaged. Reads of it fail with EIO; import the image again",
-                        chunk, layer, offset, offset + length - 1);
-                throw damaged(chunk, layer);
-            }
-            LOG.warn("Chunk {} of layer {} does not match its chunk list; fetching it once more", chunk, layer);
+        }
+    }
+
+    /**
+     * Fetches a chunk that did not match its chunk list once more, into {@code buffer} at {@code at}; if it still
+     * does not match, it is damaged in the store.
+     */
+    void refetch(int chunk, byte[] buffer, int at) throws IOException {
+        LOG.warn("Chunk {} of layer {} does not match its chunk list; fetching it once more", chunk, layer);
+        byte[] again = at == 0 ? buffer : new byte[chunks.length(chunk)];
+        read(chunk, chunk, again);
+        if (!chunks.matches(chunk, again, 0)) {
+            LOG.error("Chunk {} of layer {} (bytes {} to {}) does not match its chunk list after two fetches: the "
+                    + "store's copy is damaged. Reads of it fail with EIO; import the image again", chunk, layer,
+                    chunks.offset(chunk), chunks.offset(chunk) + chunks.length(chunk) - 1);
+            throw damaged(chunk, layer);
+        }
+        if (again != buffer) {
+            System.arraycopy(again, 0, buffer, at, chunks.length(chunk));
         }
     }
 

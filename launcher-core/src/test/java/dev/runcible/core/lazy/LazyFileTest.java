@@ -7,6 +7,7 @@ import dev.runcible.store.ChunkList;
 import java.io.ByteArrayInputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -34,13 +35,17 @@ class LazyFileTest {
     private final AtomicInteger storeReads = new AtomicInteger();
     private final AtomicInteger handedOff = new AtomicInteger();
     private final ExecutorService threads = Executors.newCachedThreadPool();
+    /** Bytes the store gets wrong, as a damaged copy would: every read of them. */
+    private final java.util.Set<Integer> damaged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private ChunkList chunks;
+    private ResourceFetcher.RandomAccess store;
     private LazyFile file;
 
     @BeforeEach
     void open() throws Exception {
         new SplittableRandom(3).nextBytes(layer);
-        ChunkList chunks = ChunkList.compute(new ByteArrayInputStream(layer), layer.length, CHUNK);
-        ResourceFetcher.RandomAccess store = new ResourceFetcher.RandomAccess() {
+        chunks = ChunkList.compute(new ByteArrayInputStream(layer), layer.length, CHUNK);
+        store = new ResourceFetcher.RandomAccess() {
             @Override
             public long size() {
                 return layer.length;
@@ -50,13 +55,23 @@ class LazyFileTest {
             public void readFully(long position, byte[] buffer, int offset, int length) {
                 storeReads.incrementAndGet();
                 System.arraycopy(layer, (int) position, buffer, offset, length);
+                for (int at : damaged) {
+                    if (at >= position && at < position + length) {
+                        buffer[offset + (int) (at - position)] ^= 1;
+                    }
+                }
             }
 
             @Override
             public void close() {
             }
         };
-        Path partial = dir.resolve("layer.partial");
+        file = lazyFile(CHUNK); // one chunk a fetch
+    }
+
+    /** A lazy file on the store whose fetches read at most {@code fetchBytes}. */
+    private LazyFile lazyFile(int fetchBytes) throws Exception {
+        Path partial = Files.createTempFile(dir, "layer", ".partial");
         try (RandomAccessFile sparse = new RandomAccessFile(partial.toFile(), "rw")) {
             sparse.setLength(layer.length);
         }
@@ -64,7 +79,7 @@ class LazyFileTest {
             handedOff.incrementAndGet();
             threads.execute(task);
         };
-        file = new LazyFile("test", chunks, store, partial, counting, 5_000);
+        return new LazyFile("test", chunks, store, partial, counting, 5_000, fetchBytes);
     }
 
     @AfterEach
@@ -138,5 +153,46 @@ class LazyFileTest {
         awaitPresent(2);
         read(6L * CHUNK + CHUNK / 2, CHUNK / 4);
         assertThat(handedOff).as("a lone read in the second half of a chunk").hasValue(1);
+    }
+
+    @Test
+    void aMissingChunkComesWithTheMissingChunksAfterItInOneRead() throws Exception {
+        file.close();
+        file = lazyFile(4 * CHUNK);
+        assertThat(read(2L * CHUNK + 5, 10)).isEqualTo(Arrays.copyOfRange(layer, 2 * CHUNK + 5, 2 * CHUNK + 15));
+        assertThat(storeReads).as("chunks 2 to 5 in one read").hasValue(1);
+        assertThat(file.presentChunks()).isEqualTo(4);
+        assertThat(read(4L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 4 * CHUNK, 4 * CHUNK + 10));
+        assertThat(storeReads).as("chunk 4 came with chunk 2").hasValue(1);
+        read(CHUNK, 10);
+        assertThat(storeReads).as("chunk 1 alone: chunk 2 is here").hasValue(2);
+        assertThat(file.presentChunks()).isEqualTo(5);
+        assertThat(file.readOrder()).as("the chunks read, not those fetched with them").containsExactly(2, 4, 1);
+    }
+
+    @Test
+    void aPrefetchListFetchesItsNeighbouringChunksTogetherAndNothingElse() throws Exception {
+        file.close();
+        file = lazyFile(4 * CHUNK);
+        file.prefetch(java.util.List.of(5, 6, 7, 1, 2), 2);
+        assertThat(storeReads).as("chunks 5 to 7, then 1 and 2").hasValue(2);
+        assertThat(file.presentChunks()).as("no chunk the list does not name").isEqualTo(5);
+        assertThat(read(3L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 3 * CHUNK, 3 * CHUNK + 10));
+        assertThat(storeReads).as("chunks 3 and 4, missing, in one read").hasValue(3);
+        assertThat(file.presentChunks()).isEqualTo(7);
+    }
+
+    @Test
+    void aDamagedChunkFetchedBesideAnotherIsNeverServed() throws Exception {
+        file.close();
+        file = lazyFile(4 * CHUNK);
+        damaged.add(3 * CHUNK + 100);
+        assertThat(read(2L * CHUNK, 10)).as("chunk 2 is sound").isEqualTo(Arrays.copyOfRange(layer, 2 * CHUNK,
+                2 * CHUNK + 10));
+        assertThat(storeReads).as("chunks 2 to 5, then chunk 3 once more").hasValue(2);
+        assertThat(file.presentChunks()).as("chunks 2, 4 and 5").isEqualTo(3);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> read(3L * CHUNK, 10))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("chunk 3").hasMessageContaining("damaged");
+        assertThat(read(4L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 4 * CHUNK, 4 * CHUNK + 10));
     }
 }
