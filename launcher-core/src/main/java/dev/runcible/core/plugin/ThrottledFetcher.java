@@ -22,6 +22,8 @@ import java.util.Optional;
 final class ThrottledFetcher implements ResourceFetcher {
     /** Named for what it is: a benchmark's emulation of a slow store, never a production setting. */
     static final String KEY = "runcible.benchmark-only.fetch-bytes-per-second";
+    /** How far a stream's reads may run ahead of the link before it sleeps. */
+    private static final long STREAM_SLACK_NANOS = 2_000_000;
 
     private final ResourceFetcher delegate;
     private final long bytesPerSecond;
@@ -33,17 +35,27 @@ final class ThrottledFetcher implements ResourceFetcher {
     }
 
     /**
-     * Waits until {@code bytes}, asked for at {@code startNanos}, have crossed the emulated link after the
-     * transfers before them.
+     * Puts {@code bytes}, asked for at {@code startNanos}, on the emulated link after the transfers before them, and
+     * returns when they have crossed it.
      */
     private void pace(long bytes, long startNanos) throws InterruptedIOException {
-        long wait;
-        synchronized (this) {
-            long now = System.nanoTime();
-            nextFreeNanos = Math.max(nextFreeNanos, startNanos) + bytes * 1_000_000_000L / bytesPerSecond;
-            wait = nextFreeNanos - now;
-        }
-        if (wait <= 0) {
+        settle(schedule(bytes, startNanos), 0);
+    }
+
+    /** When {@code bytes}, asked for at {@code startNanos}, will have crossed the link after the ones before them. */
+    private synchronized long schedule(long bytes, long startNanos) {
+        nextFreeNanos = Math.max(nextFreeNanos, startNanos) + bytes * 1_000_000_000L / bytesPerSecond;
+        return nextFreeNanos;
+    }
+
+    /**
+     * Waits until {@code endNanos}, unless that is less than {@code slackNanos} away: a stream's many small reads
+     * each sleeping a few microseconds took milliseconds each on a busy node, slower than the link they emulate. A
+     * stream settles what it owes at its end.
+     */
+    private static void settle(long endNanos, long slackNanos) throws InterruptedIOException {
+        long wait = endNanos - System.nanoTime();
+        if (wait <= slackNanos) {
             return;
         }
         try {
@@ -57,11 +69,13 @@ final class ThrottledFetcher implements ResourceFetcher {
     @Override
     public InputStream open(URI location) throws ResourceUnavailableException {
         return new FilterInputStream(delegate.open(location)) {
+            private long endNanos;
+
             @Override
             public int read() throws IOException {
                 long start = System.nanoTime();
                 int b = super.read();
-                pace(1, start);
+                paced(b < 0 ? 0 : 1, start);
                 return b;
             }
 
@@ -69,10 +83,24 @@ final class ThrottledFetcher implements ResourceFetcher {
             public int read(byte[] buffer, int offset, int length) throws IOException {
                 long start = System.nanoTime();
                 int n = super.read(buffer, offset, length);
-                if (n > 0) {
-                    pace(n, start);
-                }
+                paced(Math.max(n, 0), start);
                 return n;
+            }
+
+            /** Its bytes on the link; at the end of the stream, its last byte across. */
+            private void paced(int bytes, long start) throws InterruptedIOException {
+                if (bytes > 0) {
+                    endNanos = schedule(bytes, start);
+                    settle(endNanos, STREAM_SLACK_NANOS);
+                } else {
+                    settle(endNanos, 0);
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                settle(endNanos, 0);
+                super.close();
             }
         };
     }

@@ -94,4 +94,22 @@ class ThrottledFetcherTest {
         double seconds = (System.nanoTime() - started) / 1e9;
         assertThat(seconds).as("the link's second overlaps the read's, not added to it").isLessThan(1.6);
     }
+
+    @Test
+    void aStreamReadInSmallPiecesTakesTheLinksTimeNotASleepAPiece() throws Exception {
+        ThrottledFetcher fetcher = new ThrottledFetcher(new Zeros(), 64L << 20); // 64 MiB/s: 16 ms a MiB
+        long started = System.nanoTime();
+        byte[] piece = new byte[64];
+        long read = 0;
+        try (InputStream in = fetcher.open(URI.create("file:///x"))) {
+            for (int n = in.read(piece); n >= 0; n = in.read(piece)) {
+                read += n;
+            }
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        assertThat(read).isEqualTo(BYTES);
+        // 16,384 reads: a sleep each (at least 50 µs on Linux) would take over 0.8 s.
+        assertThat(seconds).as("a mebibyte at 64 MiB/s, in 64-byte reads").isGreaterThanOrEqualTo(0.015)
+                .isLessThan(0.5);
+    }
 }
