@@ -12,8 +12,8 @@ import dev.runcible.core.config.Settings;
  * @param fillPauseMillis {@code squashfs.lazy.fill-pause-millis}: how long containers' reads must have paused before
  *     the background fill fetches its next chunk (default 1 s: a starting JVM pauses between its bursts of reads)
  * @param fetchBytes {@code squashfs.lazy.fetch-size}: the most one fetch from the store reads: a missing chunk comes
- *     with the missing chunks after it up to this size, in one round trip (default 1m; chunks are checked, recorded
- *     and prefetched one by one whatever their size)
+ *     with the missing chunks around it in its part of the file of this size, in one round trip (default 1m; chunks
+ *     are checked, recorded and prefetched one by one whatever their size)
  */
 public record LazyConfig(boolean enabled, long fetchTimeoutMillis, long fillPauseMillis, int fetchBytes) {
     public static final String ENABLED = "squashfs.lazy";

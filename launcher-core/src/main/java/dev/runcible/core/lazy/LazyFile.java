@@ -57,9 +57,10 @@ final class LazyFile implements FuseFile.Source {
     private final ReadEnds recentEnds = new ReadEnds(RECENT_ENDS);
 
     /**
-     * {@code fetchBytes}: the most one fetch reads. A missing chunk is fetched with the missing chunks after it, up
-     * to that many bytes in one read (a round trip to the store each), while chunks stay the unit that is checked,
-     * recorded in prefetch lists and fetched from them.
+     * {@code fetchBytes}: the most one fetch reads. A missing chunk is fetched with the missing chunks next to it in
+     * its part of the file of that size (parts start at multiples of it), in one read: a round trip to the store
+     * each, as one chunk of that size would take. Chunks stay the unit that is checked, recorded in prefetch lists
+     * and fetched from them.
      */
     LazyFile(String layer, ChunkList chunks, ResourceFetcher.RandomAccess store, Path partial,
             Executor fetchers, long timeoutMillis, int fetchBytes) throws IOException {
@@ -163,13 +164,17 @@ final class LazyFile implements FuseFile.Source {
         }
     }
 
-    /** The running or a new background fetch of a chunk (and of the missing ones after it); one per chunk. */
+    /**
+     * The running or a new background fetch of a chunk, with the missing chunks around it in its fetch-sized part
+     * of the file (as one chunk of that size would come); one fetch per chunk at a time.
+     */
     CompletableFuture<Void> fetch(int chunk) {
         return fetch(chunk, fetchers);
     }
 
     private CompletableFuture<Void> fetch(int chunk, Executor runner) {
-        return fetchRun(chunk, chunk + perFetch - 1, runner).done();
+        int part = chunk - chunk % perFetch;
+        return fetchRun(chunk, part, part + perFetch - 1, runner).done();
     }
 
     /** A fetch of chunks {@code first} to {@code last}, or the one already on its way with {@code first}. */
@@ -177,10 +182,10 @@ final class LazyFile implements FuseFile.Source {
     }
 
     /**
-     * The running fetch of {@code chunk}, or a new one run by {@code runner} of it and of the chunks after it, up to
-     * {@code lastWanted}, as long as they are missing and no other fetch has them.
+     * The running fetch of {@code chunk}, or a new one run by {@code runner} of it and of the chunks next to it,
+     * from {@code firstWanted} to {@code lastWanted}, as long as they are missing and no other fetch has them.
      */
-    private Run fetchRun(int chunk, int lastWanted, Executor runner) {
+    private Run fetchRun(int chunk, int firstWanted, int lastWanted, Executor runner) {
         if (states.get(chunk) == PRESENT) {
             return new Run(CompletableFuture.completedFuture(null), chunk, chunk);
         }
@@ -194,33 +199,39 @@ final class LazyFile implements FuseFile.Source {
         while (last < end && states.get(last + 1) == MISSING && inFlight.putIfAbsent(last + 1, mine) == null) {
             last++;
         }
-        int claimed = last;
+        int first = chunk;
+        while (first > Math.max(firstWanted, 0) && states.get(first - 1) == MISSING
+                && inFlight.putIfAbsent(first - 1, mine) == null) {
+            first--;
+        }
+        int from = first;
+        int to = last;
         runner.execute(() -> {
             try {
-                fetchNow(chunk, claimed);
+                fetchNow(chunk, from, to);
                 mine.complete(null);
             } catch (IOException | RuntimeException e) {
                 mine.completeExceptionally(e);
             } finally {
-                for (int each = chunk; each <= claimed; each++) {
+                for (int each = from; each <= to; each++) {
                     inFlight.remove(each, mine);
                 }
             }
         });
-        return new Run(mine, chunk, claimed);
+        return new Run(mine, from, to);
     }
 
     /**
      * Reads chunks {@code first} to {@code last} in one read and keeps each that matches its chunk list; one that
-     * does not is fetched once more, and is damaged if it still does not match. Only {@code first}'s damage fails
-     * the fetch: a reader of another chunk finds it damaged when the fetch is done.
+     * does not is fetched once more, and is damaged if it still does not match. Only the damage of {@code asked}
+     * fails the fetch: a reader of another chunk finds it damaged when the fetch is done.
      */
-    private void fetchNow(int first, int last) throws IOException {
+    private void fetchNow(int asked, int first, int last) throws IOException {
         if (first == last && states.get(first) == PRESENT) {
             return;
         }
-        if (states.get(first) == DAMAGED) {
-            throw VerifiedFetch.damaged(first, layer);
+        if (states.get(asked) == DAMAGED) {
+            throw VerifiedFetch.damaged(asked, layer);
         }
         byte[] buffer = VerifiedFetch.takeBuffer(perFetch * chunks.chunkSize());
         try {
@@ -233,7 +244,7 @@ final class LazyFile implements FuseFile.Source {
                         verified.refetch(chunk, buffer, at);
                     } catch (VerifiedFetch.DamagedChunkException e) {
                         states.set(chunk, DAMAGED);
-                        if (chunk == first) {
+                        if (chunk == asked) {
                             throw e;
                         }
                         continue;
@@ -275,9 +286,9 @@ final class LazyFile implements FuseFile.Source {
                 wanted++;
             }
             slots.acquireUninterruptibly();
-            Run run = fetchRun(chunk, wanted, fetchers);
+            Run run = fetchRun(chunk, chunk, wanted, fetchers);
             run.done().whenComplete((ok, failure) -> slots.release());
-            i += run.last() - chunk; // the chunks after it that this fetch has
+            i += Math.max(0, run.last() - chunk); // the chunks after it that this fetch has
         }
         slots.acquireUninterruptibly(parallel);
     }

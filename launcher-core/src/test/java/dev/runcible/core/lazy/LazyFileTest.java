@@ -156,18 +156,18 @@ class LazyFileTest {
     }
 
     @Test
-    void aMissingChunkComesWithTheMissingChunksAfterItInOneRead() throws Exception {
+    void aMissingChunkComesWithTheMissingChunksOfItsPartInOneRead() throws Exception {
         file.close();
-        file = lazyFile(4 * CHUNK);
+        file = lazyFile(4 * CHUNK); // parts of chunks 0 to 3 and 4 to 7
         assertThat(read(2L * CHUNK + 5, 10)).isEqualTo(Arrays.copyOfRange(layer, 2 * CHUNK + 5, 2 * CHUNK + 15));
-        assertThat(storeReads).as("chunks 2 to 5 in one read").hasValue(1);
+        assertThat(storeReads).as("chunks 0 to 3 in one read").hasValue(1);
         assertThat(file.presentChunks()).isEqualTo(4);
-        assertThat(read(4L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 4 * CHUNK, 4 * CHUNK + 10));
-        assertThat(storeReads).as("chunk 4 came with chunk 2").hasValue(1);
-        read(CHUNK, 10);
-        assertThat(storeReads).as("chunk 1 alone: chunk 2 is here").hasValue(2);
-        assertThat(file.presentChunks()).isEqualTo(5);
-        assertThat(file.readOrder()).as("the chunks read, not those fetched with them").containsExactly(2, 4, 1);
+        assertThat(read(CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, CHUNK, CHUNK + 10));
+        assertThat(storeReads).as("chunk 1 came with chunk 2").hasValue(1);
+        assertThat(read(5L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 5 * CHUNK, 5 * CHUNK + 10));
+        assertThat(storeReads).as("chunks 4 to 7").hasValue(2);
+        assertThat(file.presentChunks()).isEqualTo(8);
+        assertThat(file.readOrder()).as("the chunks read, not those fetched with them").containsExactly(2, 1, 5);
     }
 
     @Test
@@ -178,8 +178,11 @@ class LazyFileTest {
         assertThat(storeReads).as("chunks 5 to 7, then 1 and 2").hasValue(2);
         assertThat(file.presentChunks()).as("no chunk the list does not name").isEqualTo(5);
         assertThat(read(3L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 3 * CHUNK, 3 * CHUNK + 10));
-        assertThat(storeReads).as("chunks 3 and 4, missing, in one read").hasValue(3);
-        assertThat(file.presentChunks()).isEqualTo(7);
+        assertThat(storeReads).as("chunk 3: chunk 0 is missing but not next to it").hasValue(3);
+        assertThat(file.presentChunks()).isEqualTo(6);
+        assertThat(read(0, 10)).isEqualTo(Arrays.copyOfRange(layer, 0, 10));
+        assertThat(storeReads).hasValue(4);
+        assertThat(file.presentChunks()).as("all but chunk 4").isEqualTo(7);
     }
 
     @Test
@@ -189,8 +192,8 @@ class LazyFileTest {
         damaged.add(3 * CHUNK + 100);
         assertThat(read(2L * CHUNK, 10)).as("chunk 2 is sound").isEqualTo(Arrays.copyOfRange(layer, 2 * CHUNK,
                 2 * CHUNK + 10));
-        assertThat(storeReads).as("chunks 2 to 5, then chunk 3 once more").hasValue(2);
-        assertThat(file.presentChunks()).as("chunks 2, 4 and 5").isEqualTo(3);
+        assertThat(storeReads).as("chunks 0 to 3, then chunk 3 once more").hasValue(2);
+        assertThat(file.presentChunks()).as("chunks 0, 1 and 2").isEqualTo(3);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> read(3L * CHUNK, 10))
                 .isInstanceOf(java.io.IOException.class).hasMessageContaining("chunk 3").hasMessageContaining("damaged");
         assertThat(read(4L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 4 * CHUNK, 4 * CHUNK + 10));
