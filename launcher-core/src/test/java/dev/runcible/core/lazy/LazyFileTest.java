@@ -195,7 +195,8 @@ class LazyFileTest {
         assertThat(storeReads).as("chunks 0 to 3, then chunk 3 once more").hasValue(2);
         assertThat(file.presentChunks()).as("chunks 0, 1 and 2").isEqualTo(3);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> read(3L * CHUNK, 10))
-                .isInstanceOf(java.io.IOException.class).hasMessageContaining("chunk 3").hasMessageContaining("damaged");
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("chunk 3")
+                .hasMessageContaining("damaged");
         assertThat(read(4L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 4 * CHUNK, 4 * CHUNK + 10));
     }
 }
