@@ -119,15 +119,11 @@ final class Fuse {
     }
 
     /**
-     * Gives every thread of this process the nice value {@code nice}: on Linux a nice value is a thread's, and
-     * setpriority(2) for a process id changes only that one thread. A thread started later inherits its starter's.
-     * Lowering it (to 0 from 19) needs CAP_SYS_NICE, which a server (root) has.
+     * Gives the threads of this process whose name (as the kernel knows it) passes {@code which} the nice value
+     * {@code nice}: on Linux a nice value is a thread's, and setpriority(2) for a process id changes only that one
+     * thread. A thread started later inherits its starter's. Lowering it (to 0 from 19) needs CAP_SYS_NICE, which a
+     * server (root) has.
      */
-    static void renice(int nice) {
-        renice(nice, name -> true);
-    }
-
-    /** As {@link #renice(int)}, for the threads whose name (as the kernel knows it) passes {@code which}. */
     static void renice(int nice, java.util.function.Predicate<String> which) {
         for (int pass = 0; pass < 2; pass++) { // again for a thread started by one not reniced yet
             java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();

@@ -177,8 +177,8 @@ final class LazyFile implements FuseFile.Source {
         return fetchRun(chunk, part, part + perFetch - 1, runner).done();
     }
 
-    /** A fetch of chunks {@code first} to {@code last}, or the one already on its way with {@code first}. */
-    private record Run(CompletableFuture<Void> done, int first, int last) {
+    /** A fetch that ends with chunk {@code last}, or the one already on its way with the chunk asked for. */
+    private record Run(CompletableFuture<Void> done, int last) {
     }
 
     /**
@@ -187,12 +187,12 @@ final class LazyFile implements FuseFile.Source {
      */
     private Run fetchRun(int chunk, int firstWanted, int lastWanted, Executor runner) {
         if (states.get(chunk) == PRESENT) {
-            return new Run(CompletableFuture.completedFuture(null), chunk, chunk);
+            return new Run(CompletableFuture.completedFuture(null), chunk);
         }
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = inFlight.putIfAbsent(chunk, mine);
         if (running != null) {
-            return new Run(running, chunk, chunk);
+            return new Run(running, chunk);
         }
         int end = Math.min(lastWanted, chunks.chunks() - 1);
         int last = chunk;
@@ -218,7 +218,7 @@ final class LazyFile implements FuseFile.Source {
                 }
             }
         });
-        return new Run(mine, from, to);
+        return new Run(mine, to);
     }
 
     /**
@@ -235,7 +235,7 @@ final class LazyFile implements FuseFile.Source {
         }
         byte[] buffer = VerifiedFetch.takeBuffer(perFetch * chunks.chunkSize());
         try {
-            verified.read(first, last, buffer);
+            verified.read(first, last, buffer, 0);
             long base = chunks.offset(first);
             for (int chunk = first; chunk <= last; chunk++) {
                 int at = (int) (chunks.offset(chunk) - base);
@@ -280,13 +280,12 @@ final class LazyFile implements FuseFile.Source {
             if (chunk < 0 || chunk >= chunks.chunks() || states.get(chunk) != MISSING) {
                 continue;
             }
-            int wanted = chunk;
-            while (i + 1 + wanted - chunk < order.size() && order.get(i + 1 + wanted - chunk) == wanted + 1
-                    && wanted + 1 - chunk < perFetch) {
-                wanted++;
+            int next = 1; // how many entries from here name the chunks after this one, in a row
+            while (next < perFetch && i + next < order.size() && order.get(i + next) == chunk + next) {
+                next++;
             }
             slots.acquireUninterruptibly();
-            Run run = fetchRun(chunk, chunk, wanted, fetchers);
+            Run run = fetchRun(chunk, chunk, chunk + next - 1, fetchers);
             run.done().whenComplete((ok, failure) -> slots.release());
             i += Math.max(0, run.last() - chunk); // the chunks after it that this fetch has
         }

@@ -68,17 +68,17 @@ final class VerifiedFetch {
     }
 
     /**
-     * Reads chunks {@code first} to {@code last} into the start of {@code buffer} with one read, unchecked; a read
+     * Reads chunks {@code first} to {@code last} into {@code buffer} at {@code at} with one read, unchecked; a read
      * that fails is tried again, backing off, until the fetch timeout has passed.
      */
-    void read(int first, int last, byte[] buffer) throws IOException {
+    void read(int first, int last, byte[] buffer, int at) throws IOException {
         long offset = chunks.offset(first);
         int length = (int) (chunks.offset(last) + chunks.length(last) - offset);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         long backoff = 50;
         while (true) {
             try {
-                store.readFully(offset, buffer, 0, length);
+                store.readFully(offset, buffer, at, length);
                 return;
             } catch (IOException e) {
                 if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) > deadline) {
@@ -98,16 +98,12 @@ final class VerifiedFetch {
      */
     void refetch(int chunk, byte[] buffer, int at) throws IOException {
         LOG.warn("Chunk {} of layer {} does not match its chunk list; fetching it once more", chunk, layer);
-        byte[] again = at == 0 ? buffer : new byte[chunks.length(chunk)];
-        read(chunk, chunk, again);
-        if (!chunks.matches(chunk, again, 0)) {
+        read(chunk, chunk, buffer, at);
+        if (!chunks.matches(chunk, buffer, at)) {
             LOG.error("Chunk {} of layer {} (bytes {} to {}) does not match its chunk list after two fetches: the "
                     + "store's copy is damaged. Reads of it fail with EIO; import the image again", chunk, layer,
                     chunks.offset(chunk), chunks.offset(chunk) + chunks.length(chunk) - 1);
             throw damaged(chunk, layer);
-        }
-        if (again != buffer) {
-            System.arraycopy(again, 0, buffer, at, chunks.length(chunk));
         }
     }
 
