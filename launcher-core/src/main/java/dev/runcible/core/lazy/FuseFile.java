@@ -148,9 +148,24 @@ final class FuseFile implements AutoCloseable {
         }
     }
 
+    /** Sets aside the request and reply buffers of {@code threads} threads ({@link DirectBuffers}). */
+    static void reserveBuffers(int threads) {
+        DirectBuffers.reserve(threads, REQUEST_BUFFER);
+        DirectBuffers.reserve(threads, OUT_HEADER + MAX_READ);
+    }
+
     private void serve() {
-        ByteBuffer in = ByteBuffer.allocateDirect(REQUEST_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer out = ByteBuffer.allocateDirect(OUT_HEADER + MAX_READ).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer in = DirectBuffers.take(REQUEST_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = DirectBuffers.take(OUT_HEADER + MAX_READ).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            serve(in, out);
+        } finally {
+            DirectBuffers.giveBack(in);
+            DirectBuffers.giveBack(out);
+        }
+    }
+
+    private void serve(ByteBuffer in, ByteBuffer out) {
         while (true) {
             try {
                 if (Fuse.read(fd, in) < IN_HEADER) {

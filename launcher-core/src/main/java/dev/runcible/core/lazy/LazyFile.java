@@ -257,10 +257,16 @@ final class LazyFile implements FuseFile.Source {
         }
     }
 
+    /** Writes a checked chunk to the local file, through a kept direct buffer ({@link DirectBuffers}). */
     private void keep(int chunk, byte[] buffer, int at) throws IOException {
-        ByteBuffer bytes = ByteBuffer.wrap(buffer, at, chunks.length(chunk));
-        while (bytes.hasRemaining()) {
-            file.write(bytes, chunks.offset(chunk) + bytes.position() - at);
+        ByteBuffer bytes = DirectBuffers.take(chunks.chunkSize());
+        try {
+            bytes.put(buffer, at, chunks.length(chunk)).flip();
+            while (bytes.hasRemaining()) {
+                file.write(bytes, chunks.offset(chunk) + bytes.position());
+            }
+        } finally {
+            DirectBuffers.giveBack(bytes);
         }
         fetchedBytes.addAndGet(chunks.length(chunk));
         if (states.compareAndSet(chunk, MISSING, PRESENT)) {
@@ -271,9 +277,9 @@ final class LazyFile implements FuseFile.Source {
     /**
      * Fetches the given chunks in that order, {@code parallel} fetches at a time, without yielding: a prefetch list,
      * run while the container starts. Chunks that follow one another in the list and in the file go in one fetch,
-     * up to its size. Failures are left for the container's own reads to retry.
+     * up to its size, run by {@code runner}. Failures are left for the container's own reads to retry.
      */
-    void prefetch(List<Integer> order, int parallel) {
+    void prefetch(List<Integer> order, int parallel, Executor runner) {
         java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(parallel);
         for (int i = 0; i < order.size(); i++) {
             int chunk = order.get(i);
@@ -285,7 +291,7 @@ final class LazyFile implements FuseFile.Source {
                 next++;
             }
             slots.acquireUninterruptibly();
-            Run run = fetchRun(chunk, chunk, chunk + next - 1, fetchers);
+            Run run = fetchRun(chunk, chunk, chunk + next - 1, runner);
             run.done().whenComplete((ok, failure) -> slots.release());
             i += Math.max(0, run.last() - chunk); // the chunks after it that this fetch has
         }

@@ -44,6 +44,8 @@ public final class LazyLayerServer {
     static final int BACKGROUND_NICE = 10;
     static final String READY = "ready ";
     static final String SPARE = "--spare";
+    /** The threads a spare gives normal priority when it takes a layer: all but its JIT compilers. */
+    static final java.util.function.Predicate<String> NOT_COMPILER = thread -> !thread.contains("CompilerThre");
     /** The status this process exits with: that of a TERM until it ends by itself. */
     private static volatile int exitStatus = 128 + 15;
 
@@ -134,10 +136,13 @@ public final class LazyLayerServer {
         Path dir = Path.of(Files.readString(assign).strip());
         // A container waits on it now. Not its JIT compilers: they took 160 to 290 ms of CPU while the container
         // started on the same cores, and no read waits for them.
-        Fuse.renice(0, thread -> !thread.contains("CompilerThre"));
-        LazyLayers.remove(spareDir);
+        Fuse.renice(0, NOT_COMPILER);
+        // Gone before "ready", by which the launcher tells a spare that took the layer from one that did not.
+        CompletableFuture<Void> spareGone = CompletableFuture.runAsync(() -> LazyLayers.remove(spareDir),
+                task -> daemon("spare-removal", task).start());
         Path readyFile = dir.resolve(LazyLayers.READY);
         run(dir, loaded.with(LazyRequest.read(dir.resolve(LazyLayers.REQUEST))), line -> {
+            spareGone.join();
             try {
                 RunDirectory.writeAtomically(readyFile, line.getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
@@ -153,11 +158,14 @@ public final class LazyLayerServer {
         ResourceFetcher fetcher = loaded.plugins().fetcher(layer.location().getScheme());
         ResourcesLocalizer localizer = loaded.localizer();
         ExecutorService fetchers = Executors.newCachedThreadPool(background("fetch"));
+        // What the container's start waits on: normal priority (a store's list read at nice 10 waited 10 to 40 ms
+        // for a core while the FUSE threads started).
+        ExecutorService starters = Executors.newCachedThreadPool(task -> daemon("start", task));
         // The store's lists, the partial file and the FUSE mount, side by side: each waits on a system call or a
         // round trip, and the launcher waits for all three.
         CompletableFuture<ResourcesLocalizer.PartialLayer> partialFile = LayerIndex.async(() ->
                 localizer.partial(layer).orElseThrow(() -> new InvalidImageException("The localizer '"
-                        + core.localizer() + "' keeps no partial layers")), fetchers);
+                        + core.localizer() + "' keeps no partial layers")), starters);
         Path mountPoint = dir.resolve("mnt." + ProcessHandle.current().pid());
         Files.deleteIfExists(mountPoint);
         Files.createFile(mountPoint);
@@ -170,7 +178,7 @@ public final class LazyLayerServer {
         LazyFile file;
         FuseFile fuse;
         try {
-            opened = LayerIndex.open(fetcher, layer, fetchers);
+            opened = LayerIndex.open(fetcher, layer, starters);
             partial = LayerIndex.join(partialFile);
             try (RandomAccessFile sparse = new RandomAccessFile(partial.file().toFile(), "rw")) {
                 sparse.setLength(opened.chunks().size());
@@ -189,11 +197,15 @@ public final class LazyLayerServer {
         }
         ChunkList chunks = opened.chunks();
         ResourceFetcher.RandomAccess store = opened.store();
-        // What the launcher's mount reads first: the superblock and the end of the image at once, then the tables
-        // the superblock points to, all at once.
-        file.fetch(chunks.chunks() - 1);
-        CompletableFuture<Void> tables = CompletableFuture.runAsync(
-                () -> file.prefetch(tables(file, chunks), TABLE_FETCHES), fetchers);
+        // From now on, beside the launcher's mount: what the mount reads first (the superblock and the end of the
+        // image at once, then the tables the superblock points to, all at once), then the prefetch list.
+        CompletableFuture<Void> tables = CompletableFuture.allOf(
+                CompletableFuture.runAsync(() -> file.prefetch(List.of(chunks.chunks() - 1), 1, starters), starters),
+                CompletableFuture.runAsync(() -> file.prefetch(tables(file, chunks), TABLE_FETCHES, starters),
+                        starters));
+        CompletableFuture<Void> startUp = tables.exceptionally(ignored -> null) // the container's reads retry
+                .thenCombine(opened.prefetch(), (ignored, list) -> list)
+                .thenAcceptAsync(list -> file.prefetch(list, PREFETCH_PARALLEL, starters), starters);
         WriteBack.start(file);
         boolean[] published = {false};
         AtomicReference<Runnable> record = new AtomicReference<>(() -> { });
@@ -217,8 +229,7 @@ public final class LazyLayerServer {
         Path recorded = PrefetchLists.record(dir.getParent(), layer.digest());
         List<Integer> prefetch = opened.prefetch().join();
         record.set(recorder(prefetch.isEmpty() && !Files.exists(recorded), recorded, file, chunks));
-        tables.exceptionally(ignored -> null).join(); // ahead of the list; the container's reads retry failures
-        file.prefetch(prefetch, PREFETCH_PARALLEL);
+        startUp.join();
         Runnable filling = () -> {
             record.get().run();
             try {
@@ -258,6 +269,7 @@ public final class LazyLayerServer {
         file.close();
         store.close();
         fetchers.shutdownNow();
+        starters.shutdownNow();
         fetchers.awaitTermination(5, TimeUnit.SECONDS);
     }
 
@@ -315,14 +327,16 @@ public final class LazyLayerServer {
      * needs a chunk fetches it on its own thread, at normal priority.
      */
     private static java.util.concurrent.ThreadFactory background(String name) {
-        return task -> {
-            Thread thread = new Thread(() -> {
-                Fuse.reniceThisThread(BACKGROUND_NICE);
-                task.run();
-            }, name);
-            thread.setDaemon(true);
-            return thread;
-        };
+        return task -> daemon(name, () -> {
+            Fuse.reniceThisThread(BACKGROUND_NICE);
+            task.run();
+        });
+    }
+
+    private static Thread daemon(String name, Runnable task) {
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        return thread;
     }
 
     private static void deleteQuietly(Path file) {

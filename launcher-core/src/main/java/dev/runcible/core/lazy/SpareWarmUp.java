@@ -54,14 +54,19 @@ final class SpareWarmUp {
                     chunks.matches(chunk, buffer, 0);
                 }
                 throughFuse(chunks, store, spareDir, fetchers, fetchBytes);
-                VerifiedFetch.reserveBuffers(LazyLayerServer.FUSE_THREADS + LazyLayerServer.PREFETCH_PARALLEL + 2,
-                        LazyFile.bufferBytes(chunks.chunkSize(), fetchBytes));
+                int fetching = LazyLayerServer.FUSE_THREADS + LazyLayerServer.PREFETCH_PARALLEL + 2;
+                VerifiedFetch.reserveBuffers(fetching, LazyFile.bufferBytes(chunks.chunkSize(), fetchBytes));
+                DirectBuffers.reserve(fetching, chunks.chunkSize());
+                FuseFile.reserveBuffers(LazyLayerServer.FUSE_THREADS);
             }
         } catch (RuncibleException | IOException | RuntimeException e) {
             LOG.debug("warming up on {}: {}", sample.location(), e.getMessage());
         } finally {
             fetchers.shutdownNow();
         }
+        // The renice a spare does when it takes a layer, run once: its first run took 7 ms of the hand-over. A spare
+        // is at 19 already.
+        Fuse.renice(19, LazyLayerServer.NOT_COMPILER);
         // Every chunk is hashed before it is served: SHA-256 runs at its intrinsic speed only once compiled.
         MessageDigest sha = Digest.newSha256();
         byte[] block = new byte[1 << 20];

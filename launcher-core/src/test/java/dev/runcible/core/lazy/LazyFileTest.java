@@ -174,7 +174,7 @@ class LazyFileTest {
     void aPrefetchListFetchesItsNeighbouringChunksTogetherAndNothingElse() throws Exception {
         file.close();
         file = lazyFile(4 * CHUNK);
-        file.prefetch(java.util.List.of(5, 6, 7, 1, 2), 2);
+        file.prefetch(java.util.List.of(5, 6, 7, 1, 2), 2, threads);
         assertThat(storeReads).as("chunks 5 to 7, then 1 and 2").hasValue(2);
         assertThat(file.presentChunks()).as("no chunk the list does not name").isEqualTo(5);
         assertThat(read(3L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 3 * CHUNK, 3 * CHUNK + 10));
