@@ -201,15 +201,20 @@ public final class LazyLayerServer {
         }
         ChunkList chunks = opened.chunks();
         ResourceFetcher.RandomAccess store = opened.store();
-        // From now on, beside the launcher's mount: what the mount reads first (the superblock and the end of the
-        // image at once, then the tables the superblock points to, all at once), then the prefetch list.
-        CompletableFuture<Void> tables = CompletableFuture.allOf(
-                CompletableFuture.runAsync(() -> file.prefetch(List.of(chunks.chunks() - 1), 1, starters), starters),
-                CompletableFuture.runAsync(() -> file.prefetch(tables(file, chunks), TABLE_FETCHES, starters),
-                        starters));
-        CompletableFuture<Void> startUp = tables.exceptionally(ignored -> null) // the container's reads retry
-                .thenCombine(opened.prefetch(), (ignored, list) -> list)
-                .thenAcceptAsync(list -> file.prefetch(list, PREFETCH_PARALLEL, starters), starters);
+        // From now on, beside the launcher's mount: the prefetch list, which begins with what the mount read; with
+        // none, the mount's first reads (the end of the image; the superblock comes with the tables), then the
+        // tables the superblock points to, all at once and below normal priority (32 fetches at normal priority
+        // held up the launcher's mount).
+        CompletableFuture<Void> startUp = opened.prefetch().thenAcceptAsync(list -> {
+            if (list.isEmpty()) {
+                CompletableFuture<Void> end = CompletableFuture.runAsync(
+                        () -> file.prefetch(List.of(chunks.chunks() - 1), 1, starters), starters);
+                file.prefetch(tables(file, chunks), TABLE_FETCHES, fetchers);
+                end.join();
+            } else {
+                file.prefetch(list, PREFETCH_PARALLEL, starters);
+            }
+        }, starters);
         WriteBack.start(file);
         boolean[] published = {false};
         AtomicReference<Runnable> record = new AtomicReference<>(() -> { });

@@ -44,6 +44,7 @@ final class SpareWarmUp {
         ExecutorService fetchers = Executors.newCachedThreadPool();
         try {
             LayerIndex.Opened opened = LayerIndex.open(fetcher, sample, fetchers);
+            fetcher.version(sample.location()); // as the partial file's version is read: its first took 55 ms
             ChunkList chunks = opened.chunks();
             opened.prefetch().join();
             try (ResourceFetcher.RandomAccess store = opened.store()) {
