@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * buffers chunks are written to the local file from. A new direct buffer is zeroed, and its first touch of each page
  * faults: a server's eight FUSE threads allocating theirs (9 MiB) took 40 ms of CPU while the launcher waited for
  * it, and a thread's first write of a chunk from a heap buffer took as long again (the JDK's own direct copy). A
- * spare sets them aside before it is ready ({@link #reserve}); a server started for a layer allocates them as it goes.
+ * spare's warm-up leaves them here (its FUSE threads give theirs back when its mount ends, and chunk buffers are
+ * reserved); a server started for a layer allocates them as it goes.
  */
 final class DirectBuffers {
     private static final ConcurrentHashMap<Integer, ConcurrentLinkedQueue<ByteBuffer>> POOL =

@@ -148,12 +148,6 @@ final class FuseFile implements AutoCloseable {
         }
     }
 
-    /** Sets aside the request and reply buffers of {@code threads} threads ({@link DirectBuffers}). */
-    static void reserveBuffers(int threads) {
-        DirectBuffers.reserve(threads, REQUEST_BUFFER);
-        DirectBuffers.reserve(threads, OUT_HEADER + MAX_READ);
-    }
-
     private void serve() {
         ByteBuffer in = DirectBuffers.take(REQUEST_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer out = DirectBuffers.take(OUT_HEADER + MAX_READ).order(ByteOrder.LITTLE_ENDIAN);

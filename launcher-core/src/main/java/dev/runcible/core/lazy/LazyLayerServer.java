@@ -3,7 +3,6 @@ package dev.runcible.core.lazy;
 import dev.runcible.api.Digest;
 import dev.runcible.api.InvalidImageException;
 import dev.runcible.api.OciResource;
-import dev.runcible.api.ResourceFetcher;
 import dev.runcible.api.ResourcesLocalizer;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.core.config.CoreConfig;
@@ -14,15 +13,10 @@ import dev.runcible.core.plugin.Plugins;
 import dev.runcible.store.ChunkList;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,8 +33,6 @@ public final class LazyLayerServer {
     private static final Logger LOG = LoggerFactory.getLogger(LazyLayerServer.class);
     static final int FUSE_THREADS = 8;
     static final int PREFETCH_PARALLEL = 4;
-    /** The squashfs tables are fetched all at once (at most {@link SquashfsTables#MAX_BYTES}). */
-    private static final int TABLE_FETCHES = 32;
     static final int BACKGROUND_NICE = 10;
     static final String READY = "ready ";
     static final String SPARE = "--spare";
@@ -89,7 +81,7 @@ public final class LazyLayerServer {
     }
 
     /** The server's plugins, loaded from the launcher's settings: its store's fetcher and the localizer. */
-    private record Loaded(LazyRequest request, Settings settings, LazyConfig lazy, CoreConfig core, Plugins plugins,
+    record Loaded(LazyRequest request, Settings settings, LazyConfig lazy, CoreConfig core, Plugins plugins,
             ResourcesLocalizer localizer) {
         static Loaded of(LazyRequest request) throws RuncibleException {
             Settings settings = request.toSettings();
@@ -117,13 +109,7 @@ public final class LazyLayerServer {
     private static void spare(Path spareDir, long launcherPid) throws Exception {
         LazyRequest warmUp = LazyRequest.read(spareDir.resolve(LazyLayers.REQUEST));
         Loaded loaded = Loaded.of(warmUp);
-        OciResource sample = warmUp.layer();
-        try {
-            SpareWarmUp.run(loaded.plugins().fetcher(sample.location().getScheme()), sample, spareDir,
-                    loaded.lazy().fetchBytes());
-        } catch (RuncibleException e) {
-            LOG.debug("no fetcher for {}: {}", sample.location(), e.getMessage());
-        }
+        SpareWarmUp.run(loaded, spareDir);
         // The warm-up's garbage goes now, and what it keeps (buffers, classes) moves out of the young generation:
         // left there, it was copied by a collection 0.3 s into the next layer's serving that stopped every FUSE
         // read for 73 ms while the container started.
@@ -156,65 +142,14 @@ public final class LazyLayerServer {
     }
 
     private static void serve(Path dir, Loaded loaded, java.util.function.Consumer<String> ready) throws Exception {
-        LazyConfig lazy = loaded.lazy();
         CoreConfig core = loaded.core();
         OciResource layer = loaded.request().layer();
-        ResourceFetcher fetcher = loaded.plugins().fetcher(layer.location().getScheme());
-        ResourcesLocalizer localizer = loaded.localizer();
-        ExecutorService fetchers = Executors.newCachedThreadPool(background("fetch"));
-        // What the container's start waits on: normal priority (a store's list read at nice 10 waited 10 to 40 ms
-        // for a core while the FUSE threads started).
-        ExecutorService starters = Executors.newCachedThreadPool(task -> daemon("start", task));
-        // The store's lists, the partial file and the FUSE mount, side by side: each waits on a system call or a
-        // round trip, and the launcher waits for all three.
-        CompletableFuture<ResourcesLocalizer.PartialLayer> partialFile = LayerIndex.async(() ->
-                localizer.partial(layer).orElseThrow(() -> new InvalidImageException("The localizer '"
-                        + core.localizer() + "' keeps no partial layers")), starters);
-        Path mountPoint = dir.resolve("mnt." + ProcessHandle.current().pid());
-        Files.deleteIfExists(mountPoint);
-        Files.createFile(mountPoint);
-        FuseFile.Deferred source = new FuseFile.Deferred();
-        // On a thread of normal priority: the FUSE threads it starts take its priority, and serve the container.
-        CompletableFuture<FuseFile> mounted = LayerIndex.async(() ->
-                FuseFile.mount(mountPoint, source, FUSE_THREADS), task -> new Thread(task, "mount").start());
-        LayerIndex.Opened opened;
-        ResourcesLocalizer.PartialLayer partial;
-        LazyFile file;
-        FuseFile fuse;
-        try {
-            opened = LayerIndex.open(fetcher, layer, starters);
-            partial = LayerIndex.join(partialFile);
-            try (RandomAccessFile sparse = new RandomAccessFile(partial.file().toFile(), "rw")) {
-                sparse.setLength(opened.chunks().size());
-            }
-            file = new LazyFile(layer.digest().shortHex(), opened.chunks(), opened.store(), partial.file(), fetchers,
-                    lazy.fetchTimeoutMillis(), lazy.fetchBytes());
-            source.give(file);
-            fuse = LayerIndex.join(mounted);
-        } catch (RuncibleException | IOException | RuntimeException e) {
-            source.fail(e);
-            // Nothing of the layer stays: the process exits next.
-            mounted.thenAccept(FuseFile::close).exceptionally(ignored -> null).join();
-            partialFile.thenAccept(ResourcesLocalizer.PartialLayer::discard).exceptionally(ignored -> null).join();
-            deleteQuietly(mountPoint);
-            throw e;
-        }
-        ChunkList chunks = opened.chunks();
-        ResourceFetcher.RandomAccess store = opened.store();
-        // From now on, beside the launcher's mount: the prefetch list, which begins with what the mount read; with
-        // none, the mount's first reads (the end of the image; the superblock comes with the tables), then the
-        // tables the superblock points to, all at once and below normal priority (32 fetches at normal priority
-        // held up the launcher's mount).
-        CompletableFuture<Void> startUp = opened.prefetch().thenAcceptAsync(list -> {
-            if (list.isEmpty()) {
-                CompletableFuture<Void> end = CompletableFuture.runAsync(
-                        () -> file.prefetch(List.of(chunks.chunks() - 1), 1, starters), starters);
-                file.prefetch(tables(file, chunks), TABLE_FETCHES, fetchers);
-                end.join();
-            } else {
-                file.prefetch(list, PREFETCH_PARALLEL, starters);
-            }
-        }, starters);
+        ServerStart start = ServerStart.open(dir, loaded, Integer.MAX_VALUE);
+        LazyFile file = start.file();
+        FuseFile fuse = start.fuse();
+        ResourcesLocalizer.PartialLayer partial = start.partial();
+        ChunkList chunks = start.chunks();
+        Path mountPoint = start.mountPoint();
         WriteBack.start(file);
         boolean[] published = {false};
         AtomicReference<Runnable> record = new AtomicReference<>(() -> { });
@@ -236,9 +171,8 @@ public final class LazyLayerServer {
         status.start();
 
         Path recorded = PrefetchLists.record(dir.getParent(), layer.digest());
-        List<Integer> prefetch = opened.prefetch().join();
-        record.set(recorder(prefetch.isEmpty() && !Files.exists(recorded), recorded, file, chunks));
-        startUp.join();
+        record.set(recorder(start.prefetchList().isEmpty() && !Files.exists(recorded), recorded, file, chunks));
+        start.awaitStartUp();
         Runnable filling = () -> {
             record.get().run();
             try {
@@ -247,7 +181,7 @@ public final class LazyLayerServer {
                 LOG.debug("cannot mark the fill's start: {}", e.getMessage());
             }
         };
-        if (!file.fill(lazy.fillPauseMillis(), filling)) {
+        if (!file.fill(loaded.lazy().fillPauseMillis(), filling)) {
             LOG.error("Layer {} cannot be completed; serving what it has until its mount is released",
                     layer.digest());
             fuse.awaitUnmounted();
@@ -276,25 +210,8 @@ public final class LazyLayerServer {
             return null;
         });
         file.close();
-        store.close();
-        fetchers.shutdownNow();
-        starters.shutdownNow();
-        fetchers.awaitTermination(5, TimeUnit.SECONDS);
-    }
-
-    /**
-     * The chunks of the squashfs tables, which the mount and every path lookup read (found from the superblock,
-     * read first); none when the layer is not squashfs 4 after all.
-     */
-    private static List<Integer> tables(LazyFile file, ChunkList chunks) {
-        java.nio.ByteBuffer superblock = java.nio.ByteBuffer.allocate(SquashfsTables.SUPERBLOCK);
-        try {
-            file.read(0, superblock);
-        } catch (IOException e) {
-            LOG.debug("cannot read the superblock: {}", e.getMessage()); // the container's reads will say more
-            return List.of();
-        }
-        return SquashfsTables.chunks(superblock.flip(), chunks.chunkSize(), chunks.chunks());
+        start.store().close();
+        start.stopFetching();
     }
 
     /**
@@ -335,14 +252,14 @@ public final class LazyLayerServer {
      * priority, so that on a busy node the container they are fetched for, and its launcher, run first. A read that
      * needs a chunk fetches it on its own thread, at normal priority.
      */
-    private static java.util.concurrent.ThreadFactory background(String name) {
+    static java.util.concurrent.ThreadFactory background(String name) {
         return task -> daemon(name, () -> {
             Fuse.reniceThisThread(BACKGROUND_NICE);
             task.run();
         });
     }
 
-    private static Thread daemon(String name, Runnable task) {
+    static Thread daemon(String name, Runnable task) {
         Thread thread = new Thread(task, name);
         thread.setDaemon(true);
         return thread;
