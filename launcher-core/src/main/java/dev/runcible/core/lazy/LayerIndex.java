@@ -27,6 +27,18 @@ final class LayerIndex {
     private LayerIndex() {
     }
 
+    /**
+     * The store has no chunk list for the layer (its record could not be read), as for a layer written by Storm's
+     * or YARN's tools: it cannot be checked part by part, and is fetched whole.
+     */
+    static final class NotIndexedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotIndexedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** What a server needs from the store before it serves a layer; the prefetch list may still be on its way. */
     record Opened(ChunkList chunks, ResourceFetcher.RandomAccess store, CompletableFuture<List<Integer>> prefetch) {
     }
@@ -34,7 +46,7 @@ final class LayerIndex {
     /**
      * Reads the chunk list, its record and the prefetch list and opens the layer for reads at positions, all at
      * once: each is a round trip to the store (two to a NameNode for the open), and the container's start waits
-     * for the first three.
+     * for the first three. Fails with {@link NotIndexedException} when the chunk list's record cannot be read.
      */
     static Opened open(ResourceFetcher fetcher, OciResource layer, Executor executor)
             throws RuncibleException, IOException {
@@ -47,7 +59,17 @@ final class LayerIndex {
         ResourceFetcher.RandomAccess store = fetcher.openRandomAccess(layer.location()).orElseThrow(() ->
                 new InvalidImageException("The store of " + layer.location() + " cannot serve byte ranges"));
         try {
-            ChunkList chunks = checked(layer, listUri, join(list), join(record));
+            byte[] recorded;
+            try {
+                recorded = join(record);
+            } catch (RuncibleException | IOException e) {
+                throw new NotIndexedException("The store has no chunk list for " + layer.location() + ": "
+                        + e.getMessage(), e);
+            }
+            if (recorded.length == 0) {
+                throw new NotIndexedException("The chunk list record of " + layer.location() + " is empty", null);
+            }
+            ChunkList chunks = checked(layer, listUri, join(list), recorded);
             if (store.size() != chunks.size()) {
                 throw new InvalidImageException(layer.location() + " has " + store.size() + " bytes, its chunk "
                         + "list " + chunks.size() + ": the layer changed after it was indexed; run 'runcible store "

@@ -35,6 +35,8 @@ public final class LazyLayerServer {
     static final int PREFETCH_PARALLEL = 4;
     static final int BACKGROUND_NICE = 10;
     static final String READY = "ready ";
+    /** A spare's answer for a layer its store has no chunk list for: it stays a spare. */
+    static final String UNINDEXED = "unindexed";
     static final String SPARE = "--spare";
     /** The threads a spare gives normal priority when it takes a layer: all but its JIT compilers. */
     static final java.util.function.Predicate<String> NOT_COMPILER = thread -> !thread.contains("CompilerThre");
@@ -61,22 +63,35 @@ public final class LazyLayerServer {
             System.exit(1);
             return;
         }
-        run(dir, loaded, line -> {
+        java.util.function.Consumer<String> tell = line -> {
             ready.println(line);
             ready.flush();
             ready.close();
-        });
+        };
+        ServerStart start;
+        try {
+            start = ServerStart.open(dir, loaded, Integer.MAX_VALUE);
+        } catch (Exception e) {
+            fail(dir, e, tell);
+            return;
+        }
+        run(dir, loaded, start, tell);
     }
 
-    private static void run(Path dir, Loaded loaded, java.util.function.Consumer<String> ready) {
+    private static void run(Path dir, Loaded loaded, ServerStart start, java.util.function.Consumer<String> ready) {
         try {
-            serve(dir, loaded, ready);
+            serve(dir, loaded, start, ready);
             exitStatus = 0;
         } catch (Exception e) {
-            LOG.error("Serving {} failed: {}", dir, e.getMessage(), e);
-            ready.accept("failed " + e.getMessage());
-            exitStatus = 1;
+            fail(dir, e, ready);
         }
+        System.exit(exitStatus);
+    }
+
+    private static void fail(Path dir, Exception e, java.util.function.Consumer<String> ready) {
+        LOG.error("Serving {} failed: {}", dir, e.getMessage(), e);
+        ready.accept("failed " + e.getMessage());
+        exitStatus = 1;
         System.exit(exitStatus);
     }
 
@@ -103,8 +118,10 @@ public final class LazyLayerServer {
      * A spare server, kept by a resident launcher (the node agent) so that the next lazy layer is served by a JVM
      * that has loaded its plugins and reached the store already: it waits in {@code RUN/lazy/spare-*} until a
      * launcher writes {@code assign} there (the directory of the layer to serve, its request in it), then serves
-     * that layer as any server does, telling its launcher through {@code ready} in the layer's directory. It goes
-     * when its launcher's process does, or when its directory does.
+     * that layer as any server does, telling its launcher through {@code ready} in the layer's directory. A layer
+     * whose store has no chunk list it answers {@link #UNINDEXED} and stays a spare: the launcher need not ask the
+     * store first (a round trip of 15 ms before every lazy start). It goes when its launcher's process does, or
+     * when its directory does.
      */
     private static void spare(Path spareDir, long launcherPid) throws Exception {
         LazyRequest warmUp = LazyRequest.read(spareDir.resolve(LazyLayers.REQUEST));
@@ -116,35 +133,55 @@ public final class LazyLayerServer {
         System.gc();
         RunDirectory.writeAtomically(spareDir.resolve(LazyLayers.READY), new byte[0]);
         Path assign = spareDir.resolve(LazyLayers.ASSIGN);
-        for (long checks = 0; !Files.exists(assign); checks++) {
-            Thread.sleep(2);
-            if (checks % 500 == 0 && (ProcessHandle.of(launcherPid).isEmpty() || !Files.isDirectory(spareDir))) {
-                LazyLayers.remove(spareDir);
-                System.exit(0);
+        while (true) {
+            for (long checks = 0; !Files.exists(assign); checks++) {
+                Thread.sleep(2);
+                if (checks % 500 == 0 && (ProcessHandle.of(launcherPid).isEmpty() || !Files.isDirectory(spareDir))) {
+                    LazyLayers.remove(spareDir);
+                    System.exit(0);
+                }
             }
-        }
-        Path dir = Path.of(Files.readString(assign).strip());
-        // A container waits on it now. Not its JIT compilers: they took 160 to 290 ms of CPU while the container
-        // started on the same cores, and no read waits for them.
-        Fuse.renice(0, NOT_COMPILER);
-        // Gone before "ready", by which the launcher tells a spare that took the layer from one that did not.
-        CompletableFuture<Void> spareGone = CompletableFuture.runAsync(() -> LazyLayers.remove(spareDir),
-                task -> daemon("spare-removal", task).start());
-        Path readyFile = dir.resolve(LazyLayers.READY);
-        run(dir, loaded.with(LazyRequest.read(dir.resolve(LazyLayers.REQUEST))), line -> {
-            spareGone.join();
+            Path dir = Path.of(Files.readString(assign).strip());
+            // A container waits on it now. Not its JIT compilers: they took 160 to 290 ms of CPU while the
+            // container started on the same cores, and no read waits for them.
+            Fuse.renice(0, NOT_COMPILER);
+            Loaded given = loaded.with(LazyRequest.read(dir.resolve(LazyLayers.REQUEST)));
+            Path readyFile = dir.resolve(LazyLayers.READY);
+            java.util.function.Consumer<String> tell = line -> {
+                try {
+                    RunDirectory.writeAtomically(readyFile, line.getBytes(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    LOG.error("Cannot tell the launcher through {}: {}", readyFile, e.getMessage());
+                }
+            };
+            ServerStart start;
             try {
-                RunDirectory.writeAtomically(readyFile, line.getBytes(StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                LOG.error("Cannot tell the launcher through {}: {}", readyFile, e.getMessage());
+                start = ServerStart.open(dir, given, Integer.MAX_VALUE);
+            } catch (LayerIndex.NotIndexedException e) {
+                LOG.info("Not serving {}: {}", dir, e.getMessage());
+                Files.delete(assign);
+                Fuse.renice(Spares.WARM_UP_NICE, NOT_COMPILER);
+                tell.accept(UNINDEXED);
+                continue;
+            } catch (Exception e) {
+                fail(dir, e, tell);
+                return;
             }
-        });
+            // Gone before "ready", by which the launcher tells a spare that took the layer from one that did not.
+            CompletableFuture<Void> spareGone = CompletableFuture.runAsync(() -> LazyLayers.remove(spareDir),
+                    task -> daemon("spare-removal", task).start());
+            run(dir, given, start, line -> {
+                spareGone.join();
+                tell.accept(line);
+            });
+            return;
+        }
     }
 
-    private static void serve(Path dir, Loaded loaded, java.util.function.Consumer<String> ready) throws Exception {
+    private static void serve(Path dir, Loaded loaded, ServerStart start, java.util.function.Consumer<String> ready)
+            throws Exception {
         CoreConfig core = loaded.core();
         OciResource layer = loaded.request().layer();
-        ServerStart start = ServerStart.open(dir, loaded, Integer.MAX_VALUE);
         LazyFile file = start.file();
         FuseFile fuse = start.fuse();
         ResourcesLocalizer.PartialLayer partial = start.partial();

@@ -85,14 +85,15 @@ public final class LazyLayers {
      * server cannot start; the launcher then fetches the layer whole.
      */
     Path serve(LazyRequest request) throws ContainerRuntimeException {
-        return serve(request, null);
+        return serve(request, null).orElseThrow();
     }
 
     /**
      * As {@link #serve(LazyRequest)}; a new server is the spare {@code spare} (ready, in {@code RUN/lazy/spare-*})
-     * when one is given, and a new process otherwise.
+     * when one is given, and a new process otherwise. Empty when the spare found no chunk list for the layer in its
+     * store (it stays a spare); the launcher then fetches the layer whole.
      */
-    Path serve(LazyRequest request, Spares.Spare spare) throws ContainerRuntimeException {
+    Optional<Path> serve(LazyRequest request, Spares.Spare spare) throws ContainerRuntimeException {
         Digest layer = request.layer().digest();
         synchronized (THREADS.computeIfAbsent(layer.hex(), k -> new Object())) {
             try {
@@ -102,9 +103,10 @@ public final class LazyLayers {
                         FileLock ignored = FileLocks.exclusive(channel)) {
                     Optional<Path> running = running(layer);
                     if (running.isPresent()) {
-                        return running.get();
+                        return running;
                     }
-                    return spare == null ? start(request) : Spares.assign(layerDirectory(request), request, spare);
+                    return spare == null ? Optional.of(start(request))
+                            : Spares.assign(layerDirectory(request), request, spare);
                 }
             } catch (IOException e) {
                 throw new ContainerRuntimeException("Cannot start the server of lazy layer " + layer.shortHex()

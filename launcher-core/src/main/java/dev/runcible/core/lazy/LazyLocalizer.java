@@ -53,12 +53,20 @@ public final class LazyLocalizer implements ResourcesLocalizer {
     public LocalizedResource localize(OciResource resource) throws RuncibleException {
         if (resource.kind() != OciResource.Kind.LAYER || resource.format() != OciResource.Format.SQUASHFS
                 || resource.contentDigest().isEmpty() || Fuse.unavailable().isPresent()
-                || delegate.holds(resource) || !indexed(resource)) {
+                || delegate.holds(resource)) {
             return delegate.localize(resource);
         }
+        // A ready spare asks the store for the chunk list itself; a new server is started only for a layer that has
+        // one.
+        Spares.Spare taken = readySpare();
+        if (taken == null) {
+            if (!indexed(resource)) {
+                return delegate.localize(resource);
+            }
+            taken = takeSpare();
+        }
         LazyRequest request = new LazyRequest(resource, settings.get());
-        Spares.Spare taken = takeSpare();
-        Path file;
+        Optional<Path> file;
         try {
             file = layers.serve(request, taken);
         } catch (RuncibleException e) {
@@ -70,8 +78,12 @@ public final class LazyLocalizer implements ResourcesLocalizer {
                 giveBack(taken); // the layer had a server already
             }
         }
-        replenishAfterStart(request, file.getParent());
-        return new LocalizedResource(resource, file, resource.contentDigest(), true);
+        if (file.isEmpty()) {
+            LOG.debug("Layer {} has no chunk list in its store: fetching it whole", resource.digest().shortHex());
+            return delegate.localize(resource);
+        }
+        replenishAfterStart(request, file.get().getParent());
+        return new LocalizedResource(resource, file.get(), resource.contentDigest(), true);
     }
 
     /**
@@ -109,6 +121,15 @@ public final class LazyLocalizer implements ResourcesLocalizer {
      */
     public void keepSpare() {
         keepSpare = true;
+    }
+
+    /** The spare if it is ready now, else none (and it stays). */
+    private synchronized Spares.Spare readySpare() {
+        Spares.Spare ready = spare != null && spare.ready() ? spare : null;
+        if (ready != null) {
+            spare = null;
+        }
+        return ready;
     }
 
     /** The spare, once it is ready (waiting for one still starting: it is ahead of a new process). */

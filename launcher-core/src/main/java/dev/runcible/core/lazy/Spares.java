@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,8 +56,12 @@ final class Spares {
         return new Spare(dir, identity);
     }
 
-    /** Hands the layer (its directory made, its request in it) to a ready spare and waits until it serves it. */
-    static Path assign(Path dir, LazyRequest request, Spare spare) throws IOException, ContainerRuntimeException {
+    /**
+     * Hands the layer (its directory made, its request in it) to a ready spare and waits until it serves it; empty
+     * when its store has no chunk list for it (the spare stays one, and the layer's directory goes).
+     */
+    static Optional<Path> assign(Path dir, LazyRequest request, Spare spare) throws IOException,
+            ContainerRuntimeException {
         Files.writeString(dir.resolve(LazyLayers.PID), spare.process().format());
         RunDirectory.writeAtomically(spare.directory().resolve(LazyLayers.ASSIGN), dir.toString().getBytes(
                 StandardCharsets.UTF_8));
@@ -77,11 +82,15 @@ final class Spares {
             }
         }
         String answer = Files.readString(ready).strip();
+        if (answer.equals(LazyLayerServer.UNINDEXED)) {
+            LazyLayers.remove(dir);
+            return Optional.empty();
+        }
         if (!answer.startsWith(LazyLayerServer.READY)) {
             throw new ContainerRuntimeException("The server of lazy layer " + request.layer().digest().shortHex()
                     + " did not start: " + answer + " (see " + dir.resolve(LazyLayers.LOG_FILE) + ")");
         }
-        return Path.of(answer.substring(LazyLayerServer.READY.length()));
+        return Optional.of(Path.of(answer.substring(LazyLayerServer.READY.length())));
     }
 
     /** Ends a spare server and removes its directory. */

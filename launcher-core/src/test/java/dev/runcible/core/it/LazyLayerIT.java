@@ -68,6 +68,23 @@ class LazyLayerIT {
         }
     }
 
+    /** Imports an image of one small layer and deletes the layer's chunk list and its record from the store. */
+    private static Digest unindexedImage(String name) throws Exception {
+        java.util.Set<Path> before;
+        try (Stream<Path> files = Files.list(node.store.resolve("layers"))) {
+            before = files.collect(java.util.stream.Collectors.toSet());
+        }
+        node.importImage(name, List.of("CMD [\"true\"]"),
+                rootfs -> Files.writeString(rootfs.resolve("unindexed"), name + "\n"));
+        Path sqsh;
+        try (Stream<Path> files = Files.list(node.store.resolve("layers"))) {
+            sqsh = files.filter(p -> !before.contains(p) && p.toString().endsWith(".sqsh")).findFirst().orElseThrow();
+        }
+        Files.delete(Path.of(sqsh + ".chunks"));
+        Files.delete(Path.of(sqsh + ".chunks.sha256"));
+        return new Digest(Digest.SHA256, sqsh.getFileName().toString().substring(0, 64));
+    }
+
     private static Path config(String name, Map<String, String> extra) throws Exception {
         Map<String, String> settings = new java.util.HashMap<>(Map.of("squashfs.lazy", "true",
                 "squashfs.cache.dir", node.base.resolve("cache-" + name).toString()));
@@ -316,6 +333,16 @@ class LazyLayerIT {
             long spare = ProcessIdentity.parse(Files.readString(spareDir.resolve("pid"))).pid();
             assertThat(niceValues(spare)).as("a spare warms up at the lowest priority").containsOnly(19);
             assertThat(MountTable.under(node.runDir)).as("the spare's warm-up mount is gone").isEmpty();
+            // A layer its store has no chunk list for, as Storm's or YARN's tools write: the spare finds none, says
+            // so and stays a spare; the layer is fetched whole.
+            Digest unindexed = unindexedImage("test/unindexed:1");
+            runcible.pull(dev.runcible.api.ImageReference.parse("test/unindexed:1"));
+            assertThat(node.base.resolve("cache-spare/layers/" + unindexed.hex() + ".sqsh")).as("fetched whole")
+                    .exists();
+            assertThat(lazy().directory().resolve(unindexed.hex())).as("no server of it").doesNotExist();
+            assertThat(Files.exists(spareDir.resolve("ready")) && ProcessHandle.of(spare).isPresent())
+                    .as("the spare still waits").isTrue();
+            assertThat(niceValues(spare)).as("at the lowest priority again").containsOnly(19);
             runcible.pull(image);
             assertThat(serverPid()).as("the spare serves the layer").isEqualTo(spare);
             // Normal priority, but for the threads of background fetches (nice 10).
