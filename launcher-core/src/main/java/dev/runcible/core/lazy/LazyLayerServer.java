@@ -18,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +41,7 @@ public final class LazyLayerServer {
     static final String UNINDEXED = "unindexed";
     static final String SPARE = "--spare";
     /** The threads a spare gives normal priority when it takes a layer: all but its JIT compilers. */
-    static final java.util.function.Predicate<String> NOT_COMPILER = thread -> !thread.contains("CompilerThre");
+    static final Predicate<String> NOT_COMPILER = thread -> !thread.contains("CompilerThre");
     /** The status this process exits with: that of a TERM until it ends by itself. */
     private static volatile int exitStatus = 128 + 15;
 
@@ -63,7 +65,7 @@ public final class LazyLayerServer {
             System.exit(1);
             return;
         }
-        java.util.function.Consumer<String> tell = line -> {
+        Consumer<String> tell = line -> {
             ready.println(line);
             ready.flush();
             ready.close();
@@ -78,7 +80,7 @@ public final class LazyLayerServer {
         run(dir, loaded, start, tell);
     }
 
-    private static void run(Path dir, Loaded loaded, ServerStart start, java.util.function.Consumer<String> ready) {
+    private static void run(Path dir, Loaded loaded, ServerStart start, Consumer<String> ready) {
         try {
             serve(dir, loaded, start, ready);
             exitStatus = 0;
@@ -88,7 +90,7 @@ public final class LazyLayerServer {
         System.exit(exitStatus);
     }
 
-    private static void fail(Path dir, Exception e, java.util.function.Consumer<String> ready) {
+    private static void fail(Path dir, Exception e, Consumer<String> ready) {
         LOG.error("Serving {} failed: {}", dir, e.getMessage(), e);
         ready.accept("failed " + e.getMessage());
         exitStatus = 1;
@@ -147,7 +149,7 @@ public final class LazyLayerServer {
             Fuse.renice(0, NOT_COMPILER);
             Loaded given = loaded.with(LazyRequest.read(dir.resolve(LazyLayers.REQUEST)));
             Path readyFile = dir.resolve(LazyLayers.READY);
-            java.util.function.Consumer<String> tell = line -> {
+            Consumer<String> tell = line -> {
                 try {
                     RunDirectory.writeAtomically(readyFile, line.getBytes(StandardCharsets.UTF_8));
                 } catch (IOException e) {
@@ -178,8 +180,7 @@ public final class LazyLayerServer {
         }
     }
 
-    private static void serve(Path dir, Loaded loaded, ServerStart start, java.util.function.Consumer<String> ready)
-            throws Exception {
+    private static void serve(Path dir, Loaded loaded, ServerStart start, Consumer<String> ready) throws Exception {
         CoreConfig core = loaded.core();
         OciResource layer = loaded.request().layer();
         LazyFile file = start.file();
