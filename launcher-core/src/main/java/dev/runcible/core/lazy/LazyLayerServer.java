@@ -247,9 +247,7 @@ public final class LazyLayerServer {
             LazyLayers.remove(dir); // nothing is left to serve: the layer is an ordinary cached one now
             return null;
         });
-        file.close();
-        start.store().close();
-        start.stopFetching();
+        start.finish();
     }
 
     /**

@@ -158,20 +158,20 @@ final class ServerStart {
         startUp.exceptionally(ignored -> null).join();
     }
 
-    /** Stops the fetches once the file is whole or the process ends. */
-    void stopFetching() throws InterruptedException {
+    /** Once the file is whole (or undone): the local file and the store are closed and the fetches stopped. */
+    void finish() throws IOException, InterruptedException {
+        file.close();
+        opened.store().close();
         fetchers.shutdownNow();
         starters.shutdownNow();
         fetchers.awaitTermination(5, TimeUnit.SECONDS);
     }
 
-    /** Undoes it all: the mount goes, the partial file is deleted, the store closed and the threads stopped. */
+    /** Undoes it all: the mount goes, the partial file is deleted, then as {@link #finish}. */
     void discard() throws IOException, InterruptedException {
         fuse.close();
-        file.close();
         partial.discard();
         Files.deleteIfExists(mountPoint);
-        opened.store().close();
-        stopFetching();
+        finish();
     }
 }
