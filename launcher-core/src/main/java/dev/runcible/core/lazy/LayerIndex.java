@@ -6,6 +6,7 @@ import dev.runcible.api.OciResource;
 import dev.runcible.api.ResourceFetcher;
 import dev.runcible.api.RuncibleException;
 import dev.runcible.store.ChunkList;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -23,6 +24,7 @@ final class LayerIndex {
     private static final int MAX_LIST = 64 << 20;
     private static final int MAX_RECORD = 4096;
     private static final int MAX_PREFETCH = 16 << 20;
+    private static final int READ_BYTES = 64 << 10;
 
     private LayerIndex() {
     }
@@ -131,14 +133,22 @@ final class LayerIndex {
         return chunks;
     }
 
+    /**
+     * A small file of the store, whole, read 64 KiB at a time: read 8 KiB at a time (as {@code readNBytes} does),
+     * a 254 KiB chunk list took 34 ms from an HDFS DataNode after its first byte, against 3 ms this way.
+     */
     static byte[] readSmall(ResourceFetcher fetcher, URI location, int limit)
             throws RuncibleException, IOException {
         try (InputStream in = fetcher.open(location)) {
-            byte[] bytes = in.readNBytes(limit + 1);
-            if (bytes.length > limit) {
-                throw new InvalidImageException(location + " is larger than " + limit + " bytes");
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            byte[] buffer = new byte[READ_BYTES];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                bytes.write(buffer, 0, n);
+                if (bytes.size() > limit) {
+                    throw new InvalidImageException(location + " is larger than " + limit + " bytes");
+                }
             }
-            return bytes;
+            return bytes.toByteArray();
         }
     }
 }

@@ -16,7 +16,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -133,6 +132,10 @@ public final class LazyLayerServer {
         // left there, it was copied by a collection 0.3 s into the next layer's serving that stopped every FUSE
         // read for 73 ms while the container started.
         System.gc();
+        // It waits at normal priority (all but its JIT compilers, which took 160 to 290 ms of CPU while a container
+        // started on the same cores, and which no read waits for): waiting costs nothing, and at nice 19 it noticed
+        // an assignment up to 11 ms late on a busy node, then spent 3 to 7 ms of the hand-over renicing itself.
+        Fuse.renice(0, NOT_COMPILER);
         RunDirectory.writeAtomically(spareDir.resolve(LazyLayers.READY), new byte[0]);
         Path assign = spareDir.resolve(LazyLayers.ASSIGN);
         while (true) {
@@ -144,9 +147,6 @@ public final class LazyLayerServer {
                 }
             }
             Path dir = Path.of(Files.readString(assign).strip());
-            // A container waits on it now. Not its JIT compilers: they took 160 to 290 ms of CPU while the
-            // container started on the same cores, and no read waits for them.
-            Fuse.renice(0, NOT_COMPILER);
             Loaded given = loaded.with(LazyRequest.read(dir.resolve(LazyLayers.REQUEST)));
             Path readyFile = dir.resolve(LazyLayers.READY);
             Consumer<String> tell = line -> {
@@ -162,19 +162,17 @@ public final class LazyLayerServer {
             } catch (LayerIndex.NotIndexedException e) {
                 LOG.info("Not serving {}: {}", dir, e.getMessage());
                 Files.delete(assign);
-                Fuse.renice(Spares.WARM_UP_NICE, NOT_COMPILER);
                 tell.accept(UNINDEXED);
                 continue;
             } catch (Exception e) {
                 fail(dir, e, tell);
                 return;
             }
-            // Gone before "ready", by which the launcher tells a spare that took the layer from one that did not.
-            CompletableFuture<Void> spareGone = CompletableFuture.runAsync(() -> LazyLayers.remove(spareDir),
-                    task -> daemon("spare-removal", task).start());
+            // Its directory goes once it has answered (the launcher waits for nothing else); until then the assign
+            // file in it tells the launcher that it took the layer.
             run(dir, given, start, line -> {
-                spareGone.join();
                 tell.accept(line);
+                daemon("spare-removal", () -> LazyLayers.remove(spareDir)).start();
             });
             return;
         }
@@ -188,7 +186,6 @@ public final class LazyLayerServer {
         ResourcesLocalizer.PartialLayer partial = start.partial();
         ChunkList chunks = start.chunks();
         Path mountPoint = start.mountPoint();
-        WriteBack.start(file);
         boolean[] published = {false};
         AtomicReference<Runnable> record = new AtomicReference<>(() -> { });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -201,8 +198,11 @@ public final class LazyLayerServer {
             // Nothing else is left to do: the store client holds no writes, and a launcher waits on this exit.
             Runtime.getRuntime().halt(exitStatus);
         }));
-        LOG.info("Serving {} at {}", layer.digest().shortHex(), mountPoint);
+        // The launcher's mount waits on this: what the reads to come do not need is done after it (before it, on a
+        // node busy with the first fetches, they took 10 to 25 ms).
         ready.accept(READY + mountPoint);
+        LOG.info("Serving {} at {}", layer.digest().shortHex(), mountPoint);
+        WriteBack.start(file);
         Loops.adoptOrphans(dir, mountPoint); // loop devices of a server of this layer that died
         Thread status = new Thread(() -> reportStatus(dir, file, chunks), "status");
         status.setDaemon(true);

@@ -71,12 +71,14 @@ public final class LazyLocalizer implements ResourcesLocalizer {
             file = layers.serve(request, taken);
         } catch (RuncibleException e) {
             LOG.warn("Fetching layer {} whole: {}", resource.digest().shortHex(), e.getMessage());
+            if (taken != null) {
+                Spares.stop(taken); // it failed, or did not answer in time
+            }
             replenish(request);
             return delegate.localize(resource);
-        } finally {
-            if (taken != null && java.nio.file.Files.isDirectory(taken.directory())) {
-                giveBack(taken); // the layer had a server already
-            }
+        }
+        if (taken != null && !taken.tookLayer()) {
+            giveBack(taken); // the layer had a server already, or its store has no chunk list for it
         }
         if (file.isEmpty()) {
             LOG.debug("Layer {} has no chunk list in its store: fetching it whole", resource.digest().shortHex());

@@ -67,9 +67,6 @@ final class SpareWarmUp {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        // The renice a spare does when it takes a layer, run once: its first run took 7 ms of the hand-over. A spare
-        // is at 19 already.
-        Fuse.renice(19, LazyLayerServer.NOT_COMPILER);
         // Every chunk is hashed before it is served: SHA-256 runs at its intrinsic speed only once compiled.
         MessageDigest sha = Digest.newSha256();
         byte[] block = new byte[1 << 20];

@@ -28,6 +28,14 @@ final class Spares {
         boolean ready() {
             return Files.exists(directory.resolve(LazyLayers.READY)) && process.isAlive();
         }
+
+        /**
+         * Whether it serves a layer now: it was assigned one and did not answer {@link LazyLayerServer#UNINDEXED}
+         * (it deletes {@code assign} before that answer, and its whole directory soon after any other).
+         */
+        boolean tookLayer() {
+            return Files.exists(directory.resolve(LazyLayers.ASSIGN)) || !Files.isDirectory(directory);
+        }
     }
 
     /**
