@@ -27,8 +27,10 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
  * Each at loopback speed and through the benchmark-only fetch limit at 1 Gbit/s and 100 Mbit/s
  * ({@code runcible.benchmark-only.fetch-bytes-per-second}, applied to the full copy and to lazy fetches alike). Goals:
  * lazy cold at most 2x warm at 1 Gbit/s (1.3x with a prefetch list); at 100 Mbit/s, at least 3x faster than the
- * full copy. Every start, warm or cold, follows 5 s of rest, and warm is measured at the beginning and again at the
- * end (one run moved it by 100 ms from the next). Needs root and debootstrap. Usage:
+ * full copy. Every start, warm or cold, follows 5 s of rest. Each lazy start is paired with a warm one just before
+ * it, through a second agent with its own run directory and node cache, and is compared with the warm starts of its
+ * own figure: warm and cold are measured under the same conditions (two runs measured warm alone, before and after
+ * the cold ones, 84 ms apart). Needs root and debootstrap. Usage:
  * {@code sudo bin/benchmark lazy [--runs 5] [--pad-mb 850]}
  */
 public final class LazyStartBenchmark {
@@ -84,21 +86,25 @@ public final class LazyStartBenchmark {
                     new Link("100 Mbit/s", HUNDRED_MEGABIT));
             Map<String, Measure.Summary> results = new LinkedHashMap<>();
             Bench bench = new Bench(home, work, base, log);
-            List<Double> warm = new ArrayList<>(bench.warm(runs));
-            for (Link link : links) {
-                // A full copy over the slowest link takes a minute and a half: one run (after the agent's first)
-                // is enough to see it.
-                results.put("full " + link.name(), bench.cold(false, link.bytesPerSecond(),
-                        link.bytesPerSecond() == HUNDRED_MEGABIT ? 1 : runs));
-                results.put("lazy " + link.name(), bench.cold(true, link.bytesPerSecond(), runs));
+            List<Double> warm = new ArrayList<>();
+            try (Warm paired = bench.warm()) {
+                for (Link link : links) {
+                    // A full copy over the slowest link takes a minute and a half: one run (after the agent's
+                    // first) is enough to see it.
+                    results.put("full " + link.name(), bench.cold(false, link.bytesPerSecond(),
+                            link.bytesPerSecond() == HUNDRED_MEGABIT ? 1 : runs, null));
+                    results.put("lazy " + link.name(), bench.cold(true, link.bytesPerSecond(), runs, paired));
+                    results.put("warm lazy " + link.name(), paired.take());
+                }
+                bench.publishPrefetch(root);
+                for (Link link : links) {
+                    results.put("prefetch " + link.name(), bench.cold(true, link.bytesPerSecond(), runs, paired));
+                    results.put("warm prefetch " + link.name(), paired.take());
+                }
+                warm.addAll(paired.all());
             }
-            bench.publishPrefetch(root);
-            for (Link link : links) {
-                results.put("prefetch " + link.name(), bench.cold(true, link.bytesPerSecond(), runs));
-            }
-            warm.addAll(bench.warm(runs));
             results.put("warm", Measure.summarize(warm));
-            report(home, runs, layerBytes, links, results);
+            report(home, runs, layerBytes, links, results, warm.size());
         } finally {
             cluster.shutdown();
             if (Files.exists(log)) {
@@ -138,23 +144,28 @@ public final class LazyStartBenchmark {
             return agent;
         }
 
-        /** The layer in the node cache (fetched by a first run), not mounted: keep is 0. */
-        List<Double> warm(int runs) throws IOException, InterruptedException {
-            Path config = config(false, 0);
-            RegistryPullBenchmark.delete(work.resolve("cache"));
-            List<Double> samples = new ArrayList<>();
-            try (NodeAgent agent = agent(config)) {
-                Measure.seconds(launch(config), agent.environment(), log);
-                for (int run = 0; run < runs; run++) {
-                    Thread.sleep(5000); // as before every cold start
-                    samples.add(Measure.seconds(launch(config), agent.environment(), log));
-                }
-            }
-            return samples;
+        /**
+         * An agent of its own run directory and node cache, whose first start put the layer in its cache; keep is 0,
+         * so every start mounts it again.
+         */
+        Warm warm() throws IOException, InterruptedException {
+            Map<String, String> settings = new LinkedHashMap<>(base);
+            settings.put("runcible.run.dir", work.resolve("run-warm").toString());
+            settings.put("squashfs.cache.dir", work.resolve("cache-warm").toString());
+            StringBuilder text = new StringBuilder();
+            settings.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
+            Path config = Files.writeString(work.resolve("warm.properties"), text.toString());
+            NodeAgent agent = agent(config);
+            Measure.seconds(launch(config), agent.environment(), log);
+            return new Warm(this, config, agent);
         }
 
-        /** Each run on a cache emptied first, as on a node that never had the image. */
-        Measure.Summary cold(boolean lazy, long bytesPerSecond, int runs) throws IOException, InterruptedException {
+        /**
+         * Each run on a cache emptied first, as on a node that never had the image; with {@code paired}, each after
+         * a warm start.
+         */
+        Measure.Summary cold(boolean lazy, long bytesPerSecond, int runs, Warm paired)
+                throws IOException, InterruptedException {
             Path config = config(lazy, bytesPerSecond);
             List<Double> samples = new ArrayList<>();
             try (NodeAgent agent = agent(config)) {
@@ -165,6 +176,9 @@ public final class LazyStartBenchmark {
                     Measure.seconds(launch(config), agent.environment(), log);
                 }
                 for (int run = 0; run < runs; run++) {
+                    if (paired != null) {
+                        paired.start();
+                    }
                     Thread.sleep(5000);
                     RegistryPullBenchmark.delete(work.resolve("cache"));
                     samples.add(Measure.seconds(launch(config), agent.environment(), log));
@@ -177,6 +191,44 @@ public final class LazyStartBenchmark {
         void publishPrefetch(String root) throws IOException, InterruptedException {
             Measure.run(List.of(home.resolve("bin/runcible").toString(), "--config", config(true, 0).toString(),
                     "store", "prefetch", "--store", root), log);
+        }
+    }
+
+    /** Warm starts through their own agent, each after 5 s of rest, gathered figure by figure. */
+    private static final class Warm implements AutoCloseable {
+        private final Bench bench;
+        private final Path config;
+        private final NodeAgent agent;
+        private final List<Double> current = new ArrayList<>();
+        private final List<Double> all = new ArrayList<>();
+
+        Warm(Bench bench, Path config, NodeAgent agent) {
+            this.bench = bench;
+            this.config = config;
+            this.agent = agent;
+        }
+
+        void start() throws IOException, InterruptedException {
+            Thread.sleep(5000);
+            double seconds = Measure.seconds(bench.launch(config), agent.environment(), bench.log());
+            current.add(seconds);
+            all.add(seconds);
+        }
+
+        /** The warm starts since the last call. */
+        Measure.Summary take() {
+            Measure.Summary summary = Measure.summarize(current);
+            current.clear();
+            return summary;
+        }
+
+        List<Double> all() {
+            return all;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            agent.close();
         }
     }
 
@@ -203,16 +255,18 @@ public final class LazyStartBenchmark {
     }
 
     private static void report(Path home, int runs, long layerBytes, List<Link> links,
-            Map<String, Measure.Summary> results) throws IOException {
-        double warm = results.get("warm").median();
+            Map<String, Measure.Summary> results, int warmRuns) throws IOException {
         StringBuilder table = new StringBuilder();
         for (Link link : links) {
             Measure.Summary full = results.get("full " + link.name());
             Measure.Summary lazy = results.get("lazy " + link.name());
             Measure.Summary prefetch = results.get("prefetch " + link.name());
-            table.append(String.format(Locale.ROOT, "| %s | %s | %s (**%.2f** of warm) | %s (**%.2f** of warm) | "
-                    + "%.1fx |%n", link.name(), full.format(), lazy.format(), lazy.median() / warm, prefetch.format(),
-                    prefetch.median() / warm, full.median() / lazy.median()));
+            Measure.Summary lazyWarm = results.get("warm lazy " + link.name());
+            Measure.Summary prefetchWarm = results.get("warm prefetch " + link.name());
+            table.append(String.format(Locale.ROOT, "| %s | %s | %s; warm %s (**%.2f** of warm) | %s; warm %s "
+                    + "(**%.2f** of warm) | %.1fx |%n", link.name(), full.format(), lazy.format(), lazyWarm.format(),
+                    lazy.median() / lazyWarm.median(), prefetch.format(), prefetchWarm.format(),
+                    prefetch.median() / prefetchWarm.median(), full.median() / lazy.median()));
         }
         String report = """
                 # Lazy layers: a 1 GB worker image started cold from HDFS
@@ -221,7 +275,8 @@ public final class LazyStartBenchmark {
                 the node agent (client JVM included), the layer (%d MiB: Debian, a JRE and files no one reads) in a
                 MiniDFSCluster on 127.0.0.1. "Cold": the node cache is emptied before each run. Every start follows
                 5 s of rest. The link speeds are the benchmark-only fetch limit, on the full copy and on lazy fetches
-                alike. Warm (the layer in the node cache; %d runs at the start and %d at the end): %s.
+                alike. Warm: the layer in the node cache of a second agent (its own run directory and cache), one
+                warm start before each lazy one, each lazy figure compared with its own warm starts; all %d: %s.
 
                 | link | full copy, then start | lazy | lazy with a prefetch list | full / lazy |
                 |---|---|---|---|---|
@@ -229,15 +284,17 @@ public final class LazyStartBenchmark {
                 Goals: lazy at 1 Gbit/s at most 2x warm (1.3x with a prefetch list); at 100 Mbit/s the full copy at
                 least 3x the lazy start.
                 """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, layerBytes >> 20,
-                runs, runs, results.get("warm").format(), table);
+                warmRuns, results.get("warm").format(), table);
         System.out.println(report);
         Files.createDirectories(home.resolve("benchmarks/results"));
         Files.writeString(home.resolve("benchmarks/results/lazy-start.md"), report);
         Results.write(home, "lazy-start", List.of(
                 new Results.Figure("Lazy layers, 1 GB image cold from HDFS at 1 Gbit/s / warm",
-                        results.get("lazy 1 Gbit/s").median() / warm, 2.0, true, "x"),
+                        results.get("lazy 1 Gbit/s").median() / results.get("warm lazy 1 Gbit/s").median(), 2.0,
+                        true, "x"),
                 new Results.Figure("Lazy layers with a prefetch list, at 1 Gbit/s / warm",
-                        results.get("prefetch 1 Gbit/s").median() / warm, 1.3, true, "x"),
+                        results.get("prefetch 1 Gbit/s").median()
+                                / results.get("warm prefetch 1 Gbit/s").median(), 1.3, true, "x"),
                 new Results.Figure("Full copy / lazy start at 100 Mbit/s",
                         results.get("full 100 Mbit/s").median() / results.get("lazy 100 Mbit/s").median(), 3.0,
                         false, "x")));
