@@ -201,6 +201,7 @@ public final class LazyLayerServer {
         // The launcher's mount waits on this: what the reads to come do not need is done after it (before it, on a
         // node busy with the first fetches, they took 10 to 25 ms).
         ready.accept(READY + mountPoint);
+        start.begin();
         LOG.info("Serving {} at {}", layer.digest().shortHex(), mountPoint);
         WriteBack.start(file);
         Loops.adoptOrphans(dir, mountPoint); // loop devices of a server of this layer that died

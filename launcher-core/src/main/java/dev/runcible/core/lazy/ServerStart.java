@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A layer's server from the moment it is given the layer to the moment it can say "ready": the store's lists, the
- * partial file and the FUSE mount, made side by side, then the fetches of what the container's start reads begun.
+ * partial file and the FUSE mount, made side by side; then, once it has said so, the fetches of what the container's
+ * start reads ({@link #begin}).
  * A spare runs this once on its warm-up layer and undoes it ({@link #discard}): a layer assigned later runs the
  * same code with its classes loaded, its lambdas linked and its buffers kept, while a container waits on it.
  */
@@ -33,7 +34,8 @@ final class ServerStart {
     private final Path mountPoint;
     private final ExecutorService fetchers;
     private final ExecutorService starters;
-    private final CompletableFuture<Void> startUp;
+    private final int prefetchLimit;
+    private CompletableFuture<Void> startUp = CompletableFuture.completedFuture(null);
 
     private ServerStart(LazyFile file, FuseFile fuse, ResourcesLocalizer.PartialLayer partial,
             LayerIndex.Opened opened, Path mountPoint, ExecutorService fetchers, ExecutorService starters,
@@ -45,11 +47,18 @@ final class ServerStart {
         this.mountPoint = mountPoint;
         this.fetchers = fetchers;
         this.starters = starters;
+        this.prefetchLimit = prefetchLimit;
+    }
+
+    /**
+     * Begins the fetches of what the container's start reads, beside the launcher's mount: the prefetch list, which
+     * begins with what the mount reads; with none, the mount's first reads (the end of the image; the superblock
+     * comes with the tables), then the tables the superblock points to, all at once and below normal priority (32
+     * fetches at normal priority held up the launcher's mount). Called once "ready" is told: begun before it, their
+     * threads took the cores from the server's last steps to "ready" for 10 to 25 ms.
+     */
+    void begin() {
         ChunkList chunks = opened.chunks();
-        // From now on, beside the launcher's mount: the prefetch list, which begins with what the mount read; with
-        // none, the mount's first reads (the end of the image; the superblock comes with the tables), then the
-        // tables the superblock points to, all at once and below normal priority (32 fetches at normal priority
-        // held up the launcher's mount).
         this.startUp = opened.prefetch().thenAcceptAsync(list -> {
             if (list.isEmpty()) {
                 CompletableFuture<Void> end = CompletableFuture.runAsync(
