@@ -39,7 +39,7 @@ public final class LazyLayerServer {
     /** A spare's answer for a layer its store has no chunk list for: it stays a spare. */
     static final String UNINDEXED = "unindexed";
     static final String SPARE = "--spare";
-    /** The threads a spare gives normal priority when it takes a layer: all but its JIT compilers. */
+    /** The threads a spare gives normal priority once warm: all but its JIT compilers. */
     static final Predicate<String> NOT_COMPILER = thread -> !thread.contains("CompilerThre");
     /** The status this process exits with: that of a TERM until it ends by itself. */
     private static volatile int exitStatus = 128 + 15;

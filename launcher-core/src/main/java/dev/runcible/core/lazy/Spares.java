@@ -50,7 +50,7 @@ final class Spares {
         Files.setPosixFilePermissions(dir.resolve(LazyLayers.REQUEST), RunDirectory.PRIVATE_FILE);
         List<String> command = new ArrayList<>();
         // It starts while the launch that asked for it is starting its container, on the same cores: it warms up
-        // at the lowest priority, and takes normal priority again once it is given a layer.
+        // at the lowest priority, and takes normal priority again once warm (waiting costs nothing).
         Executables.find("nice").ifPresent(nice -> command.addAll(List.of(nice.toString(), "-n",
                 Integer.toString(WARM_UP_NICE))));
         command.addAll(ServerProcesses.command(LazyLayerServer.SPARE, dir.toString(), Long.toString(launcherPid)));
