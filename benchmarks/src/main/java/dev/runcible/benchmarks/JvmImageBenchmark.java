@@ -218,7 +218,8 @@ public final class JvmImageBenchmark {
         return Long.parseLong(out.split("\\s+")[0]);
     }
 
-    private static Path properties(Path file, Map<String, String> settings) throws IOException {
+    /** Writes {@code settings} as a properties file Runcible reads with {@code --config}. */
+    static Path properties(Path file, Map<String, String> settings) throws IOException {
         StringBuilder text = new StringBuilder();
         settings.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
         return Files.writeString(file, text.toString());

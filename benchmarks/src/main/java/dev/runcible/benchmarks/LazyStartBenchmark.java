@@ -123,10 +123,8 @@ public final class LazyStartBenchmark {
             if (bytesPerSecond > 0) {
                 settings.put("runcible.benchmark-only.fetch-bytes-per-second", Long.toString(bytesPerSecond));
             }
-            StringBuilder text = new StringBuilder();
-            settings.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
-            return Files.writeString(work.resolve("lazy-" + lazy + "-" + bytesPerSecond + ".properties"),
-                    text.toString());
+            return JvmImageBenchmark.properties(work.resolve("lazy-" + lazy + "-" + bytesPerSecond + ".properties"),
+                    settings);
         }
 
         private List<String> launch(Path config) {
@@ -152,9 +150,7 @@ public final class LazyStartBenchmark {
             Map<String, String> settings = new LinkedHashMap<>(base);
             settings.put("runcible.run.dir", work.resolve("run-warm").toString());
             settings.put("squashfs.cache.dir", work.resolve("cache-warm").toString());
-            StringBuilder text = new StringBuilder();
-            settings.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
-            Path config = Files.writeString(work.resolve("warm.properties"), text.toString());
+            Path config = JvmImageBenchmark.properties(work.resolve("warm.properties"), settings);
             NodeAgent agent = agent(config);
             Measure.seconds(launch(config), agent.environment(), log);
             return new Warm(this, config, agent);

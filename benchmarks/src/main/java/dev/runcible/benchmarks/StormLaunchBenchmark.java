@@ -56,10 +56,8 @@ public final class StormLaunchBenchmark {
                 work.resolve("cache").toString(), "runcible.run.dir", work.resolve("run").toString(),
                 "runcible.layer-mounts.keep", "4", "runcible.mounts.allowed-rw", storm.toString(),
                 "runcible.cgroup.parent", PARENT);
-        StringBuilder text = new StringBuilder();
-        settings.forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
-        Path config = Files.writeString(Files.createDirectories(work.resolve("config")).resolve("runcible.properties"),
-                text);
+        Path config = JvmImageBenchmark.properties(Files.createDirectories(work.resolve("config"))
+                .resolve("runcible.properties"), settings);
         Path stormHome = Files.createDirectories(storm.resolve("home"));
         System.setProperty(ConfigUtils.STORM_HOME, stormHome.toString());
         System.setProperty("storm.log.dir", storm.resolve("logs").toString());
