@@ -40,6 +40,15 @@ public interface ResourceFetcher extends PluginComponent {
         void readFully(long position, byte[] buffer, int offset, int length) throws java.io.IOException;
 
         /**
+         * As {@link #readFully}, for a reader that knows every range it wants: nothing past the range is read for a
+         * read that may continue it (a source that reads ahead for readers going front to back does not here). By
+         * default {@link #readFully}.
+         */
+        default void readRange(long position, byte[] buffer, int offset, int length) throws java.io.IOException {
+            readFully(position, buffer, offset, length);
+        }
+
+        /**
          * Fills each range's buffer from its position, as one batch where the source has one (HDFS reads them
          * vectored); by default one range after another.
          */

@@ -107,6 +107,13 @@ final class HdfsRandomAccess implements ResourceFetcher.RandomAccess {
         giveBack(stream);
     }
 
+    /** A positional read, always: it asks the DataNode for just the range, and needs no NameNode call. */
+    @Override
+    public void readRange(long position, byte[] buffer, int offset, int length) throws IOException {
+        checkWithin(position, length);
+        in.readFully(position, buffer, offset, length);
+    }
+
     @Override
     public void readAll(List<ResourceFetcher.Range> ranges) throws IOException {
         List<FileRange> parts = new ArrayList<>();

@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +37,12 @@ final class LazyFile implements FuseFile.Source {
     private static final int DAMAGED = 2;
     /** How many read ends are remembered; a read that continues none of them is not part of a sequence. */
     private static final int RECENT_ENDS = 64;
+    /**
+     * The most one fetch of a prefetch list reads. Fetched a mebibyte at a time, a list of 20 MiB took 41 reads of
+     * the store, 7 of them continued on HDFS streams that each cost a NameNode call; each read cost the client and the
+     * DataNode about a millisecond of CPU beside the container's start.
+     */
+    static final int PREFETCH_PIECE_BYTES = 4 << 20;
 
     private final String layer;
     private final ChunkList chunks;
@@ -45,6 +52,10 @@ final class LazyFile implements FuseFile.Source {
     private final long timeoutMillis;
     /** The most chunks one fetch reads. */
     private final int perFetch;
+    /** The most chunks one fetch of a prefetch list reads. */
+    private final int perPiece;
+    /** The chunks of the prefetch list being fetched, once known; never changed after. */
+    private volatile BitSet listed = new BitSet();
     private final AtomicIntegerArray states;
     private final ConcurrentHashMap<Integer, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger present = new AtomicInteger();
@@ -60,13 +71,15 @@ final class LazyFile implements FuseFile.Source {
      * {@code fetchBytes}: the most one fetch reads. A missing chunk is fetched with the missing chunks next to it in
      * its part of the file of that size (parts start at multiples of it), in one read: a round trip to the store
      * each, as one chunk of that size would take. Chunks stay the unit that is checked, recorded in prefetch lists
-     * and fetched from them.
+     * and fetched from them. {@code prefetchBytes}: the most one fetch of a prefetch list reads
+     * ({@link #PREFETCH_PIECE_BYTES} but in tests).
      */
     LazyFile(String layer, ChunkList chunks, ResourceFetcher.RandomAccess store, Path partial,
-            Executor fetchers, long timeoutMillis, int fetchBytes) throws IOException {
+            Executor fetchers, long timeoutMillis, int fetchBytes, int prefetchBytes) throws IOException {
         this.layer = layer;
         this.chunks = chunks;
         this.perFetch = bufferBytes(chunks.chunkSize(), fetchBytes) / chunks.chunkSize();
+        this.perPiece = bufferBytes(chunks.chunkSize(), Math.max(fetchBytes, prefetchBytes)) / chunks.chunkSize();
         this.fetchers = fetchers;
         this.timeoutMillis = timeoutMillis;
         this.states = new AtomicIntegerArray(chunks.chunks());
@@ -123,12 +136,15 @@ final class LazyFile implements FuseFile.Source {
      * library, a jar): when the chunk before it was read too, or when this read continues the one before it and has
      * reached the second half of its chunk. The next chunks are then fetched or on their way when the reader gets
      * there. A lone read starts nothing, so a container reading here and there costs no more than its reads; nor
-     * does a chunk that is only here because it came with another (a present one is no sign of a reader).
+     * does a chunk that is only here because it came with another (a present one is no sign of a reader); nor the
+     * end of a run of the prefetch list: the start it was recorded from read no further (read ahead there, a start
+     * with a list fetched 5 MiB more, in 7 more reads, while the container started).
      */
     private void readAhead(int chunk, boolean streaming) {
         int next = chunk + 1;
+        BitSet list = listed;
         if (next < chunks.chunks() && states.get(next) == MISSING && states.get(chunk) == PRESENT
-                && (streaming || chunk > 0 && wasRead.get(chunk - 1) == 1)) {
+                && (streaming || chunk > 0 && wasRead.get(chunk - 1) == 1) && !(list.get(chunk) && !list.get(next))) {
             fetch(next);
         }
     }
@@ -174,7 +190,7 @@ final class LazyFile implements FuseFile.Source {
 
     private CompletableFuture<Void> fetch(int chunk, Executor runner) {
         int part = chunk - chunk % perFetch;
-        return fetchRun(chunk, part, part + perFetch - 1, runner).done();
+        return fetchRun(chunk, part, part + perFetch - 1, false, runner).done();
     }
 
     /** A fetch that ends with chunk {@code last}, or the one already on its way with the chunk asked for. */
@@ -184,8 +200,9 @@ final class LazyFile implements FuseFile.Source {
     /**
      * The running fetch of {@code chunk}, or a new one run by {@code runner} of it and of the chunks next to it,
      * from {@code firstWanted} to {@code lastWanted}, as long as they are missing and no other fetch has them.
+     * {@code planned}: a fetch of a prefetch list ({@link VerifiedFetch#read}).
      */
-    private Run fetchRun(int chunk, int firstWanted, int lastWanted, Executor runner) {
+    private Run fetchRun(int chunk, int firstWanted, int lastWanted, boolean planned, Executor runner) {
         if (states.get(chunk) == PRESENT) {
             return new Run(CompletableFuture.completedFuture(null), chunk);
         }
@@ -208,7 +225,7 @@ final class LazyFile implements FuseFile.Source {
         int to = last;
         runner.execute(() -> {
             try {
-                fetchNow(chunk, from, to);
+                fetchNow(chunk, from, to, planned);
                 mine.complete(null);
             } catch (IOException | RuntimeException e) {
                 mine.completeExceptionally(e);
@@ -226,16 +243,16 @@ final class LazyFile implements FuseFile.Source {
      * does not is fetched once more, and is damaged if it still does not match. Only the damage of {@code asked}
      * fails the fetch: a reader of another chunk finds it damaged when the fetch is done.
      */
-    private void fetchNow(int asked, int first, int last) throws IOException {
+    private void fetchNow(int asked, int first, int last, boolean planned) throws IOException {
         if (first == last && states.get(first) == PRESENT) {
             return;
         }
         if (states.get(asked) == DAMAGED) {
             throw VerifiedFetch.damaged(asked, layer);
         }
-        byte[] buffer = VerifiedFetch.takeBuffer(perFetch * chunks.chunkSize());
+        byte[] buffer = VerifiedFetch.takeBuffer((last - first < perFetch ? perFetch : perPiece) * chunks.chunkSize());
         try {
-            verified.read(first, last, buffer, 0);
+            verified.read(first, last, buffer, 0, planned);
             long base = chunks.offset(first);
             for (int chunk = first; chunk <= last; chunk++) {
                 int at = (int) (chunks.offset(chunk) - base);
@@ -275,25 +292,48 @@ final class LazyFile implements FuseFile.Source {
     }
 
     /**
-     * Fetches the given chunks in that order, {@code parallel} fetches at a time, without yielding: a prefetch list,
-     * run while the container starts. Chunks that follow one another in the list and in the file go in one fetch,
-     * up to its size, run by {@code runner}. Failures are left for the container's own reads to retry.
+     * Fetches the given chunks in that order, {@code parallel} fetches at a time, without yielding, while the
+     * container starts: chunks that follow one another in the order and together make a run of the file (5, 6, 7 or
+     * 7, 6, 5) go in one fetch, up to a fetch's size, run by {@code runner}. Chunks far apart in the order stay apart
+     * even where they touch in the file: fetched with the first, the later ones would cross the link ahead of the
+     * chunks needed before them. {@code list}: the chunks are the store's prefetch list, fetched in runs of up to
+     * {@link #PREFETCH_PIECE_BYTES} with reads of just their ranges, and no read ahead goes past the end of a run of
+     * them in the file. Failures are left for the container's own reads to retry.
      */
-    void prefetch(List<Integer> order, int parallel, Executor runner) {
+    void prefetch(List<Integer> order, int parallel, boolean list, Executor runner) {
+        if (list) {
+            BitSet known = (BitSet) listed.clone();
+            order.stream().filter(chunk -> chunk >= 0 && chunk < chunks.chunks()).forEach(known::set);
+            listed = known;
+        }
+        int most = list ? perPiece : perFetch;
         java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(parallel);
-        for (int i = 0; i < order.size(); i++) {
-            int chunk = order.get(i);
-            if (chunk < 0 || chunk >= chunks.chunks() || states.get(chunk) != MISSING) {
+        for (int i = 0; i < order.size(); ) {
+            int low = order.get(i++);
+            if (low < 0 || low >= chunks.chunks()) {
                 continue;
             }
-            int next = 1; // how many entries from here name the chunks after this one, in a row
-            while (next < perFetch && i + next < order.size() && order.get(i + next) == chunk + next) {
-                next++;
+            int high = low;
+            for (; i < order.size() && high - low + 1 < most; i++) {
+                int chunk = order.get(i);
+                if (chunk == high + 1 && chunk < chunks.chunks()) {
+                    high = chunk;
+                } else if (chunk == low - 1 && chunk >= 0) {
+                    low = chunk;
+                } else {
+                    break;
+                }
             }
-            slots.acquireUninterruptibly();
-            Run run = fetchRun(chunk, chunk, chunk + next - 1, runner);
-            run.done().whenComplete((ok, failure) -> slots.release());
-            i += Math.max(0, run.last() - chunk); // the chunks after it that this fetch has
+            for (int first = low; first <= high; ) {
+                if (states.get(first) != MISSING || inFlight.containsKey(first)) {
+                    first++;
+                    continue;
+                }
+                slots.acquireUninterruptibly();
+                Run run = fetchRun(first, first, high, list, runner);
+                run.done().whenComplete((ok, failure) -> slots.release());
+                first = run.last() + 1;
+            }
         }
         slots.acquireUninterruptibly(parallel);
     }

@@ -62,12 +62,12 @@ final class ServerStart {
         this.startUp = opened.prefetch().thenAcceptAsync(list -> {
             if (list.isEmpty()) {
                 CompletableFuture<Void> end = CompletableFuture.runAsync(
-                        () -> file.prefetch(List.of(chunks.chunks() - 1), 1, starters), starters);
-                file.prefetch(tables(file, chunks), TABLE_FETCHES, fetchers);
+                        () -> file.prefetch(List.of(chunks.chunks() - 1), 1, false, starters), starters);
+                file.prefetch(tables(file, chunks), TABLE_FETCHES, false, fetchers);
                 end.join();
             } else {
                 file.prefetch(list.subList(0, Math.min(list.size(), prefetchLimit)), LazyLayerServer.PREFETCH_PARALLEL,
-                        starters);
+                        true, starters);
             }
         }, starters);
     }
@@ -104,7 +104,8 @@ final class ServerStart {
                 sparse.setLength(opened.chunks().size());
             }
             LazyFile file = new LazyFile(layer.digest().shortHex(), opened.chunks(), opened.store(), partial.file(),
-                    fetchers, loaded.lazy().fetchTimeoutMillis(), loaded.lazy().fetchBytes());
+                    fetchers, loaded.lazy().fetchTimeoutMillis(), loaded.lazy().fetchBytes(),
+                    LazyFile.PREFETCH_PIECE_BYTES);
             source.give(file);
             return new ServerStart(file, LayerIndex.join(mounted), partial, opened, mountPoint, fetchers, starters,
                     prefetchLimit);

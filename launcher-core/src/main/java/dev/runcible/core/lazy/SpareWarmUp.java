@@ -59,6 +59,8 @@ final class SpareWarmUp {
                 int fetching = LazyLayerServer.FUSE_THREADS + LazyLayerServer.PREFETCH_PARALLEL + 2;
                 VerifiedFetch.reserveBuffers(fetching, LazyFile.bufferBytes(chunks.chunkSize(),
                         loaded.lazy().fetchBytes()));
+                VerifiedFetch.reserveBuffers(LazyLayerServer.PREFETCH_PARALLEL, LazyFile.bufferBytes(
+                        chunks.chunkSize(), Math.max(loaded.lazy().fetchBytes(), LazyFile.PREFETCH_PIECE_BYTES)));
                 DirectBuffers.reserve(fetching, chunks.chunkSize());
             } finally {
                 start.discard();

@@ -69,16 +69,22 @@ final class VerifiedFetch {
 
     /**
      * Reads chunks {@code first} to {@code last} into {@code buffer} at {@code at} with one read, unchecked; a read
-     * that fails is tried again, backing off, until the fetch timeout has passed.
+     * that fails is tried again, backing off, until the fetch timeout has passed. {@code planned}: the read is one of
+     * a plan (a prefetch list) that knows all it wants, and the store reads nothing past it
+     * ({@link ResourceFetcher.RandomAccess#readRange}).
      */
-    void read(int first, int last, byte[] buffer, int at) throws IOException {
+    void read(int first, int last, byte[] buffer, int at, boolean planned) throws IOException {
         long offset = chunks.offset(first);
         int length = (int) (chunks.offset(last) + chunks.length(last) - offset);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         long backoff = 50;
         while (true) {
             try {
-                store.readFully(offset, buffer, at, length);
+                if (planned) {
+                    store.readRange(offset, buffer, at, length);
+                } else {
+                    store.readFully(offset, buffer, at, length);
+                }
                 return;
             } catch (IOException e) {
                 if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) > deadline) {
@@ -98,7 +104,7 @@ final class VerifiedFetch {
      */
     void refetch(int chunk, byte[] buffer, int at) throws IOException {
         LOG.warn("Chunk {} of layer {} does not match its chunk list; fetching it once more", chunk, layer);
-        read(chunk, chunk, buffer, at);
+        read(chunk, chunk, buffer, at, true);
         if (!chunks.matches(chunk, buffer, at)) {
             LOG.error("Chunk {} of layer {} (bytes {} to {}) does not match its chunk list after two fetches: the "
                     + "store's copy is damaged. Reads of it fail with EIO; import the image again", chunk, layer,

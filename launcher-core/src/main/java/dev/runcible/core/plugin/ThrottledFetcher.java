@@ -121,6 +121,13 @@ final class ThrottledFetcher implements ResourceFetcher {
             }
 
             @Override
+            public void readRange(long position, byte[] buffer, int offset, int length) throws IOException {
+                long start = System.nanoTime();
+                source.readRange(position, buffer, offset, length);
+                pace(length, start);
+            }
+
+            @Override
             public void readAll(List<Range> ranges) throws IOException {
                 long start = System.nanoTime();
                 source.readAll(ranges);

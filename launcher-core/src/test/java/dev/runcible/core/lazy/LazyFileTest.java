@@ -33,6 +33,8 @@ class LazyFileTest {
 
     private final byte[] layer = new byte[CHUNK * CHUNKS];
     private final AtomicInteger storeReads = new AtomicInteger();
+    /** The store's reads of just a range ({@code readRange}), as "position+chunks". */
+    private final java.util.List<String> rangeReads = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     private final AtomicInteger handedOff = new AtomicInteger();
     private final ExecutorService threads = Executors.newCachedThreadPool();
     /** Bytes the store gets wrong, as a damaged copy would: every read of them. */
@@ -63,6 +65,12 @@ class LazyFileTest {
             }
 
             @Override
+            public void readRange(long position, byte[] buffer, int offset, int length) {
+                rangeReads.add(position / CHUNK + "+" + length / CHUNK);
+                readFully(position, buffer, offset, length);
+            }
+
+            @Override
             public void close() {
             }
         };
@@ -71,6 +79,11 @@ class LazyFileTest {
 
     /** A lazy file on the store whose fetches read at most {@code fetchBytes}. */
     private LazyFile lazyFile(int fetchBytes) throws Exception {
+        return lazyFile(fetchBytes, LazyFile.PREFETCH_PIECE_BYTES);
+    }
+
+    /** As {@link #lazyFile(int)}, fetches of a prefetch list reading at most {@code prefetchBytes}. */
+    private LazyFile lazyFile(int fetchBytes, int prefetchBytes) throws Exception {
         Path partial = Files.createTempFile(dir, "layer", ".partial");
         try (RandomAccessFile sparse = new RandomAccessFile(partial.toFile(), "rw")) {
             sparse.setLength(layer.length);
@@ -79,7 +92,7 @@ class LazyFileTest {
             handedOff.incrementAndGet();
             threads.execute(task);
         };
-        return new LazyFile("test", chunks, store, partial, counting, 5_000, fetchBytes);
+        return new LazyFile("test", chunks, store, partial, counting, 5_000, fetchBytes, prefetchBytes);
     }
 
     @AfterEach
@@ -173,9 +186,11 @@ class LazyFileTest {
     @Test
     void aPrefetchListFetchesItsNeighbouringChunksTogetherAndNothingElse() throws Exception {
         file.close();
-        file = lazyFile(4 * CHUNK);
-        file.prefetch(java.util.List.of(5, 6, 7, 1, 2), 2, threads);
-        assertThat(storeReads).as("chunks 5 to 7, then 1 and 2").hasValue(2);
+        file = lazyFile(CHUNK);
+        file.prefetch(java.util.List.of(7, 6, 5, 1, 2), 1, true, threads);
+        assertThat(rangeReads).as("chunks 5 to 7, then 1 and 2; each read of just its range")
+                .containsExactly("5+3", "1+2");
+        assertThat(storeReads).hasValue(2);
         assertThat(file.presentChunks()).as("no chunk the list does not name").isEqualTo(5);
         assertThat(read(3L * CHUNK, 10)).isEqualTo(Arrays.copyOfRange(layer, 3 * CHUNK, 3 * CHUNK + 10));
         assertThat(storeReads).as("chunk 3: chunk 0 is missing but not next to it").hasValue(3);
@@ -183,6 +198,29 @@ class LazyFileTest {
         assertThat(read(0, 10)).isEqualTo(Arrays.copyOfRange(layer, 0, 10));
         assertThat(storeReads).hasValue(4);
         assertThat(file.presentChunks()).as("all but chunk 4").isEqualTo(7);
+        assertThat(rangeReads).as("the reads of containers may be read on from").hasSize(2);
+    }
+
+    @Test
+    void aPrefetchListsRunsComeInPiecesAndChunksFarApartInItStayApart() throws Exception {
+        file.close();
+        file = lazyFile(CHUNK, 3 * CHUNK);
+        file.prefetch(java.util.List.of(0, 1, 2, 3, 6, 5, 7, 4), 1, true, threads);
+        assertThat(rangeReads).as("at most 3 chunks a read; 4 apart from 3 and 5, which came long before it")
+                .containsExactly("0+3", "3+1", "5+3", "4+1");
+        assertThat(file.presentChunks()).isEqualTo(CHUNKS);
+    }
+
+    @Test
+    void noReadAheadGoesPastTheEndOfARunOfThePrefetchList() throws Exception {
+        file.prefetch(java.util.List.of(1, 2), 2, true, threads);
+        read(CHUNK, 10);
+        read(2L * CHUNK, CHUNK); // the second chunk in a row, read to its end
+        assertThat(handedOff).as("chunk 3: the start the list was recorded from never read it").hasValue(0);
+        read(4L * CHUNK, 10);
+        read(5L * CHUNK, 10);
+        assertThat(handedOff).as("chunks not listed go on as ever: 6 ahead of 4 and 5").hasValue(1);
+        awaitPresent(5);
     }
 
     @Test

@@ -82,7 +82,12 @@ class RandomAccessIT {
                     file.readAll(List.of(tail, middle));
                     assertThat(tail.buffer()).isEqualTo(Arrays.copyOfRange(DATA, DATA.length - 17, DATA.length));
                     assertThat(middle.buffer()).isEqualTo(Arrays.copyOfRange(DATA, 2_000_000, 2_065_536));
+                    byte[] next = new byte[1 << 20]; // where the read across the boundary ended, crossing another
+                    file.readRange((2 << 20) + 2, next, 0, next.length);
+                    assertThat(next).isEqualTo(Arrays.copyOfRange(DATA, (2 << 20) + 2, (3 << 20) + 2));
                     assertThatThrownBy(() -> file.readFully(DATA.length - 4, new byte[8], 0, 8))
+                            .isInstanceOf(EOFException.class);
+                    assertThatThrownBy(() -> file.readRange(DATA.length - 4, new byte[8], 0, 8))
                             .isInstanceOf(EOFException.class);
                     assertThatThrownBy(() -> file.readAll(List.of(new ResourceFetcher.Range(DATA.length, new byte[1]))))
                             .isInstanceOf(EOFException.class);
