@@ -34,7 +34,8 @@ class LazyFileTest {
     private final byte[] layer = new byte[CHUNK * CHUNKS];
     private final AtomicInteger storeReads = new AtomicInteger();
     /** The store's reads of just a range ({@code readRange}), as "position+chunks". */
-    private final java.util.List<String> rangeReads = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    private final java.util.List<String> rangeReads =
+            java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     private final AtomicInteger handedOff = new AtomicInteger();
     private final ExecutorService threads = Executors.newCachedThreadPool();
     /** Bytes the store gets wrong, as a damaged copy would: every read of them. */
