@@ -11,9 +11,10 @@ import dev.runcible.core.config.Settings;
  *     trying the store before it fails with EIO (default 30 s)
  * @param fillPauseMillis {@code squashfs.lazy.fill-pause-millis}: how long containers' reads must have paused before
  *     the background fill fetches its next chunk (default 1 s: a starting JVM pauses between its bursts of reads)
- * @param fetchBytes {@code squashfs.lazy.fetch-size}: the most one fetch from the store reads: a missing chunk comes
- *     with the missing chunks around it in its part of the file of this size, in one round trip (default 1m; chunks
- *     are checked, recorded and prefetched one by one whatever their size)
+ * @param fetchBytes {@code squashfs.lazy.fetch-size}: the most one fetch of a missing chunk reads: it comes with the
+ *     missing chunks around it in its part of the file of this size, in one round trip (default 1m; a prefetch
+ *     list's runs are read up to 4 MiB at a time, or this if larger; chunks are checked, recorded and prefetched one
+ *     by one whatever their size)
  */
 public record LazyConfig(boolean enabled, long fetchTimeoutMillis, long fillPauseMillis, int fetchBytes) {
     public static final String ENABLED = "squashfs.lazy";
