@@ -54,7 +54,7 @@ final class LazyFile implements FuseFile.Source {
     private final int perFetch;
     /** The most chunks one fetch of a prefetch list reads. */
     private final int perPiece;
-    /** The chunks of the prefetch list being fetched, once known; never changed after. */
+    /** The chunks of the prefetch list, once it is fetched; a set never changed once here. */
     private volatile BitSet listed = new BitSet();
     private final AtomicIntegerArray states;
     private final ConcurrentHashMap<Integer, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
@@ -89,8 +89,17 @@ final class LazyFile implements FuseFile.Source {
     }
 
     /** The bytes a fetch reads at most: whole chunks, at least one. */
-    static int bufferBytes(int chunkSize, int fetchBytes) {
+    private static int bufferBytes(int chunkSize, int fetchBytes) {
         return Math.max(1, fetchBytes / chunkSize) * chunkSize;
+    }
+
+    /**
+     * Sets aside the buffers of {@code fetches} fetches of missing chunks and of {@code prefetches} fetches of a
+     * prefetch list, of the sizes {@link #fetchNow} takes: the next file of the same settings uses them.
+     */
+    void reserveBuffers(int fetches, int prefetches) {
+        VerifiedFetch.reserveBuffers(fetches, perFetch * chunks.chunkSize());
+        VerifiedFetch.reserveBuffers(prefetches, perPiece * chunks.chunkSize());
     }
 
     @Override
@@ -302,7 +311,7 @@ final class LazyFile implements FuseFile.Source {
      */
     void prefetch(List<Integer> order, int parallel, boolean list, Executor runner) {
         if (list) {
-            BitSet known = (BitSet) listed.clone();
+            BitSet known = new BitSet(chunks.chunks());
             order.stream().filter(chunk -> chunk >= 0 && chunk < chunks.chunks()).forEach(known::set);
             listed = known;
         }

@@ -57,10 +57,7 @@ final class SpareWarmUp {
                 }
                 start.awaitStartUp();
                 int fetching = LazyLayerServer.FUSE_THREADS + LazyLayerServer.PREFETCH_PARALLEL + 2;
-                VerifiedFetch.reserveBuffers(fetching, LazyFile.bufferBytes(chunks.chunkSize(),
-                        loaded.lazy().fetchBytes()));
-                VerifiedFetch.reserveBuffers(LazyLayerServer.PREFETCH_PARALLEL, LazyFile.bufferBytes(
-                        chunks.chunkSize(), Math.max(loaded.lazy().fetchBytes(), LazyFile.PREFETCH_PIECE_BYTES)));
+                start.file().reserveBuffers(fetching, LazyLayerServer.PREFETCH_PARALLEL);
                 DirectBuffers.reserve(fetching, chunks.chunkSize());
             } finally {
                 start.discard();
