@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * file. The few requests a loop device's reads bring (INIT, GETATTR, OPEN, READ, FLUSH, RELEASE, STATFS) are
  * answered here, with the structures of the kernel's FUSE protocol 7.31 laid out by hand; every other request gets
  * ENOSYS, which the kernel remembers. Reads are answered by several threads at once, so a read waiting for the
- * network does not hold up one the node already has.
+ * network does not hold up one the node already has. Bytes the server has may also be put into the kernel's page
+ * cache before anyone asks ({@link #store}).
  */
 final class FuseFile implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FuseFile.class);
@@ -75,11 +76,17 @@ final class FuseFile implements AutoCloseable {
     private static final int FUSE_INTERRUPT = 36;
     private static final int FUSE_DESTROY = 38;
     private static final int FUSE_BATCH_FORGET = 42;
+    /** A notice (no request answered): put these bytes of an inode into the kernel's page cache. */
+    private static final int FUSE_NOTIFY_STORE = 4;
+    /** The file's inode: the root of its filesystem. */
+    private static final long ROOT_ID = 1;
     private static final int FUSE_ASYNC_READ = 1;
     private static final int FUSE_MAX_PAGES = 1 << 22;
     private static final int FOPEN_KEEP_CACHE = 1 << 1;
     private static final int IN_HEADER = 40;
     private static final int OUT_HEADER = 16;
+    /** The bytes before the data of a {@link #store} notice: the out header and fuse_notify_store_out. */
+    static final int STORE_HEADER = OUT_HEADER + 24;
     /** Large enough for any request the kernel may send before and after INIT. */
     private static final int REQUEST_BUFFER = 132 * 1024;
     /** The most one READ asks for: 256 pages, with FUSE_MAX_PAGES. */
@@ -91,6 +98,8 @@ final class FuseFile implements AutoCloseable {
     private final Source source;
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean closed;
+    /** Whether the kernel has been told the file's size: until then it takes the root for an empty file. */
+    private volatile boolean sized;
 
     private FuseFile(int fd, Path mountPoint, Source source) {
         this.fd = fd;
@@ -145,6 +154,41 @@ final class FuseFile implements AutoCloseable {
             Fuse.detach(mountPoint.toString());
         } catch (LastErrorException e) {
             LOG.debug("detaching {}: {}", mountPoint, e.getMessage());
+        }
+    }
+
+    /**
+     * Puts bytes of the file into the kernel's page cache (FUSE_NOTIFY_STORE), where the loop device's reads find
+     * them without a request: {@code notice} holds {@link #STORE_HEADER} bytes of room, then the bytes that start at
+     * {@code position}, up to its limit. The kernel takes each page's lock to fill it, so this must not run on a
+     * thread that answers a read of those pages: it would wait for itself. Fails quietly once unmounted.
+     * The kernel must have the file's size first: it takes the root of a new mount for an empty file, a notice
+     * would make it as long as the bytes given, and the true size, when it comes, would drop every cached page.
+     */
+    void store(long position, ByteBuffer notice) {
+        if (!sized) {
+            try {
+                java.nio.file.Files.size(mountPoint); // a GETATTR, answered when it returns
+                sized = true;
+            } catch (IOException e) {
+                LOG.debug("the size of {}: {}", mountPoint, e.getMessage());
+                return;
+            }
+        }
+        int length = notice.limit();
+        notice.order(ByteOrder.LITTLE_ENDIAN);
+        notice.putInt(0, length);
+        notice.putInt(4, FUSE_NOTIFY_STORE);
+        notice.putLong(8, 0);
+        notice.putLong(16, ROOT_ID);
+        notice.putLong(24, position);
+        notice.putInt(32, length - STORE_HEADER);
+        notice.putInt(36, 0);
+        try {
+            Fuse.write(fd, notice, length);
+        } catch (LastErrorException e) {
+            LOG.debug("storing {} bytes at {} in the page cache: {}", length - STORE_HEADER, position,
+                    e.getMessage());
         }
     }
 

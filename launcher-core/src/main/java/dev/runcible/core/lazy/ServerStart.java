@@ -107,8 +107,9 @@ final class ServerStart {
                     fetchers, loaded.lazy().fetchTimeoutMillis(), loaded.lazy().fetchBytes(),
                     LazyFile.PREFETCH_PIECE_BYTES);
             source.give(file);
-            return new ServerStart(file, LayerIndex.join(mounted), partial, opened, mountPoint, fetchers, starters,
-                    prefetchLimit);
+            FuseFile fuse = LayerIndex.join(mounted);
+            file.cacheIn(fuse);
+            return new ServerStart(file, fuse, partial, opened, mountPoint, fetchers, starters, prefetchLimit);
         } catch (RuncibleException | IOException | RuntimeException e) {
             source.fail(e);
             mounted.thenAccept(FuseFile::close).exceptionally(ignored -> null).join();
