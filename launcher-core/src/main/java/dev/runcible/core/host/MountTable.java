@@ -9,7 +9,8 @@ import java.util.List;
 
 /** The mounts of this process's mount namespace, from {@code /proc/self/mountinfo}. */
 public final class MountTable {
-    public record Mount(String mountPoint, String fsType, String source, String options) {
+    /** {@code device}: the filesystem's device number, {@code major:minor}. */
+    public record Mount(String mountPoint, String fsType, String source, String options, String device) {
     }
 
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
@@ -40,7 +41,7 @@ public final class MountTable {
                 continue;
             }
             mounts.add(new Mount(unescape(fields[4]), fields[separator + 1], unescape(fields[separator + 2]),
-                    fields[5] + (separator + 3 < fields.length ? "," + fields[separator + 3] : "")));
+                    fields[5] + (separator + 3 < fields.length ? "," + fields[separator + 3] : ""), fields[2]));
         }
         return mounts;
     }

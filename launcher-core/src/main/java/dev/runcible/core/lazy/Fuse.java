@@ -113,6 +113,41 @@ final class Fuse {
                 data);
     }
 
+    /** Where fusectl shows each FUSE connection (a directory named by its device number); mounted when needed. */
+    static final java.nio.file.Path CONNECTIONS = java.nio.file.Path.of("/sys/fs/fuse/connections");
+
+    /**
+     * Aborts the FUSE connection of the file mounted on {@code mountPoint}, if it is mounted: every request pending
+     * on it and every later one fails, as when the last descriptor of its server's {@code /dev/fuse} closes. A
+     * server killed while one of its threads waited in the kernel on a page a pending read holds locked (a
+     * {@link FuseFile#store}) keeps that descriptor open as a zombie, and the reads pending on it would wait for
+     * ever. Returns whether there was a connection to abort.
+     */
+    static boolean abort(java.nio.file.Path mountPoint) throws java.io.IOException {
+        Optional<dev.runcible.core.host.MountTable.Mount> mount = dev.runcible.core.host.MountTable.read().stream()
+                .filter(m -> m.mountPoint().equals(mountPoint.toString()) && m.fsType().startsWith("fuse"))
+                .findFirst();
+        if (mount.isEmpty()) {
+            return false;
+        }
+        String[] majorMinor = mount.get().device().split(":");
+        long device = Long.parseLong(majorMinor[0]) << 20 | Long.parseLong(majorMinor[1]); // the kernel's dev_t
+        java.nio.file.Path connection = CONNECTIONS.resolve(Long.toString(device));
+        if (!java.nio.file.Files.isDirectory(connection)) {
+            try {
+                libc().mount("fusectl", CONNECTIONS.toString(), "fusectl", new NativeLong(0), null);
+            } catch (LastErrorException e) {
+                // mounted meanwhile, or not to be: the write below says which
+            }
+        }
+        try {
+            java.nio.file.Files.writeString(connection.resolve("abort"), "1");
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false; // ended meanwhile
+        }
+        return true;
+    }
+
     /** Detaches a mount now; the kernel finishes it once nothing uses it. */
     static void detach(String target) {
         libc().umount2(target, MNT_DETACH);

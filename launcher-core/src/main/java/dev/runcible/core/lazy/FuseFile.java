@@ -97,14 +97,17 @@ final class FuseFile implements AutoCloseable {
     private final Path mountPoint;
     private final Source source;
     private final List<Thread> workers = new ArrayList<>();
+    /** Per thread, the bytes of the read it answers now, {@code [start, end)}; {@code [0, 0)} for none. */
+    private final java.util.concurrent.atomic.AtomicLongArray reading;
     private volatile boolean closed;
     /** Whether the kernel has been told the file's size: until then it takes the root for an empty file. */
     private volatile boolean sized;
 
-    private FuseFile(int fd, Path mountPoint, Source source) {
+    private FuseFile(int fd, Path mountPoint, Source source, int threads) {
         this.fd = fd;
         this.mountPoint = mountPoint;
         this.source = source;
+        this.reading = new java.util.concurrent.atomic.AtomicLongArray(2 * threads);
     }
 
     /**
@@ -113,7 +116,7 @@ final class FuseFile implements AutoCloseable {
      */
     static FuseFile mount(Path mountPoint, Source source, int threads) {
         int fd = Fuse.libc().open("/dev/fuse", Fuse.O_RDWR | Fuse.O_CLOEXEC);
-        FuseFile file = new FuseFile(fd, mountPoint, source);
+        FuseFile file = new FuseFile(fd, mountPoint, source, threads);
         try {
             Fuse.mountFile(fd, mountPoint.toString());
         } catch (LastErrorException e) {
@@ -121,7 +124,8 @@ final class FuseFile implements AutoCloseable {
             throw e;
         }
         for (int i = 0; i < threads; i++) {
-            Thread worker = new Thread(file::serve, "fuse-" + i);
+            int index = i;
+            Thread worker = new Thread(() -> file.serve(index), "fuse-" + i);
             worker.setDaemon(true);
             worker.start();
             file.workers.add(worker);
@@ -192,18 +196,31 @@ final class FuseFile implements AutoCloseable {
         }
     }
 
-    private void serve() {
+    /**
+     * Whether a read of some of the bytes from {@code start} to {@code end} is being answered now: the kernel holds
+     * its pages locked until the answer, and a {@link #store} of them would wait for it.
+     */
+    boolean beingRead(long start, long end) {
+        for (int i = 0; i < reading.length(); i += 2) {
+            if (reading.get(i) < end && start < reading.get(i + 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void serve(int index) {
         ByteBuffer in = DirectBuffers.take(REQUEST_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer out = DirectBuffers.take(OUT_HEADER + MAX_READ).order(ByteOrder.LITTLE_ENDIAN);
         try {
-            serve(in, out);
+            serve(in, out, 2 * index);
         } finally {
             DirectBuffers.giveBack(in);
             DirectBuffers.giveBack(out);
         }
     }
 
-    private void serve(ByteBuffer in, ByteBuffer out) {
+    private void serve(ByteBuffer in, ByteBuffer out, int slot) {
         while (true) {
             try {
                 if (Fuse.read(fd, in) < IN_HEADER) {
@@ -221,6 +238,10 @@ final class FuseFile implements AutoCloseable {
             }
             int opcode = in.getInt(4);
             long unique = in.getLong(8);
+            if (opcode == FUSE_READ) {
+                reading.set(slot, in.getLong(48));
+                reading.set(slot + 1, in.getLong(48) + in.getInt(56));
+            }
             try {
                 int length = answer(opcode, in, out);
                 if (length >= 0) {
@@ -231,6 +252,9 @@ final class FuseFile implements AutoCloseable {
                     return;
                 }
                 // ENOENT: the request was interrupted or aborted meanwhile; nothing to do
+            } finally {
+                reading.set(slot + 1, 0);
+                reading.set(slot, 0);
             }
             if (opcode == FUSE_DESTROY) {
                 return;

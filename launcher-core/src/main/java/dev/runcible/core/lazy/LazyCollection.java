@@ -40,6 +40,9 @@ final class LazyCollection {
         for (Path dir : layers.layerDirectories()) {
             Digest layer = new Digest(Digest.SHA256, dir.getFileName().toString());
             boolean alive = layers.server(dir).isPresent();
+            if (!alive) {
+                abortConnections(dir);
+            }
             boolean read = loopUsers(dir);
             if (alive && !read) {
                 layers.stop(layer);
@@ -60,6 +63,22 @@ final class LazyCollection {
             }
         }
         return new LazyLayers.Collected(stopped, restarted);
+    }
+
+    /**
+     * Aborts the FUSE connections of a dead server's files ({@link Fuse#abort}): reads pending on them fail now
+     * instead of waiting for an answer that will not come, and the loop devices on them can be moved or detached.
+     */
+    private static void abortConnections(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith("mnt.")).toList()) {
+                if (Fuse.abort(entry)) {
+                    LOG.info("Aborted the FUSE connection of {}: its server is gone", entry);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot abort the FUSE connections in {}: {}", dir, e.getMessage());
+        }
     }
 
     private static boolean loopUsers(Path dir) {

@@ -129,6 +129,9 @@ final class LazyFile implements FuseFile.Source {
         try {
             for (int chunk = toCache.take(); chunk >= 0; chunk = toCache.take()) {
                 long offset = chunks.offset(chunk);
+                if (fuse.beingRead(offset, offset + chunks.length(chunk))) {
+                    continue; // the read that brought it fills its pages; storing would wait for that read's end
+                }
                 notice.clear().position(FuseFile.STORE_HEADER).limit(FuseFile.STORE_HEADER + chunks.length(chunk));
                 while (notice.hasRemaining()) {
                     if (file.read(notice, offset + notice.position() - FuseFile.STORE_HEADER) < 0) {

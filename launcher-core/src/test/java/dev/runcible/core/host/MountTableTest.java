@@ -18,6 +18,7 @@ class MountTableTest {
         assertThat(mounts.get(1).mountPoint()).isEqualTo("/var/lib/runcible/run/layers/ab");
         assertThat(mounts.get(1).fsType()).isEqualTo("squashfs");
         assertThat(mounts.get(1).source()).isEqualTo("/dev/loop3");
+        assertThat(mounts.get(1).device()).isEqualTo("7:3");
         assertThat(mounts.get(2).mountPoint()).isEqualTo("/mnt/with space");
     }
 

@@ -180,6 +180,53 @@ class FuseFileIT {
         }
     }
 
+    @Test
+    void abortingTheConnectionEndsAReadAndAStoreThatWaitOnAServerThatNeverAnswers() throws Exception {
+        java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+        FuseFile.Source silent = new FuseFile.Source() {
+            @Override
+            public long size() {
+                return 4 << 20;
+            }
+
+            @Override
+            public void read(long position, ByteBuffer target) {
+                asked.countDown();
+                try {
+                    Thread.sleep(Long.MAX_VALUE); // a server thread stuck for good
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        Path file = Files.createFile(dir.resolve("fuse.bin"));
+        try (FuseFile fuse = FuseFile.mount(file, silent, 2)) {
+            java.util.concurrent.CompletableFuture<Integer> read = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                        try (FileChannel reader = FileChannel.open(file)) {
+                            return reader.read(ByteBuffer.allocate(4096), 0);
+                        } catch (IOException e) {
+                            return -2;
+                        }
+                    });
+            assertThat(asked.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(fuse.beingRead(0, 4096)).as("the read being answered").isTrue();
+            assertThat(fuse.beingRead(2 << 20, 3 << 20)).as("bytes no read asked for").isFalse();
+            ByteBuffer notice = ByteBuffer.allocateDirect(FuseFile.STORE_HEADER + 4096);
+            notice.position(FuseFile.STORE_HEADER).flip().limit(FuseFile.STORE_HEADER + 4096);
+            Thread store = new Thread(() -> fuse.store(0, notice));
+            store.start();
+            store.join(500);
+            assertThat(store.isAlive()).as("a store of pages a pending read holds waits for it").isTrue();
+
+            assertThat(Fuse.abort(file)).isTrue();
+            store.join(10_000);
+            assertThat(store.isAlive()).as("the store ends once the connection is aborted").isFalse();
+            assertThat(read.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("the read fails").isEqualTo(-2);
+        }
+        assertThat(Fuse.abort(file)).as("nothing mounted there any more").isFalse();
+    }
+
     /** A store in memory. */
     private record Memory(byte[] bytes) implements dev.runcible.api.ResourceFetcher.RandomAccess {
         @Override
