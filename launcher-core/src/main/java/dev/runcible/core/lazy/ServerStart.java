@@ -56,10 +56,16 @@ final class ServerStart {
      * comes with the tables), then the tables the superblock points to, all at once and below normal priority (32
      * fetches at normal priority held up the launcher's mount). Called once "ready" is told: begun before it, their
      * threads took the cores from the server's last steps to "ready" for 10 to 25 ms.
+     * The chunks kept go to the FUSE file's page cache as well ({@link LazyFile#cacheIn}), unless this start
+     * records its reads as the layer's prefetch list ({@code unrecorded}, and the store has no list): a read the
+     * kernel answers from that cache never reaches the server, and the list would miss it.
      */
-    void begin() {
+    void begin(boolean unrecorded) {
         ChunkList chunks = opened.chunks();
         this.startUp = opened.prefetch().thenAcceptAsync(list -> {
+            if (!list.isEmpty() || !unrecorded) {
+                file.cacheIn(fuse);
+            }
             if (list.isEmpty()) {
                 CompletableFuture<Void> end = CompletableFuture.runAsync(
                         () -> file.prefetch(List.of(chunks.chunks() - 1), 1, false, starters), starters);
@@ -107,9 +113,8 @@ final class ServerStart {
                     fetchers, loaded.lazy().fetchTimeoutMillis(), loaded.lazy().fetchBytes(),
                     LazyFile.PREFETCH_PIECE_BYTES);
             source.give(file);
-            FuseFile fuse = LayerIndex.join(mounted);
-            file.cacheIn(fuse);
-            return new ServerStart(file, fuse, partial, opened, mountPoint, fetchers, starters, prefetchLimit);
+            return new ServerStart(file, LayerIndex.join(mounted), partial, opened, mountPoint, fetchers, starters,
+                    prefetchLimit);
         } catch (RuncibleException | IOException | RuntimeException e) {
             source.fail(e);
             mounted.thenAccept(FuseFile::close).exceptionally(ignored -> null).join();
