@@ -201,9 +201,7 @@ public final class LazyLayerServer {
         // The launcher's mount waits on this: what the reads to come do not need is done after it (before it, on a
         // node busy with the first fetches, they took 10 to 25 ms).
         ready.accept(READY + mountPoint);
-        Path recorded = PrefetchLists.record(dir.getParent(), layer.digest());
-        boolean unrecorded = !Files.exists(recorded);
-        start.begin(unrecorded);
+        start.begin();
         LOG.info("Serving {} at {}", layer.digest().shortHex(), mountPoint);
         WriteBack.start(file);
         Loops.adoptOrphans(dir, mountPoint); // loop devices of a server of this layer that died
@@ -211,7 +209,8 @@ public final class LazyLayerServer {
         status.setDaemon(true);
         status.start();
 
-        record.set(recorder(start.prefetchList().isEmpty() && unrecorded, recorded, file, chunks));
+        Path recorded = PrefetchLists.record(dir.getParent(), layer.digest());
+        record.set(recorder(start.prefetchList().isEmpty() && !Files.exists(recorded), recorded, file, chunks));
         start.awaitStartUp();
         Runnable filling = () -> {
             record.get().run();

@@ -56,22 +56,18 @@ final class ServerStart {
      * comes with the tables), then the tables the superblock points to, all at once and below normal priority (32
      * fetches at normal priority held up the launcher's mount). Called once "ready" is told: begun before it, their
      * threads took the cores from the server's last steps to "ready" for 10 to 25 ms.
-     * The chunks kept go to the FUSE file's page cache as well ({@link LazyFile#cacheIn}), unless this start
-     * records its reads as the layer's prefetch list ({@code unrecorded}, and the store has no list): a read the
-     * kernel answers from that cache never reaches the server, and the list would miss it.
+     * The chunks of a prefetch list go to the FUSE file's page cache as well ({@link LazyFile#cacheIn}).
      */
-    void begin(boolean unrecorded) {
+    void begin() {
         ChunkList chunks = opened.chunks();
         this.startUp = opened.prefetch().thenAcceptAsync(list -> {
-            if (!list.isEmpty() || !unrecorded) {
-                file.cacheIn(fuse);
-            }
             if (list.isEmpty()) {
                 CompletableFuture<Void> end = CompletableFuture.runAsync(
                         () -> file.prefetch(List.of(chunks.chunks() - 1), 1, false, starters), starters);
                 file.prefetch(tables(file, chunks), TABLE_FETCHES, false, fetchers);
                 end.join();
             } else {
+                file.cacheIn(fuse);
                 file.prefetch(list.subList(0, Math.min(list.size(), prefetchLimit)), LazyLayerServer.PREFETCH_PARALLEL,
                         true, starters);
             }

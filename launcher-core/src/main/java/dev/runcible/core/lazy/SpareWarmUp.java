@@ -40,7 +40,7 @@ final class SpareWarmUp {
     static void run(LazyLayerServer.Loaded loaded, Path spareDir) {
         try {
             ServerStart start = ServerStart.open(spareDir, loaded, PREFETCHED);
-            start.begin(false);
+            start.begin();
             try {
                 ChunkList chunks = start.chunks();
                 byte[] buffer = new byte[chunks.chunkSize()];
