@@ -119,9 +119,9 @@ final class Fuse {
     /**
      * Aborts the FUSE connection of the file mounted on {@code mountPoint}, if it is mounted: every request pending
      * on it and every later one fails, as when the last descriptor of its server's {@code /dev/fuse} closes. A
-     * server killed while one of its threads waited in the kernel on a page a pending read holds locked (a
-     * {@link FuseFile#store}) keeps that descriptor open as a zombie, and the reads pending on it would wait for
-     * ever. Returns whether there was a connection to abort.
+     * server killed while one of its threads waits in the kernel uninterruptibly stays a zombie with that
+     * descriptor open (seen with a thread that stored bytes in the page cache while a read held their pages), and
+     * the reads pending on it would wait for ever. Returns whether there was a connection to abort.
      */
     static boolean abort(java.nio.file.Path mountPoint) throws java.io.IOException {
         Optional<dev.runcible.core.host.MountTable.Mount> mount = dev.runcible.core.host.MountTable.read().stream()

@@ -15,8 +15,7 @@ import org.slf4j.LoggerFactory;
  * file. The few requests a loop device's reads bring (INIT, GETATTR, OPEN, READ, FLUSH, RELEASE, STATFS) are
  * answered here, with the structures of the kernel's FUSE protocol 7.31 laid out by hand; every other request gets
  * ENOSYS, which the kernel remembers. Reads are answered by several threads at once, so a read waiting for the
- * network does not hold up one the node already has. Bytes the server has may also be put into the kernel's page
- * cache before anyone asks ({@link #store}).
+ * network does not hold up one the node already has.
  */
 final class FuseFile implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FuseFile.class);
@@ -76,17 +75,11 @@ final class FuseFile implements AutoCloseable {
     private static final int FUSE_INTERRUPT = 36;
     private static final int FUSE_DESTROY = 38;
     private static final int FUSE_BATCH_FORGET = 42;
-    /** A notice (no request answered): put these bytes of an inode into the kernel's page cache. */
-    private static final int FUSE_NOTIFY_STORE = 4;
-    /** The file's inode: the root of its filesystem. */
-    private static final long ROOT_ID = 1;
     private static final int FUSE_ASYNC_READ = 1;
     private static final int FUSE_MAX_PAGES = 1 << 22;
     private static final int FOPEN_KEEP_CACHE = 1 << 1;
     private static final int IN_HEADER = 40;
     private static final int OUT_HEADER = 16;
-    /** The bytes before the data of a {@link #store} notice: the out header and fuse_notify_store_out. */
-    static final int STORE_HEADER = OUT_HEADER + 24;
     /** Large enough for any request the kernel may send before and after INIT. */
     private static final int REQUEST_BUFFER = 132 * 1024;
     /** The most one READ asks for: 256 pages, with FUSE_MAX_PAGES. */
@@ -97,17 +90,12 @@ final class FuseFile implements AutoCloseable {
     private final Path mountPoint;
     private final Source source;
     private final List<Thread> workers = new ArrayList<>();
-    /** Per thread, the bytes of the read it answers now, {@code [start, end)}; {@code [0, 0)} for none. */
-    private final java.util.concurrent.atomic.AtomicLongArray reading;
     private volatile boolean closed;
-    /** Whether the kernel has been told the file's size: until then it takes the root for an empty file. */
-    private volatile boolean sized;
 
-    private FuseFile(int fd, Path mountPoint, Source source, int threads) {
+    private FuseFile(int fd, Path mountPoint, Source source) {
         this.fd = fd;
         this.mountPoint = mountPoint;
         this.source = source;
-        this.reading = new java.util.concurrent.atomic.AtomicLongArray(2 * threads);
     }
 
     /**
@@ -116,7 +104,7 @@ final class FuseFile implements AutoCloseable {
      */
     static FuseFile mount(Path mountPoint, Source source, int threads) {
         int fd = Fuse.libc().open("/dev/fuse", Fuse.O_RDWR | Fuse.O_CLOEXEC);
-        FuseFile file = new FuseFile(fd, mountPoint, source, threads);
+        FuseFile file = new FuseFile(fd, mountPoint, source);
         try {
             Fuse.mountFile(fd, mountPoint.toString());
         } catch (LastErrorException e) {
@@ -124,8 +112,7 @@ final class FuseFile implements AutoCloseable {
             throw e;
         }
         for (int i = 0; i < threads; i++) {
-            int index = i;
-            Thread worker = new Thread(() -> file.serve(index), "fuse-" + i);
+            Thread worker = new Thread(file::serve, "fuse-" + i);
             worker.setDaemon(true);
             worker.start();
             file.workers.add(worker);
@@ -161,66 +148,18 @@ final class FuseFile implements AutoCloseable {
         }
     }
 
-    /**
-     * Puts bytes of the file into the kernel's page cache (FUSE_NOTIFY_STORE), where the loop device's reads find
-     * them without a request: {@code notice} holds {@link #STORE_HEADER} bytes of room, then the bytes that start at
-     * {@code position}, up to its limit. The kernel takes each page's lock to fill it, so this must not run on a
-     * thread that answers a read of those pages: it would wait for itself. Fails quietly once unmounted.
-     * The kernel must have the file's size first: it takes the root of a new mount for an empty file, a notice
-     * would make it as long as the bytes given, and the true size, when it comes, would drop every cached page.
-     */
-    void store(long position, ByteBuffer notice) {
-        if (!sized) {
-            try {
-                java.nio.file.Files.size(mountPoint); // a GETATTR, answered when it returns
-                sized = true;
-            } catch (IOException e) {
-                LOG.debug("the size of {}: {}", mountPoint, e.getMessage());
-                return;
-            }
-        }
-        int length = notice.limit();
-        notice.order(ByteOrder.LITTLE_ENDIAN);
-        notice.putInt(0, length);
-        notice.putInt(4, FUSE_NOTIFY_STORE);
-        notice.putLong(8, 0);
-        notice.putLong(16, ROOT_ID);
-        notice.putLong(24, position);
-        notice.putInt(32, length - STORE_HEADER);
-        notice.putInt(36, 0);
-        try {
-            Fuse.write(fd, notice, length);
-        } catch (LastErrorException e) {
-            LOG.debug("storing {} bytes at {} in the page cache: {}", length - STORE_HEADER, position,
-                    e.getMessage());
-        }
-    }
-
-    /**
-     * Whether a read of some of the bytes from {@code start} to {@code end} is being answered now: the kernel holds
-     * its pages locked until the answer, and a {@link #store} of them would wait for it.
-     */
-    boolean beingRead(long start, long end) {
-        for (int i = 0; i < reading.length(); i += 2) {
-            if (reading.get(i) < end && start < reading.get(i + 1)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void serve(int index) {
+    private void serve() {
         ByteBuffer in = DirectBuffers.take(REQUEST_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer out = DirectBuffers.take(OUT_HEADER + MAX_READ).order(ByteOrder.LITTLE_ENDIAN);
         try {
-            serve(in, out, 2 * index);
+            serve(in, out);
         } finally {
             DirectBuffers.giveBack(in);
             DirectBuffers.giveBack(out);
         }
     }
 
-    private void serve(ByteBuffer in, ByteBuffer out, int slot) {
+    private void serve(ByteBuffer in, ByteBuffer out) {
         while (true) {
             try {
                 if (Fuse.read(fd, in) < IN_HEADER) {
@@ -238,10 +177,6 @@ final class FuseFile implements AutoCloseable {
             }
             int opcode = in.getInt(4);
             long unique = in.getLong(8);
-            if (opcode == FUSE_READ) {
-                reading.set(slot, in.getLong(48));
-                reading.set(slot + 1, in.getLong(48) + in.getInt(56));
-            }
             try {
                 int length = answer(opcode, in, out);
                 if (length >= 0) {
@@ -252,9 +187,6 @@ final class FuseFile implements AutoCloseable {
                     return;
                 }
                 // ENOENT: the request was interrupted or aborted meanwhile; nothing to do
-            } finally {
-                reading.set(slot + 1, 0);
-                reading.set(slot, 0);
             }
             if (opcode == FUSE_DESTROY) {
                 return;

@@ -66,12 +66,6 @@ final class LazyFile implements FuseFile.Source {
     private final List<Integer> readOrder = new ArrayList<>();
     /** Where the last reads ended: a read that starts at one of them continues it. */
     private final ReadEnds recentEnds = new ReadEnds(RECENT_ENDS);
-    /** Chunks of the prefetch list checked and kept, to be put in the FUSE file's page cache. */
-    private final java.util.concurrent.LinkedBlockingQueue<Integer> toCache =
-            new java.util.concurrent.LinkedBlockingQueue<>();
-    /** Whether chunks kept now go to the page cache: until the background fill begins. */
-    private volatile boolean caching;
-    private final AtomicInteger cached = new AtomicInteger();
 
     /**
      * {@code fetchBytes}: the most one fetch reads. A missing chunk is fetched with the missing chunks next to it in
@@ -111,46 +105,6 @@ final class LazyFile implements FuseFile.Source {
     @Override
     public long size() {
         return chunks.size();
-    }
-
-    /**
-     * From now until the background fill begins, puts every chunk of the prefetch list kept into {@code fuse}'s
-     * page cache, on a thread of its own ({@link FuseFile#store}): the loop device's reads of it are then answered
-     * by the kernel, with no request to this process. Reading a file over FUSE took {@code java -version} 218 ms
-     * against 186 from a local file, all bytes local, for about 190 requests; with the chunks it read stored first,
-     * it made none. Only the list's chunks: a read the kernel answers never reaches {@link #read}, so it neither
-     * fetches ahead for a reader streaming through a file nor is recorded, and the list's chunks are the ones the
-     * start is known to read. Stored beside demand fetches too, a start without a list took 922 ms instead of 783.
-     */
-    void cacheIn(FuseFile fuse) {
-        caching = true;
-        LazyLayerServer.daemon("page-cache", () -> storeIn(fuse)).start();
-    }
-
-    private void storeIn(FuseFile fuse) {
-        ByteBuffer notice = DirectBuffers.take(FuseFile.STORE_HEADER + chunks.chunkSize());
-        try {
-            for (int chunk = toCache.take(); chunk >= 0; chunk = toCache.take()) {
-                long offset = chunks.offset(chunk);
-                if (fuse.beingRead(offset, offset + chunks.length(chunk))) {
-                    continue; // the read that brought it fills its pages; storing would wait for that read's end
-                }
-                notice.clear().position(FuseFile.STORE_HEADER).limit(FuseFile.STORE_HEADER + chunks.length(chunk));
-                while (notice.hasRemaining()) {
-                    if (file.read(notice, offset + notice.position() - FuseFile.STORE_HEADER) < 0) {
-                        throw new IOException("the local copy of " + layer + " ends at chunk " + chunk);
-                    }
-                }
-                fuse.store(offset, notice.flip());
-                cached.incrementAndGet();
-            }
-        } catch (IOException e) { // closed: the file is whole or undone
-            LOG.debug("no more chunks of {} to the page cache: {}", layer, e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            DirectBuffers.giveBack(notice);
-        }
     }
 
     /**
@@ -343,9 +297,6 @@ final class LazyFile implements FuseFile.Source {
         fetchedBytes.addAndGet(chunks.length(chunk));
         if (states.compareAndSet(chunk, MISSING, PRESENT)) {
             present.incrementAndGet();
-            if (caching && listed.get(chunk)) {
-                toCache.add(chunk);
-            }
         }
     }
 
@@ -412,7 +363,6 @@ final class LazyFile implements FuseFile.Source {
                 Thread.sleep(Math.max(1, Math.min(quietMillis, 20)));
             }
             if (first) {
-                caching = false; // the rest of the layer is fetched for the cache file, not for reads to come
                 started.run();
                 first = false;
             }
@@ -442,11 +392,6 @@ final class LazyFile implements FuseFile.Source {
         return present.get();
     }
 
-    /** How many chunks have been put in the FUSE file's page cache ({@link #cacheIn}). */
-    int cachedChunks() {
-        return cached.get();
-    }
-
     /** The chunks containers have read, in the order they first read them. */
     List<Integer> readOrder() {
         synchronized (readOrder) {
@@ -460,8 +405,6 @@ final class LazyFile implements FuseFile.Source {
     }
 
     void close() throws IOException {
-        caching = false;
-        toCache.add(-1);
         file.close();
     }
 }

@@ -56,7 +56,6 @@ final class ServerStart {
      * comes with the tables), then the tables the superblock points to, all at once and below normal priority (32
      * fetches at normal priority held up the launcher's mount). Called once "ready" is told: begun before it, their
      * threads took the cores from the server's last steps to "ready" for 10 to 25 ms.
-     * The chunks of a prefetch list go to the FUSE file's page cache as well ({@link LazyFile#cacheIn}).
      */
     void begin() {
         ChunkList chunks = opened.chunks();
@@ -67,7 +66,6 @@ final class ServerStart {
                 file.prefetch(tables(file, chunks), TABLE_FETCHES, false, fetchers);
                 end.join();
             } else {
-                file.cacheIn(fuse);
                 file.prefetch(list.subList(0, Math.min(list.size(), prefetchLimit)), LazyLayerServer.PREFETCH_PARALLEL,
                         true, starters);
             }
