@@ -70,8 +70,8 @@ final class LazyCollection {
      * instead of waiting for an answer that will not come, and the loop devices on them can be moved or detached.
      */
     private static void abortConnections(Path dir) {
-        try (Stream<Path> entries = Files.list(dir)) {
-            for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith("mnt.")).toList()) {
+        try {
+            for (Path entry : LazyLayers.fuseFiles(dir)) {
                 if (Fuse.abort(entry)) {
                     LOG.info("Aborted the FUSE connection of {}: its server is gone", entry);
                 }
@@ -82,8 +82,8 @@ final class LazyCollection {
     }
 
     private static boolean loopUsers(Path dir) {
-        try (Stream<Path> entries = Files.list(dir)) {
-            for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith("mnt.")).toList()) {
+        try {
+            for (Path entry : LazyLayers.fuseFiles(dir)) {
                 if (!Loops.backedBy(entry).isEmpty()) {
                     return true;
                 }

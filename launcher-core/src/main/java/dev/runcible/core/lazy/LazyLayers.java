@@ -204,6 +204,13 @@ public final class LazyLayers {
         remove(dir);
     }
 
+    /** The FUSE files ({@code mnt.PID}) in a layer's directory: its server's, and those of servers before it. */
+    static List<Path> fuseFiles(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.filter(p -> p.getFileName().toString().startsWith("mnt.")).toList();
+        }
+    }
+
     /** Detaches whatever FUSE files are left in a server's directory and deletes it. */
     static void remove(Path dir) {
         try (Stream<Path> entries = Files.list(dir)) {

@@ -38,20 +38,17 @@ final class Loops {
      * detaches the dead mount: containers on the layer read on.
      */
     static void adoptOrphans(Path dir, Path mine) throws IOException {
-        try (var entries = Files.list(dir)) {
-            for (Path other : entries.filter(p -> p.getFileName().toString().startsWith("mnt."))
-                    .filter(p -> !p.equals(mine)).toList()) {
-                for (String device : Loops.backedBy(other)) {
-                    LOG.info("Adopting {} from a server that is gone", device);
-                    Fuse.changeLoopBacking(device, mine.toString());
-                }
-                try {
-                    Fuse.detach(other.toString());
-                } catch (com.sun.jna.LastErrorException e) {
-                    // not mounted any more
-                }
-                Files.deleteIfExists(other);
+        for (Path other : LazyLayers.fuseFiles(dir).stream().filter(p -> !p.equals(mine)).toList()) {
+            for (String device : Loops.backedBy(other)) {
+                LOG.info("Adopting {} from a server that is gone", device);
+                Fuse.changeLoopBacking(device, mine.toString());
             }
+            try {
+                Fuse.detach(other.toString());
+            } catch (com.sun.jna.LastErrorException e) {
+                // not mounted any more
+            }
+            Files.deleteIfExists(other);
         }
     }
 }
