@@ -30,8 +30,9 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
  * full copy. Every start, warm or cold, follows 5 s of rest. Each lazy start is paired with a warm one just before
  * it, through a second agent with its own run directory and node cache, and is compared with the warm starts of its
  * own figure: warm and cold are measured under the same conditions (two runs measured warm alone, before and after
- * the cold ones, 84 ms apart). Needs root and debootstrap. Usage:
- * {@code sudo bin/benchmark lazy [--runs 5] [--pad-mb 850]}
+ * the cold ones, 84 ms apart). The lazy layers' FUSE requests come through io_uring, the node's switch for it
+ * ({@code fuse.enable_uring}) turned on for the run and put back after it, unless {@code --fuse-io-uring off}. Needs
+ * root and debootstrap. Usage: {@code sudo bin/benchmark lazy [--runs 5] [--pad-mb 850] [--fuse-io-uring off]}
  */
 public final class LazyStartBenchmark {
     private static final String IMAGE = "bench/lazy:1";
@@ -45,13 +46,37 @@ public final class LazyStartBenchmark {
     public static void main(String[] args) throws Exception {
         int runs = 5;
         int padMb = 850;
+        boolean ioUring = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--pad-mb" -> padMb = Integer.parseInt(args[++i]);
+                case "--fuse-io-uring" -> ioUring = switch (args[++i]) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new IllegalArgumentException("--fuse-io-uring is on or off, not " + args[i]);
+                };
                 default -> throw new IllegalArgumentException("Unknown option " + args[i]);
             }
         }
+        Path ioUringSwitch = Path.of("/sys/module/fuse/parameters/enable_uring");
+        String switchWas = Files.exists(ioUringSwitch) ? Files.readString(ioUringSwitch).strip() : null;
+        String requests = !ioUring ? "through /dev/fuse (`--fuse-io-uring off`)"
+                : switchWas == null ? "through /dev/fuse: this kernel has no FUSE over io_uring"
+                : "through io_uring (the node's `fuse.enable_uring`, " + switchWas + " before, on for the run)";
+        try {
+            if (ioUring && switchWas != null) {
+                Files.writeString(ioUringSwitch, "Y");
+            }
+            run(runs, padMb, ioUring, requests);
+        } finally {
+            if (switchWas != null) {
+                Files.writeString(ioUringSwitch, switchWas);
+            }
+        }
+    }
+
+    private static void run(int runs, int padMb, boolean ioUring, String requests) throws Exception {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         Path home = Path.of(System.getProperty("runcible.home", ".")).toAbsolutePath().normalize();
         Path work = Files.createTempDirectory(Files.createDirectories(Path.of("/var/tmp")), "runcible-bench-lazy-");
@@ -72,7 +97,8 @@ public final class LazyStartBenchmark {
                     "hdfs.root", root, "hadoop.conf.dfs.replication", "1",
                     "runcible.run.dir", work.resolve("run").toString(),
                     "squashfs.cache.dir", work.resolve("cache").toString(),
-                    "runcible.allow-root", "true", "runcible.layer-mounts.keep", "0"));
+                    "runcible.allow-root", "true", "runcible.layer-mounts.keep", "0",
+                    "squashfs.lazy.io-uring", Boolean.toString(ioUring)));
             System.out.println("Importing a " + JvmImageBenchmark.megabytes(rootfs) + " MiB image into " + root);
             try (Runcible runcible = Runcible.open(Settings.of(base, Map.of()),
                     LazyStartBenchmark.class.getClassLoader());
@@ -104,7 +130,7 @@ public final class LazyStartBenchmark {
                 warm.addAll(paired.all());
             }
             results.put("warm", Measure.summarize(warm));
-            report(home, runs, layerBytes, links, results, warm.size());
+            report(home, runs, layerBytes, links, results, warm.size(), requests);
         } finally {
             cluster.shutdown();
             if (Files.exists(log)) {
@@ -251,7 +277,7 @@ public final class LazyStartBenchmark {
     }
 
     private static void report(Path home, int runs, long layerBytes, List<Link> links,
-            Map<String, Measure.Summary> results, int warmRuns) throws IOException {
+            Map<String, Measure.Summary> results, int warmRuns, String requests) throws IOException {
         StringBuilder table = new StringBuilder();
         for (Link link : links) {
             Measure.Summary full = results.get("full " + link.name());
@@ -273,6 +299,7 @@ public final class LazyStartBenchmark {
                 5 s of rest. The link speeds are the benchmark-only fetch limit, on the full copy and on lazy fetches
                 alike. Warm: the layer in the node cache of a second agent (its own run directory and cache), one
                 warm start before each lazy one, each lazy figure compared with its own warm starts; all %d: %s.
+                The lazy layers' FUSE requests came %s.
 
                 | link | full copy, then start | lazy | lazy with a prefetch list | full / lazy |
                 |---|---|---|---|---|
@@ -280,7 +307,7 @@ public final class LazyStartBenchmark {
                 Goals: lazy at 1 Gbit/s at most 2x warm (1.3x with a prefetch list); at 100 Mbit/s the full copy at
                 least 3x the lazy start.
                 """.formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), runs, layerBytes >> 20,
-                warmRuns, results.get("warm").format(), table);
+                warmRuns, results.get("warm").format(), requests, table);
         System.out.println(report);
         Files.createDirectories(home.resolve("benchmarks/results"));
         Files.writeString(home.resolve("benchmarks/results/lazy-start.md"), report);

@@ -52,7 +52,8 @@ final class DoctorCommand implements Callable<Integer> {
             check(writable(runDir), "run directory " + runDir, "make it a writable local directory or set "
                     + "runcible.run.dir");
             if (Host.isRoot()) {
-                Optional<String> fuse = dev.runcible.core.lazy.FuseProbe.run(runDir.resolve("lazy"));
+                boolean ioUring = runcible.lazyConfig().ioUring();
+                Optional<String> fuse = dev.runcible.core.lazy.FuseProbe.run(runDir.resolve("lazy"), ioUring);
                 boolean lazy = runcible.lazyConfig().enabled();
                 if (lazy || fuse.isEmpty()) {
                     check(fuse.isEmpty(), "FUSE, for lazy layers (squashfs.lazy" + (lazy ? "=true" : "") + ")",
@@ -60,6 +61,14 @@ final class DoctorCommand implements Callable<Integer> {
                 } else {
                     main.out().println("[INFO] FUSE cannot serve lazy layers here (" + fuse.get() + "); "
                             + "squashfs.lazy is off, so layers are fetched whole");
+                }
+                if (lazy && fuse.isEmpty()) {
+                    main.out().println(!ioUring ? "[INFO] lazy layers' FUSE requests come through /dev/fuse "
+                            + "(squashfs.lazy.io-uring=false)"
+                            : dev.runcible.core.lazy.FuseProbe.ioUringEnabled()
+                            ? "[INFO] lazy layers' FUSE requests come through io_uring"
+                            : "[INFO] lazy layers' FUSE requests come through /dev/fuse: this node has FUSE over "
+                            + "io_uring off (fuse.enable_uring); with it on, a lazy start is about 30 ms faster");
                 }
             }
             check(Executables.find("tar2sqfs").isPresent(), "tar2sqfs (needed by import)",

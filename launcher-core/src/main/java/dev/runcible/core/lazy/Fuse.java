@@ -22,6 +22,7 @@ final class Fuse {
     static final int EAGAIN = 11;
     static final int ENODEV = 19;
     static final int ENOSYS = 38;
+    static final int ENOTCONN = 107;
     static final long MS_RDONLY = 1;
     static final long MS_NOSUID = 2;
     static final long MS_NODEV = 4;

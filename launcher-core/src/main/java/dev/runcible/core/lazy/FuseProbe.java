@@ -12,8 +12,16 @@ public final class FuseProbe {
     private FuseProbe() {
     }
 
-    /** Empty when a FUSE file mounts and reads back right in {@code directory}; otherwise what went wrong. */
-    public static Optional<String> run(Path directory) {
+    /** Whether this node lets FUSE servers take requests through io_uring (the kernel's fuse.enable_uring). */
+    public static boolean ioUringEnabled() {
+        return FuseFile.ioUringEnabled();
+    }
+
+    /**
+     * Empty when a FUSE file mounts and reads back right in {@code directory}, its requests coming through io_uring
+     * if {@code ioUring} and the node lets them; otherwise what went wrong.
+     */
+    public static Optional<String> run(Path directory, boolean ioUring) {
         if (Fuse.unavailable().isPresent()) {
             return Optional.of("libc cannot be called through JNA: " + Fuse.unavailable().get());
         }
@@ -37,9 +45,13 @@ public final class FuseProbe {
         try {
             Files.createDirectories(directory);
             file = Files.createTempFile(directory, "fuse-probe.", ".bin");
-            try (FuseFile fuse = FuseFile.mount(file, source, 1)) {
-                return Arrays.equals(Files.readAllBytes(file), bytes) ? Optional.empty()
-                        : Optional.of("the FUSE file read back wrong");
+            try (FuseFile fuse = FuseFile.mount(file, source, 1, ioUring)) {
+                if (!Arrays.equals(Files.readAllBytes(file), bytes)) {
+                    return Optional.of("the FUSE file read back wrong");
+                }
+                return ioUring && ioUringEnabled() && !fuse.throughIoUring()
+                        ? Optional.of("the kernel did not take io_uring for the FUSE file (see the server's log)")
+                        : Optional.empty();
             }
         } catch (IOException | RuntimeException e) {
             return Optional.of(e.getMessage());

@@ -15,19 +15,23 @@ import dev.runcible.core.config.Settings;
  *     missing chunks around it in its part of the file of this size, in one round trip (default 1m; a prefetch
  *     list's runs are read up to 4 MiB at a time, or this if larger; chunks are checked, recorded and prefetched one
  *     by one whatever their size)
+ * @param ioUring {@code squashfs.lazy.io-uring}: take the FUSE file's requests through io_uring where the node lets
+ *     FUSE servers do so (the kernel's {@code fuse.enable_uring}, off unless the operator turns it on); on by default
  */
-public record LazyConfig(boolean enabled, long fetchTimeoutMillis, long fillPauseMillis, int fetchBytes) {
+public record LazyConfig(boolean enabled, long fetchTimeoutMillis, long fillPauseMillis, int fetchBytes,
+        boolean ioUring) {
     public static final String ENABLED = "squashfs.lazy";
     public static final String FETCH_TIMEOUT = "squashfs.lazy.fetch-timeout-seconds";
     public static final String FILL_PAUSE = "squashfs.lazy.fill-pause-millis";
     public static final String FETCH_SIZE = "squashfs.lazy.fetch-size";
+    public static final String IO_URING = "squashfs.lazy.io-uring";
     public static final int DEFAULT_FETCH_BYTES = 1 << 20;
     private static final long MAX_FETCH_BYTES = 64 << 20;
 
     public static LazyConfig from(Settings settings) {
         return new LazyConfig(settings.bool(ENABLED, false),
                 settings.integer(FETCH_TIMEOUT, 30, 1, 3600) * 1000L,
-                settings.integer(FILL_PAUSE, 1000, 0, 60_000), fetchBytes(settings));
+                settings.integer(FILL_PAUSE, 1000, 0, 60_000), fetchBytes(settings), settings.bool(IO_URING, true));
     }
 
     private static int fetchBytes(Settings settings) {

@@ -96,7 +96,7 @@ final class ServerStart {
         FuseFile.Deferred source = new FuseFile.Deferred();
         // On a thread of normal priority: the FUSE threads it starts take its priority, and serve the container.
         CompletableFuture<FuseFile> mounted = LayerIndex.async(() -> FuseFile.mount(mountPoint, source,
-                LazyLayerServer.FUSE_THREADS), task -> new Thread(task, "mount").start());
+                LazyLayerServer.FUSE_THREADS, loaded.lazy().ioUring()), task -> new Thread(task, "mount").start());
         try {
             LayerIndex.Opened opened = LayerIndex.open(fetcher, layer, starters);
             ResourcesLocalizer.PartialLayer partial = LayerIndex.join(partialFile);

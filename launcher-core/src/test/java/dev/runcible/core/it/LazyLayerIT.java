@@ -19,14 +19,20 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Lazy layers from a local store, with real FUSE, loop, squashfs, overlay and runc: a container starts having read
  * a small part of its layer, a damaged chunk is never served, a layer completes and its loop device moves to the
- * cache file, a killed server is replaced by gc, and launch after launch leaves nothing behind.
+ * cache file, a killed server is replaced by gc, and launch after launch leaves nothing behind. The last two also with
+ * the FUSE file's requests taken through io_uring: the kernel's switch for it turned on for the test.
  */
 class LazyLayerIT {
+    private static final Path IO_URING_SWITCH = Path.of("/sys/module/fuse/parameters/enable_uring");
+
     private static final String IMAGE = "test/lazy:1";
     /** Random bytes squashfs cannot compress, which no container here reads unless told to. */
     private static final int UNREAD_BYTES = 24 << 20;
@@ -53,10 +59,37 @@ class LazyLayerIT {
         }
     }
 
+    private String ioUringSwitch;
+
     @AfterEach
     void nothingLeft() throws Exception {
         node.removeAllContainers();
         assertNoServerLeft();
+        if (ioUringSwitch != null) {
+            Files.writeString(IO_URING_SWITCH, ioUringSwitch);
+        }
+    }
+
+    /** With {@code on}, turns on the kernel's switch for FUSE over io_uring until the test ends. */
+    private void ioUring(boolean on) throws java.io.IOException {
+        if (on) {
+            Assumptions.assumeTrue(Files.exists(IO_URING_SWITCH), "this kernel has FUSE over io_uring");
+            ioUringSwitch = Files.readString(IO_URING_SWITCH).strip();
+            Files.writeString(IO_URING_SWITCH, "Y");
+        }
+    }
+
+    /** How many threads of process {@code pid} answer FUSE requests through io_uring. */
+    private static long ioUringThreads(long pid) throws java.io.IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            return tasks.filter(task -> {
+                try {
+                    return Files.readString(task.resolve("comm")).startsWith("fuse-ring-");
+                } catch (java.io.IOException e) {
+                    return false; // a thread that ended meanwhile
+                }
+            }).count();
+        }
     }
 
     /** The test image's one layer: the largest in the store. */
@@ -219,9 +252,12 @@ class LazyLayerIT {
         assertThat(node.base.resolve("cache-damaged/layers/" + layer.hex() + ".sqsh")).doesNotExist();
     }
 
-    @Test
-    void gcReplacesAKilledServerAndTheContainerReadsOn() throws Exception {
-        Path config = config("killed", Map.of("squashfs.lazy.fill-pause-millis", "60000"));
+    @ParameterizedTest(name = "io_uring: {0}")
+    @ValueSource(booleans = {false, true})
+    void gcReplacesAKilledServerAndTheContainerReadsOn(boolean ioUring) throws Exception {
+        ioUring(ioUring);
+        Path config = config("killed", Map.of("squashfs.lazy.fill-pause-millis", "60000",
+                "squashfs.lazy.io-uring", Boolean.toString(ioUring)));
         Cli run = Cli.run(config, "run", "--detach", "--name", "lazy-killed", IMAGE, "--", "sh", "-c",
                 "cat /data/small; sleep 60");
         assertThat(run.exitCode()).as(run.err()).isZero();
@@ -230,18 +266,32 @@ class LazyLayerIT {
         await("the container's output", () -> Cli.run(config, "logs", "lazy-killed").out().equals("a small file\n"),
                 Duration.ofSeconds(30));
         long pid = serverPid();
+        assertThat(ioUringThreads(pid) > 0).as("the server takes requests through io_uring").isEqualTo(ioUring);
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         await("the server to die", () -> ProcessHandle.of(pid).isEmpty(), Duration.ofSeconds(10));
         assertThat(Cli.run(config, "gc").exitCode()).isZero();
         assertThat(serverPid()).as("a new server").isNotEqualTo(pid);
         assertThat(progress().serverAlive()).isTrue();
+        long replacement = serverPid();
+        if (ioUring) { // once the kernel's INIT is answered, which may come after the server says it is ready
+            await("the new server to take requests through io_uring", () -> {
+                try {
+                    return ioUringThreads(replacement) > 0;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(10));
+        }
         Cli exec = Cli.run(config, "exec", "lazy-killed", "--", "cat", "/data/small");
         assertThat(exec.out()).as(exec.err()).isEqualTo("a small file\n");
     }
 
-    @Test
-    void fiftyLazyLaunchesAndRemovalsLeaveNothingBehind() throws Exception {
-        Path config = config("cycles", Map.of("squashfs.lazy.fill-pause-millis", "60000"));
+    @ParameterizedTest(name = "io_uring: {0}")
+    @ValueSource(booleans = {false, true})
+    void fiftyLazyLaunchesAndRemovalsLeaveNothingBehind(boolean ioUring) throws Exception {
+        ioUring(ioUring);
+        Path config = config("cycles", Map.of("squashfs.lazy.fill-pause-millis", "60000",
+                "squashfs.lazy.io-uring", Boolean.toString(ioUring)));
         for (int i = 0; i < 50; i++) {
             Cli run = Cli.run(config, "run", "--rm", IMAGE, "--", "cat", "/data/small");
             assertThat(run.out()).as("launch %d: %s", i, run.err()).isEqualTo("a small file\n");

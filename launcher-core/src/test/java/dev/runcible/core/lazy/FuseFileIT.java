@@ -14,19 +14,47 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The FUSE file server on the real /dev/fuse, under a real loop device and squashfs mount. */
+/**
+ * The FUSE file server on the real /dev/fuse, under a real loop device and squashfs mount: each test with requests
+ * read from {@code /dev/fuse}, and again with them taken through io_uring, the kernel's switch for that
+ * ({@code fuse.enable_uring}) turned on for the test and put back after it.
+ */
 class FuseFileIT {
     @TempDir
     Path dir;
+    private String ioUringSwitch;
 
     @BeforeEach
     void requireRoot() throws IOException {
         RealNode.requirePrerequisites();
         assertThat(Fuse.unavailable()).as("libc through JNA loads here").isEmpty();
+    }
+
+    @AfterEach
+    void putTheSwitchBack() throws IOException {
+        if (ioUringSwitch != null) {
+            Files.writeString(FuseFile.IO_URING_SWITCH, ioUringSwitch);
+        }
+    }
+
+    /** Mounts {@code source} on {@code file}, through io_uring or not, and checks that it is so. */
+    private FuseFile mount(Path file, FuseFile.Source source, int threads, boolean ioUring) throws IOException {
+        if (ioUring) {
+            Assumptions.assumeTrue(Files.exists(FuseFile.IO_URING_SWITCH), "this kernel has FUSE over io_uring");
+            ioUringSwitch = Files.readString(FuseFile.IO_URING_SWITCH).strip();
+            Files.writeString(FuseFile.IO_URING_SWITCH, "Y");
+        }
+        FuseFile fuse = FuseFile.mount(file, source, threads, ioUring);
+        assertThat(Files.size(file)).as("the file's size, from the server").isEqualTo(source.size());
+        assertThat(fuse.throughIoUring()).as("requests come through io_uring").isEqualTo(ioUring);
+        return fuse;
     }
 
     private byte[] squashfs() throws IOException {
@@ -65,14 +93,16 @@ class FuseFileIT {
         }
     }
 
-    @Test
-    void aLoopMountedSquashfsReadsThroughTheFuseFile() throws Exception {
+    @ParameterizedTest(name = "io_uring: {0}")
+    @ValueSource(booleans = {false, true})
+    void aLoopMountedSquashfsReadsThroughTheFuseFile(boolean ioUring) throws Exception {
         Bytes source = new Bytes(squashfs());
         Path file = Files.createFile(dir.resolve("fuse.sqsh"));
         Path target = Files.createDirectories(dir.resolve("mnt"));
         Mounter mounter = new Mounter();
-        try (FuseFile fuse = FuseFile.mount(file, source, 4)) {
-            assertThat(Files.size(file)).isEqualTo(source.bytes.length);
+        FuseFile served;
+        try (FuseFile fuse = mount(file, source, 4, ioUring)) {
+            served = fuse;
             assertThat(Files.readAllBytes(file)).isEqualTo(source.bytes);
             mounter.mountSquashfs(file, target);
             try {
@@ -84,21 +114,31 @@ class FuseFileIT {
             }
         }
         assertThat(MountTable.isMounted(file)).as("closing unmounts the FUSE file").isFalse();
+        java.util.concurrent.CompletableFuture<Void> ended = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                served.awaitUnmounted();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        ended.get(10, java.util.concurrent.TimeUnit.SECONDS); // every thread, io_uring's too, has seen the end
     }
 
-    @Test
-    void aFailingSourceIsAnIoErrorNotAHang() throws Exception {
+    @ParameterizedTest(name = "io_uring: {0}")
+    @ValueSource(booleans = {false, true})
+    void aFailingSourceIsAnIoErrorNotAHang(boolean ioUring) throws Exception {
         Bytes source = new Bytes(new byte[1 << 20]);
         source.failing = true;
         Path file = Files.createFile(dir.resolve("fuse.bin"));
-        try (FuseFile fuse = FuseFile.mount(file, source, 2)) {
+        try (FuseFile fuse = mount(file, source, 2, ioUring)) {
             assertThatThrownBy(() -> Files.readAllBytes(file)).isInstanceOf(IOException.class)
                     .hasMessageContaining("Input/output error");
         }
     }
 
-    @Test
-    void abortingTheConnectionEndsAReadThatWaitsOnAServerThatNeverAnswers() throws Exception {
+    @ParameterizedTest(name = "io_uring: {0}")
+    @ValueSource(booleans = {false, true})
+    void abortingTheConnectionEndsAReadThatWaitsOnAServerThatNeverAnswers(boolean ioUring) throws Exception {
         java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
         FuseFile.Source silent = new FuseFile.Source() {
             @Override
@@ -117,7 +157,7 @@ class FuseFileIT {
             }
         };
         Path file = Files.createFile(dir.resolve("fuse.bin"));
-        try (FuseFile fuse = FuseFile.mount(file, silent, 2)) {
+        try (FuseFile fuse = mount(file, silent, 2, ioUring)) {
             java.util.concurrent.CompletableFuture<Integer> read = java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> {
                         try (FileChannel reader = FileChannel.open(file)) {
