@@ -17,9 +17,12 @@ import java.nio.ByteOrder;
  * wakes, on whichever CPU; here the thread of a CPU's queue stays on that CPU, so the reader and the server hand the
  * request over on one CPU, without waking another.
  *
- * <p>Layouts are the kernel's (include/uapi/linux/io_uring.h and fuse.h, FUSE 7.42): 128-byte submission entries,
- * the FUSE command in the entry's command area at 48; an entry's header buffer of 288 bytes (the request's or
- * answer's FUSE header at 0, the operation's header at 128, the payload's size at 272 and the request's id at 264).
+ * <p>Each ring is made disabled, in the thread that mounts, and enabled by the thread that uses it, which the kernel
+ * then takes for its only submitter: so the kernel runs a request's hand-over work when that thread waits for it
+ * ({@code IORING_SETUP_DEFER_TASKRUN}), instead of interrupting it. Layouts are the kernel's
+ * (include/uapi/linux/io_uring.h and fuse.h, FUSE 7.42): 128-byte submission entries, the FUSE command in the
+ * entry's command area at 48; an entry's header buffer of 288 bytes (the request's or answer's FUSE header at 0, the
+ * operation's header at 128, the request's id at 264 and the payload's size at 272).
  */
 final class FuseRing implements AutoCloseable {
     static final int HEADER = 288;
@@ -60,7 +63,7 @@ final class FuseRing implements AutoCloseable {
         int close(int fd) throws LastErrorException;
     }
 
-    /** syscall(2) directly mapped: io_uring_enter runs twice per request, where a proxy adds its reflection. */
+    /** syscall(2) directly mapped: io_uring_enter runs once per request, where a proxy adds its reflection. */
     static final class Direct {
         static native long syscall(long number, long a, long b, long c, long d, long e, long f)
                 throws LastErrorException;
@@ -117,11 +120,9 @@ final class FuseRing implements AutoCloseable {
             int sqEntries = params.getInt(0);
             int cqEntries = params.getInt(4);
             sqTail = params.getInt(44);
-
             sqArray = params.getInt(64);
             cqHead = params.getInt(80);
             cqTail = params.getInt(84);
-
             cqes = params.getInt(100);
             ringsLength = Math.max(sqArray + 4L * sqEntries, cqes + (long) CQE_SIZE * cqEntries);
             rings = CALLS.mmap(null, ringsLength, PROT_READ_WRITE, MAP_SHARED_POPULATE, ring, 0);
@@ -190,10 +191,10 @@ final class FuseRing implements AutoCloseable {
         rings.setInt(sqArray + 4L * index, index);
         rings.setInt(sqTail, tail + 1);
         int head = rings.getInt(cqHead);
-        int submit = 1; // asks for at most what the ring holds: again after an interruption, none or this one
         while (rings.getInt(cqTail) == head) {
             try {
-                Direct.syscall(SYS_IO_URING_ENTER, ring, submit, 1, ENTER_GETEVENTS, 0, 0);
+                // Submits at most what the ring holds: this entry, or none again after an interrupted wait.
+                Direct.syscall(SYS_IO_URING_ENTER, ring, 1, 1, ENTER_GETEVENTS, 0, 0);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != Fuse.EINTR && e.getErrorCode() != Fuse.EAGAIN) {
                     throw e;
