@@ -70,13 +70,19 @@ class LazyLayerIT {
         }
     }
 
-    /** With {@code on}, turns on the kernel's switch for FUSE over io_uring until the test ends. */
-    private void ioUring(boolean on) throws java.io.IOException {
-        if (on) {
+    /**
+     * A configuration for test {@code name}, the background fill held off, the FUSE file's requests coming through
+     * io_uring if {@code ioUring} (the kernel's switch for it turned on until the test ends) and through /dev/fuse
+     * otherwise.
+     */
+    private Path configThrough(String name, boolean ioUring) throws Exception {
+        if (ioUring) {
             Assumptions.assumeTrue(Files.exists(IO_URING_SWITCH), "this kernel has FUSE over io_uring");
             ioUringSwitch = Files.readString(IO_URING_SWITCH).strip();
             Files.writeString(IO_URING_SWITCH, "Y");
         }
+        return config(name, Map.of("squashfs.lazy.fill-pause-millis", "60000",
+                "squashfs.lazy.io-uring", Boolean.toString(ioUring)));
     }
 
     /** How many threads of process {@code pid} answer FUSE requests through io_uring. */
@@ -255,9 +261,7 @@ class LazyLayerIT {
     @ParameterizedTest(name = "io_uring: {0}")
     @ValueSource(booleans = {false, true})
     void gcReplacesAKilledServerAndTheContainerReadsOn(boolean ioUring) throws Exception {
-        ioUring(ioUring);
-        Path config = config("killed", Map.of("squashfs.lazy.fill-pause-millis", "60000",
-                "squashfs.lazy.io-uring", Boolean.toString(ioUring)));
+        Path config = configThrough("killed", ioUring);
         Cli run = Cli.run(config, "run", "--detach", "--name", "lazy-killed", IMAGE, "--", "sh", "-c",
                 "cat /data/small; sleep 60");
         assertThat(run.exitCode()).as(run.err()).isZero();
@@ -289,9 +293,7 @@ class LazyLayerIT {
     @ParameterizedTest(name = "io_uring: {0}")
     @ValueSource(booleans = {false, true})
     void fiftyLazyLaunchesAndRemovalsLeaveNothingBehind(boolean ioUring) throws Exception {
-        ioUring(ioUring);
-        Path config = config("cycles", Map.of("squashfs.lazy.fill-pause-millis", "60000",
-                "squashfs.lazy.io-uring", Boolean.toString(ioUring)));
+        Path config = configThrough("cycles", ioUring);
         for (int i = 0; i < 50; i++) {
             Cli run = Cli.run(config, "run", "--rm", IMAGE, "--", "cat", "/data/small");
             assertThat(run.out()).as("launch %d: %s", i, run.err()).isEqualTo("a small file\n");
