@@ -145,7 +145,7 @@ final class FuseFile implements AutoCloseable {
         int cpus = possibleCpus();
         try {
             for (int i = 0; i < Math.max(threads, cpus); i++) {
-                made.add(new FuseRing(fd, i % cpus, MAX_READ));
+                made.add(new FuseRing(fd, i % cpus, MAX_READ, i < threads));
             }
         } catch (LastErrorException | IllegalStateException | UnsatisfiedLinkError e) {
             LOG.info("FUSE over io_uring is enabled on this node but an io_uring could not be made ({}); requests "

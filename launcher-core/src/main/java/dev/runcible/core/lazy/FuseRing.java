@@ -98,16 +98,22 @@ final class FuseRing implements AutoCloseable {
     /** The request's payload, and then the answer's. */
     final ByteBuffer payload;
 
+    /** Native memory of a payload buffer that is not {@link DirectBuffers}', or null. */
+    private final Memory payloadMemory;
+
     /**
      * An io_uring for one entry of queue {@code queue} of the FUSE connection on {@code fuse}, with buffers for
-     * payloads of up to {@code payloadSize} bytes ({@link DirectBuffers}', given back on close). Nothing is
+     * payloads of up to {@code payloadSize} bytes: {@link DirectBuffers}' if {@code pooled} (given back on close,
+     * their pages touched already when a spare's warm-up left them), otherwise native memory that only the payloads
+     * it carries touch (a node with many CPUs needs an entry on each, most of which few requests reach). Nothing is
      * registered yet.
      */
-    FuseRing(int fuse, int queue, int payloadSize) {
+    FuseRing(int fuse, int queue, int payloadSize, boolean pooled) {
         this.fuse = fuse;
         this.queue = queue;
         this.header = DirectBuffers.take(HEADER).order(ByteOrder.LITTLE_ENDIAN);
-        this.payloadBuffer = DirectBuffers.take(payloadSize);
+        this.payloadMemory = pooled ? null : new Memory(payloadSize);
+        this.payloadBuffer = pooled ? DirectBuffers.take(payloadSize) : payloadMemory.getByteBuffer(0, payloadSize);
         this.payload = payloadBuffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         Memory params = new Memory(120);
         params.clear();
@@ -132,8 +138,7 @@ final class FuseRing implements AutoCloseable {
                     OFF_SQES);
         } catch (RuntimeException e) {
             CALLS.close(ring);
-            DirectBuffers.giveBack(header);
-            DirectBuffers.giveBack(payloadBuffer);
+            giveBackBuffers();
             throw e;
         }
         iovecs.setLong(0, Pointer.nativeValue(Native.getDirectBufferPointer(header)));
@@ -210,7 +215,15 @@ final class FuseRing implements AutoCloseable {
     public void close() {
         CALLS.munmap(rings, ringsLength);
         CALLS.close(ring);
+        giveBackBuffers();
+    }
+
+    private void giveBackBuffers() {
         DirectBuffers.giveBack(header);
-        DirectBuffers.giveBack(payloadBuffer);
+        if (payloadMemory == null) {
+            DirectBuffers.giveBack(payloadBuffer);
+        } else {
+            payloadMemory.close();
+        }
     }
 }

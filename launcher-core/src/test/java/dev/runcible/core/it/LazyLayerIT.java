@@ -78,6 +78,9 @@ class LazyLayerIT {
     private Path configThrough(String name, boolean ioUring) throws Exception {
         if (ioUring) {
             Assumptions.assumeTrue(Files.exists(IO_URING_SWITCH), "this kernel has FUSE over io_uring");
+            Path disabled = Path.of("/proc/sys/kernel/io_uring_disabled");
+            Assumptions.assumeTrue(!Files.exists(disabled) || Files.readString(disabled).strip().equals("0"),
+                    "io_uring is not disabled on this node");
             ioUringSwitch = Files.readString(IO_URING_SWITCH).strip();
             Files.writeString(IO_URING_SWITCH, "Y");
         }

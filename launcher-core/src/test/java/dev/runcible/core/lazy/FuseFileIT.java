@@ -48,6 +48,9 @@ class FuseFileIT {
     private FuseFile mount(Path file, FuseFile.Source source, int threads, boolean ioUring) throws IOException {
         if (ioUring) {
             Assumptions.assumeTrue(Files.exists(FuseFile.IO_URING_SWITCH), "this kernel has FUSE over io_uring");
+            Path disabled = Path.of("/proc/sys/kernel/io_uring_disabled");
+            Assumptions.assumeTrue(!Files.exists(disabled) || Files.readString(disabled).strip().equals("0"),
+                    "io_uring is not disabled on this node");
             ioUringSwitch = Files.readString(FuseFile.IO_URING_SWITCH).strip();
             Files.writeString(FuseFile.IO_URING_SWITCH, "Y");
         }
@@ -130,7 +133,9 @@ class FuseFileIT {
         Bytes source = new Bytes(new byte[1 << 20]);
         source.failing = true;
         Path file = Files.createFile(dir.resolve("fuse.bin"));
-        try (FuseFile fuse = mount(file, source, 2, ioUring)) {
+        // One thread: through io_uring each CPU's queue still gets an entry, past the first with its buffer in
+        // native memory rather than a kept direct buffer.
+        try (FuseFile fuse = mount(file, source, 1, ioUring)) {
             assertThatThrownBy(() -> Files.readAllBytes(file)).isInstanceOf(IOException.class)
                     .hasMessageContaining("Input/output error");
         }
