@@ -48,16 +48,26 @@ final class Fuse {
         int ioctl(int fd, NativeLong request, NativeLong argument) throws LastErrorException;
 
         int setpriority(int which, int who, int priority) throws LastErrorException;
+
+        Pointer mmap(Pointer address, long length, int protection, int flags, int fd, long offset)
+                throws LastErrorException;
+
+        int munmap(Pointer address, long length) throws LastErrorException;
+
+        int sched_setaffinity(int pid, long size, Pointer mask) throws LastErrorException;
     }
 
     /**
-     * read(2) and write(2) directly mapped: they run once per FUSE request, where the proxy of {@link LibC} would
-     * add its reflection to every call.
+     * read(2), write(2) and syscall(2) (for io_uring_enter) directly mapped: they run once per FUSE request, where
+     * the proxy of {@link LibC} would add its reflection to every call.
      */
     static final class Direct {
         static native NativeLong read(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
 
         static native NativeLong write(int fd, Pointer buffer, NativeLong count) throws LastErrorException;
+
+        static native long syscall(long number, long a, long b, long c, long d, long e, long f)
+                throws LastErrorException;
 
         private Direct() {
         }

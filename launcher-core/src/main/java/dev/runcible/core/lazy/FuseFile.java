@@ -157,7 +157,7 @@ final class FuseFile implements AutoCloseable {
     }
 
     /** Where the kernel says whether FUSE servers may take requests through io_uring. */
-    static final Path IO_URING_SWITCH = Path.of("/sys/module/fuse/parameters/enable_uring");
+    private static final Path IO_URING_SWITCH = Path.of("/sys/module/fuse/parameters/enable_uring");
 
     /** Whether this node lets FUSE servers take requests through io_uring ({@code fuse.enable_uring}). */
     static boolean ioUringEnabled() {

@@ -1,7 +1,6 @@
 package dev.runcible.core.lazy;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
@@ -51,37 +50,11 @@ final class FuseRing implements AutoCloseable {
     /** glibc's cpu_set_t: 1024 CPUs. */
     private static final int CPU_SET_BYTES = 128;
 
-    /** The calls used here, through JNA; each throws {@link LastErrorException} with errno on failure. */
-    interface Calls extends Library {
-        Pointer mmap(Pointer address, long length, int protection, int flags, int fd, long offset)
-                throws LastErrorException;
-
-        int munmap(Pointer address, long length) throws LastErrorException;
-
-        int sched_setaffinity(int pid, long size, Pointer mask) throws LastErrorException;
-
-        int close(int fd) throws LastErrorException;
-    }
-
-    /** syscall(2) directly mapped: io_uring_enter runs once per request, where a proxy adds its reflection. */
-    static final class Direct {
-        static native long syscall(long number, long a, long b, long c, long d, long e, long f)
-                throws LastErrorException;
-
-        private Direct() {
-        }
-    }
-
-    private static final Calls CALLS = Native.load("c", Calls.class);
-
-    static {
-        Native.register(Direct.class, com.sun.jna.NativeLibrary.getInstance("c"));
-    }
-
     private final int ring;
     private final Pointer rings;
     private final long ringsLength;
     private final Pointer sqes;
+    private final long sqesLength;
     private final int sqTail;
     private final int sqMask;
     private final int sqArray;
@@ -118,7 +91,7 @@ final class FuseRing implements AutoCloseable {
         Memory params = new Memory(120);
         params.clear();
         params.setInt(8, SETUP_SQE128 | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_R_DISABLED);
-        ring = (int) Direct.syscall(SYS_IO_URING_SETUP, 2, Pointer.nativeValue(params), 0, 0, 0, 0);
+        ring = (int) Fuse.Direct.syscall(SYS_IO_URING_SETUP, 2, Pointer.nativeValue(params), 0, 0, 0, 0);
         try {
             if ((params.getInt(20) & FEAT_SINGLE_MMAP) == 0) {
                 throw new IllegalStateException("this kernel's io_uring needs two mappings");
@@ -131,13 +104,18 @@ final class FuseRing implements AutoCloseable {
             cqTail = params.getInt(84);
             cqes = params.getInt(100);
             ringsLength = Math.max(sqArray + 4L * sqEntries, cqes + (long) CQE_SIZE * cqEntries);
-            rings = CALLS.mmap(null, ringsLength, PROT_READ_WRITE, MAP_SHARED_POPULATE, ring, 0);
+            sqesLength = (long) SQE_SIZE * sqEntries;
+            rings = Fuse.libc().mmap(null, ringsLength, PROT_READ_WRITE, MAP_SHARED_POPULATE, ring, 0);
             sqMask = rings.getInt(params.getInt(48));
             cqMask = rings.getInt(params.getInt(88));
-            sqes = CALLS.mmap(null, (long) SQE_SIZE * sqEntries, PROT_READ_WRITE, MAP_SHARED_POPULATE, ring,
-                    OFF_SQES);
+            try {
+                sqes = Fuse.libc().mmap(null, sqesLength, PROT_READ_WRITE, MAP_SHARED_POPULATE, ring, OFF_SQES);
+            } catch (RuntimeException e) {
+                Fuse.libc().munmap(rings, ringsLength);
+                throw e;
+            }
         } catch (RuntimeException e) {
-            CALLS.close(ring);
+            Fuse.libc().close(ring);
             giveBackBuffers();
             throw e;
         }
@@ -156,7 +134,7 @@ final class FuseRing implements AutoCloseable {
         mask.clear();
         mask.setByte(queue / 8, (byte) (1 << (queue % 8)));
         try {
-            CALLS.sched_setaffinity(0, CPU_SET_BYTES, mask);
+            Fuse.libc().sched_setaffinity(0, CPU_SET_BYTES, mask);
         } catch (LastErrorException e) {
             // EINVAL: not a CPU this thread may use
         }
@@ -168,7 +146,7 @@ final class FuseRing implements AutoCloseable {
      */
     int registerAndWait() {
         // One thread submits to this ring: the first to enable it, its owner.
-        Direct.syscall(SYS_IO_URING_REGISTER, ring, REGISTER_ENABLE_RINGS, 0, 0, 0, 0);
+        Fuse.Direct.syscall(SYS_IO_URING_REGISTER, ring, REGISTER_ENABLE_RINGS, 0, 0, 0, 0);
         return submitAndWait(CMD_REGISTER, 0);
     }
 
@@ -199,7 +177,7 @@ final class FuseRing implements AutoCloseable {
         while (rings.getInt(cqTail) == head) {
             try {
                 // Submits at most what the ring holds: this entry, or none again after an interrupted wait.
-                Direct.syscall(SYS_IO_URING_ENTER, ring, 1, 1, ENTER_GETEVENTS, 0, 0);
+                Fuse.Direct.syscall(SYS_IO_URING_ENTER, ring, 1, 1, ENTER_GETEVENTS, 0, 0);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != Fuse.EINTR && e.getErrorCode() != Fuse.EAGAIN) {
                     throw e;
@@ -213,8 +191,10 @@ final class FuseRing implements AutoCloseable {
 
     @Override
     public void close() {
-        CALLS.munmap(rings, ringsLength);
-        CALLS.close(ring);
+        // A mapping holds the ring: closing its descriptor alone would leave it in the kernel.
+        Fuse.libc().munmap(sqes, sqesLength);
+        Fuse.libc().munmap(rings, ringsLength);
+        Fuse.libc().close(ring);
         giveBackBuffers();
     }
 
