@@ -19,7 +19,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,8 +30,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the FUSE file's requests taken through io_uring: the kernel's switch for it turned on for the test.
  */
 class LazyLayerIT {
-    private static final Path IO_URING_SWITCH = Path.of("/sys/module/fuse/parameters/enable_uring");
-
     private static final String IMAGE = "test/lazy:1";
     /** Random bytes squashfs cannot compress, which no container here reads unless told to. */
     private static final int UNREAD_BYTES = 24 << 20;
@@ -66,7 +63,7 @@ class LazyLayerIT {
         node.removeAllContainers();
         assertNoServerLeft();
         if (ioUringSwitch != null) {
-            Files.writeString(IO_URING_SWITCH, ioUringSwitch);
+            RealNode.setFuseIoUring(ioUringSwitch);
         }
     }
 
@@ -77,12 +74,7 @@ class LazyLayerIT {
      */
     private Path configThrough(String name, boolean ioUring) throws Exception {
         if (ioUring) {
-            Assumptions.assumeTrue(Files.exists(IO_URING_SWITCH), "this kernel has FUSE over io_uring");
-            Path disabled = Path.of("/proc/sys/kernel/io_uring_disabled");
-            Assumptions.assumeTrue(!Files.exists(disabled) || Files.readString(disabled).strip().equals("0"),
-                    "io_uring is not disabled on this node");
-            ioUringSwitch = Files.readString(IO_URING_SWITCH).strip();
-            Files.writeString(IO_URING_SWITCH, "Y");
+            ioUringSwitch = RealNode.turnOnFuseIoUring();
         }
         return config(name, Map.of("squashfs.lazy.fill-pause-millis", "60000",
                 "squashfs.lazy.io-uring", Boolean.toString(ioUring)));

@@ -46,6 +46,28 @@ public final class RealNode implements AutoCloseable {
         this.shared = Files.createDirectories(base.resolve("shared"));
     }
 
+    /** The kernel's switch that lets FUSE servers take requests through io_uring ({@code fuse.enable_uring}). */
+    private static final Path FUSE_IO_URING_SWITCH = Path.of("/sys/module/fuse/parameters/enable_uring");
+
+    /**
+     * Turns on the kernel's switch for FUSE over io_uring, skipping the test where the kernel has none or io_uring
+     * is disabled; returns what the switch was, for {@link #setFuseIoUring} to put back.
+     */
+    public static String turnOnFuseIoUring() throws IOException {
+        Assumptions.assumeTrue(Files.exists(FUSE_IO_URING_SWITCH), "this kernel has FUSE over io_uring");
+        Path disabled = Path.of("/proc/sys/kernel/io_uring_disabled");
+        Assumptions.assumeTrue(!Files.exists(disabled) || Files.readString(disabled).strip().equals("0"),
+                "io_uring is not disabled on this node");
+        String was = Files.readString(FUSE_IO_URING_SWITCH).strip();
+        setFuseIoUring("Y");
+        return was;
+    }
+
+    /** Sets the kernel's switch for FUSE over io_uring: {@code Y} or {@code N}. */
+    public static void setFuseIoUring(String value) throws IOException {
+        Files.writeString(FUSE_IO_URING_SWITCH, value);
+    }
+
     public static void requirePrerequisites() {
         List<String> missing = new ArrayList<>();
         if (!"root".equals(System.getProperty("user.name"))) {

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,19 +39,14 @@ class FuseFileIT {
     @AfterEach
     void putTheSwitchBack() throws IOException {
         if (ioUringSwitch != null) {
-            Files.writeString(FuseFile.IO_URING_SWITCH, ioUringSwitch);
+            RealNode.setFuseIoUring(ioUringSwitch);
         }
     }
 
     /** Mounts {@code source} on {@code file}, through io_uring or not, and checks that it is so. */
     private FuseFile mount(Path file, FuseFile.Source source, int threads, boolean ioUring) throws IOException {
         if (ioUring) {
-            Assumptions.assumeTrue(Files.exists(FuseFile.IO_URING_SWITCH), "this kernel has FUSE over io_uring");
-            Path disabled = Path.of("/proc/sys/kernel/io_uring_disabled");
-            Assumptions.assumeTrue(!Files.exists(disabled) || Files.readString(disabled).strip().equals("0"),
-                    "io_uring is not disabled on this node");
-            ioUringSwitch = Files.readString(FuseFile.IO_URING_SWITCH).strip();
-            Files.writeString(FuseFile.IO_URING_SWITCH, "Y");
+            ioUringSwitch = RealNode.turnOnFuseIoUring();
         }
         FuseFile fuse = FuseFile.mount(file, source, threads, ioUring);
         assertThat(Files.size(file)).as("the file's size, from the server").isEqualTo(source.size());
